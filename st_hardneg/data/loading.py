@@ -1,0 +1,184 @@
+"""Loading (anchor, positive) pairs, and optionally a corpus, from files, saved datasets or BEIR folders."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import NamedTuple
+
+import datasets
+
+from st_hardneg.data.beir import is_beir_folder, load_beir
+from st_hardneg.data.corpus import load_corpus
+from st_hardneg.data.formats import file_loader
+
+logger = logging.getLogger(__name__)
+
+ANCHOR = "anchor"
+POSITIVE = "positive"
+
+
+class LoadedData(NamedTuple):
+    """Pairs to mine hard negatives for, and the corpus to mine them from.
+
+    Attributes:
+        pairs: A dataset with exactly the text columns ``"anchor"`` and ``"positive"``; an anchor with several
+            positives has one row per positive.
+        corpus: The document texts, or ``None`` when the source has no separate corpus.
+    """
+
+    pairs: datasets.Dataset
+    corpus: list[str] | None
+
+
+def load_pairs(
+    path: str | Path,
+    *,
+    split: str = "train",
+    anchor_column: str | None = None,
+    positive_column: str | None = None,
+    corpus_path: str | Path | None = None,
+) -> LoadedData:
+    """Loads (anchor, positive) pairs and, where there is one, a corpus.
+
+    ``path`` may be:
+
+    * a ``.json``, ``.jsonl``, ``.json.gz``, ``.jsonl.gz``, ``.csv``, ``.tsv`` or ``.parquet`` file of pairs
+      (``split`` is not used);
+    * a folder written by ``Dataset.save_to_disk`` (``split`` is not used) or ``DatasetDict.save_to_disk``
+      (``split`` picks the split);
+    * a BEIR folder (``corpus.jsonl[.gz]``, ``queries.jsonl``, ``qrels/{split}.tsv``): one pair per judged
+      (query, document) with score > 0, the query text as anchor and the document text as positive, grouped by
+      query in order of first appearance; the corpus is every corpus document. A document's text is
+      ``title + " " + text`` when its title is non-empty, else its text, as in sentence-transformers'
+      ``InformationRetrievalEvaluator``.
+
+    For files and saved datasets, the anchor and positive columns are ``anchor_column`` and ``positive_column``
+    when given, else columns named ``"anchor"`` and ``"positive"``, else the two columns of a two-column dataset
+    in order (the sentence-transformers convention). They are renamed to ``"anchor"`` and ``"positive"`` and
+    other columns are dropped.
+
+    Args:
+        path: The pairs file, saved dataset folder or BEIR folder.
+        split: The DatasetDict split or BEIR qrels split to read.
+        anchor_column: The column holding anchors (files and saved datasets only).
+        positive_column: The column holding positives (files and saved datasets only).
+        corpus_path: A separate corpus file for a pairs file or saved dataset, read with
+            :func:`~st_hardneg.data.corpus.load_corpus` (``.txt`` one document per line, or a
+            jsonl/json/csv/tsv/parquet with ``text`` and optional ``title``). Not allowed with a BEIR folder.
+
+    Returns:
+        The pairs and the corpus (``None`` for a pairs source without ``corpus_path``).
+
+    Raises:
+        FileNotFoundError: If ``path`` or ``corpus_path`` does not exist, or a BEIR folder lacks the split.
+        ValueError: For an unsupported file type or folder, a missing DatasetDict split, missing or non-text
+            columns, missing values, a BEIR qrels line naming an unknown id, or no pairs at all.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"Pairs path not found: {path}")
+    if path.is_dir() and is_beir_folder(path):
+        if anchor_column is not None or positive_column is not None or corpus_path is not None:
+            raise ValueError(
+                f"{path} is a BEIR folder: anchor_column, positive_column and corpus_path do not apply to it"
+            )
+        return _load_beir_pairs(path, split)
+    table = _load_saved(path, split) if path.is_dir() else _load_file(path)
+    pairs = _select_pair_columns(table, anchor_column, positive_column, source=path)
+    if len(pairs) == 0:
+        raise ValueError(f"No pairs in {path}")
+    corpus = load_corpus(corpus_path) if corpus_path is not None else None
+    logger.info(
+        "Loaded %d pairs (%d distinct anchors) from %s%s",
+        len(pairs),
+        len(set(pairs[ANCHOR])),
+        path,
+        "" if corpus is None else f", and {len(corpus)} corpus documents from {corpus_path}",
+    )
+    return LoadedData(pairs=pairs, corpus=corpus)
+
+
+def _load_beir_pairs(folder: Path, split: str) -> LoadedData:
+    beir = load_beir(folder, split)
+    anchors: list[str] = []
+    positives: list[str] = []
+    for query_id, judged in beir.qrels.items():
+        for doc_id, score in judged.items():
+            if score > 0:
+                anchors.append(beir.queries[query_id])
+                positives.append(beir.corpus[doc_id])
+    if not anchors:
+        raise ValueError(f"BEIR folder {folder}: split {split!r} has no qrels with score > 0")
+    repeated = len(anchors) - len(set(zip(anchors, positives, strict=True)))
+    if repeated:
+        logger.warning(
+            "BEIR folder %s (split %r): %d pairs repeat an earlier (anchor, positive) pair (distinct ids with the "
+            "same text); kept them, one pair per qrels line",
+            folder,
+            split,
+            repeated,
+        )
+    pairs = datasets.Dataset.from_dict({ANCHOR: anchors, POSITIVE: positives})
+    logger.info(
+        "Loaded %d pairs over %d queries and %d corpus documents from BEIR folder %s (split %r)",
+        len(pairs),
+        sum(1 for judged in beir.qrels.values() if any(score > 0 for score in judged.values())),
+        len(beir.corpus),
+        folder,
+        split,
+    )
+    return LoadedData(pairs=pairs, corpus=list(beir.corpus.values()))
+
+
+def _load_file(path: Path) -> datasets.Dataset:
+    builder, kwargs = file_loader(path)
+    return datasets.load_dataset(builder, data_files=str(path), split="train", **kwargs)
+
+
+def _load_saved(folder: Path, split: str) -> datasets.Dataset:
+    if not (folder / "dataset_dict.json").is_file() and not (folder / "state.json").is_file():
+        raise ValueError(
+            f"{folder} is neither a folder written by Dataset/DatasetDict.save_to_disk nor a BEIR folder "
+            "(no dataset_dict.json, state.json or corpus.jsonl[.gz])"
+        )
+    loaded = datasets.load_from_disk(str(folder))
+    if isinstance(loaded, datasets.DatasetDict):
+        if split not in loaded:
+            raise ValueError(f"Split {split!r} not in {folder}; available splits: {sorted(loaded)}")
+        return loaded[split]
+    return loaded
+
+
+def _select_pair_columns(
+    table: datasets.Dataset, anchor_column: str | None, positive_column: str | None, *, source: Path
+) -> datasets.Dataset:
+    columns = table.column_names
+    if anchor_column is None and positive_column is None and not {ANCHOR, POSITIVE} <= set(columns):
+        if len(columns) != 2:
+            raise ValueError(
+                f"{source}: cannot tell which columns hold anchors and positives (columns: {columns}); "
+                "name them 'anchor' and 'positive' or pass anchor_column= and positive_column="
+            )
+        anchor_column, positive_column = columns
+        logger.info("%s: using column %r as anchor and %r as positive", source, anchor_column, positive_column)
+    anchor_column = anchor_column or ANCHOR
+    positive_column = positive_column or POSITIVE
+    if anchor_column == positive_column:
+        raise ValueError(f"anchor_column and positive_column are both {anchor_column!r}")
+    for column in (anchor_column, positive_column):
+        if column not in columns:
+            raise ValueError(f"{source}: no column {column!r} (columns: {columns})")
+    table = table.select_columns([anchor_column, positive_column])
+    table = table.rename_columns({anchor_column: "__anchor__", positive_column: "__positive__"})
+    table = table.rename_columns({"__anchor__": ANCHOR, "__positive__": POSITIVE})
+    for column, original in ((ANCHOR, anchor_column), (POSITIVE, positive_column)):
+        feature = table.features[column]
+        if not isinstance(feature, datasets.Value):
+            raise ValueError(f"{source}: column {original!r} must hold texts, not {feature}")
+        if feature.dtype not in ("string", "large_string"):
+            table = table.cast_column(column, datasets.Value("string"))
+        nulls = table.data.column(column).null_count
+        if nulls:
+            raise ValueError(f"{source}: column {original!r} has {nulls} missing value(s)")
+    return table
