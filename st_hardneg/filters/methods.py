@@ -1,0 +1,201 @@
+"""The hard-negative mining methods of NV-Retriever (Moreira et al., 2024, section 3.1).
+
+Each method decides, for every (anchor, positive) row, which of the anchor's ranked candidates may be used as
+negatives. Candidates arrive sorted by teacher score, highest first, with the anchor's positives already removed
+(that removal is common to every method, "after ignoring the positive passages"). A method only removes; picking
+``num_negatives`` of the survivors is the sampler's job (:mod:`st_hardneg.sampling`).
+
+Every method is a small frozen dataclass holding its one parameter, with the paper's best configuration as the
+default (section 3.4.3 / Table 3: shift 10, absolute 0.7, margin 0.05, percentage 95%), a ``name`` for the CLI and
+dataset cards, and ``to_dict`` / :func:`get_method` to round-trip through JSON.
+
+Score-based methods keep a candidate when ``score <= threshold`` ("maximum threshold for negative scores"); a
+candidate scoring exactly at the threshold is kept.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+class MiningMethod(ABC):
+    """Base class of the mining methods: which ranked candidates of a row survive as negatives."""
+
+    name: ClassVar[str]
+    #: Whether the method reads the positive score (positive-aware methods of the paper).
+    positive_aware: ClassVar[bool] = False
+
+    def threshold(self, positive_scores: np.ndarray) -> np.ndarray | None:
+        """The per-row maximum negative score, or None for a method that does not threshold scores.
+
+        Args:
+            positive_scores: float array ``[rows]``, the positive score of each row.
+        """
+        return None
+
+    def keep(self, scores: np.ndarray, positive_scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Boolean mask ``[rows, depth]`` of the candidates this method keeps.
+
+        Args:
+            scores: ``[rows, depth]`` teacher scores of the ranked candidates, highest first.
+            positive_scores: ``[rows]`` positive score of each row.
+            valid: ``[rows, depth]`` False where the candidate slot is padding (corpus smaller than depth).
+        """
+        limit = self.threshold(positive_scores)
+        if limit is None:
+            return valid.copy()
+        return valid & (scores <= limit[:, None])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, **asdict(self)}  # type: ignore[call-overload]
+
+    def __str__(self) -> str:
+        params = ", ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))  # type: ignore[arg-type]
+        return f"{type(self).__name__}({params})"
+
+
+@dataclass(frozen=True)
+class NaiveTopK(MiningMethod):
+    """Naive Top-K: every candidate that is not a positive (paper, section 3.1, first paragraph)."""
+
+    name: ClassVar[str] = "naive-topk"
+
+    def keep(self, scores: np.ndarray, positive_scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        return valid.copy()
+
+
+@dataclass(frozen=True)
+class TopKShifted(MiningMethod):
+    """Top-K shifted by N: ignore the first ``n`` ranked negatives, keep the rest in rank order.
+
+    "Top-10 shifted by 5 would ignore the first 5 negatives and consider negatives between rank 5 and 15"
+    (section 3.1). Ranks count negatives only: positives were removed before ranking. Best N in the paper: 10.
+    """
+
+    name: ClassVar[str] = "topk-shifted"
+    n: int = 10
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.n, (int, np.integer)) or self.n < 0:
+            raise ValueError(f"TopKShifted needs a whole number n >= 0, got {self.n!r}")
+
+    def keep(self, scores: np.ndarray, positive_scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        keep = valid.copy()
+        keep[:, : self.n] = False
+        return keep
+
+
+@dataclass(frozen=True)
+class TopKAbs(MiningMethod):
+    """TopK-Abs: ignore candidates scoring above an absolute threshold, ``score <= max_score`` survives.
+
+    Section 3.1; the best threshold in the paper's ablation (Appendix B, Figure 3) is 0.7.
+    """
+
+    name: ClassVar[str] = "topk-abs"
+    max_score: float = 0.7
+
+    def __post_init__(self) -> None:
+        _check_finite("TopKAbs", "max_score", self.max_score)
+
+    def threshold(self, positive_scores: np.ndarray) -> np.ndarray:
+        return np.full(positive_scores.shape, self.max_score, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class TopKMarginPos(MiningMethod):
+    """TopK-MarginPos: maximum negative score = positive score minus an absolute margin (Eq. 1).
+
+    ``max_neg_score_threshold = pos_score - margin``; best margin in the paper: 0.05 (Figure 4).
+    Sign-safe as it stands: the threshold is below the positive for any positive score when ``margin >= 0``.
+    """
+
+    name: ClassVar[str] = "topk-marginpos"
+    positive_aware: ClassVar[bool] = True
+    margin: float = 0.05
+
+    def __post_init__(self) -> None:
+        _check_finite("TopKMarginPos", "margin", self.margin)
+
+    def threshold(self, positive_scores: np.ndarray) -> np.ndarray:
+        return positive_scores.astype(np.float64) - self.margin
+
+
+@dataclass(frozen=True)
+class TopKPercPos(MiningMethod):
+    """TopK-PercPos: maximum negative score = a percentage of the positive score (Eq. 2).
+
+    For a positive score ``p >= 0`` the threshold is Eq. 2 exactly, ``p * percentage``. For ``p < 0`` (dot-product
+    or BM25-shifted teachers, or badly scored positives) ``p * percentage`` would lie *above* the positive and keep
+    negatives that outscore it; st-hardneg instead uses the sign-safe form
+    ``p - |p| * (1 - percentage)``, which equals Eq. 2 for ``p >= 0`` and stays the same fraction of ``|p|`` below
+    the positive for ``p < 0`` (e.g. ``p = -0.4`` at 95% gives ``-0.42``). This is the relative margin of
+    sentence-transformers' ``mine_hard_negatives`` (``pos - |pos| * m`` with ``m = 1 - percentage``).
+    Best percentage in the paper: 95% (Table 3, Figure 5).
+    """
+
+    name: ClassVar[str] = "topk-percpos"
+    positive_aware: ClassVar[bool] = True
+    percentage: float = 0.95
+
+    def __post_init__(self) -> None:
+        _check_finite("TopKPercPos", "percentage", self.percentage)
+        if self.percentage < 0:
+            raise ValueError(f"TopKPercPos needs percentage >= 0 (a fraction, 0.95 for 95%), got {self.percentage}")
+        if self.percentage > 1.5:
+            raise ValueError(
+                f"TopKPercPos takes a fraction (0.95 for 95%), got {self.percentage}; did you mean {self.percentage / 100}?"
+            )
+
+    def threshold(self, positive_scores: np.ndarray) -> np.ndarray:
+        p = positive_scores.astype(np.float64)
+        return p - np.abs(p) * (1.0 - self.percentage)
+
+
+METHODS: dict[str, type[MiningMethod]] = {
+    cls.name: cls for cls in (NaiveTopK, TopKShifted, TopKAbs, TopKMarginPos, TopKPercPos)
+}
+
+
+def get_method(spec: str | dict[str, Any] | MiningMethod) -> MiningMethod:
+    """Resolve a method from an object, a dict (``to_dict`` output) or a CLI string.
+
+    Strings are ``"name"`` or ``"name:value"``, e.g. ``"topk-percpos:0.95"``, ``"topk-shifted:10"``, ``"naive-topk"``.
+
+    Examples:
+        >>> get_method("topk-percpos:0.9")
+        TopKPercPos(percentage=0.9)
+        >>> get_method({"name": "topk-abs", "max_score": 0.6})
+        TopKAbs(max_score=0.6)
+    """
+    if isinstance(spec, MiningMethod):
+        return spec
+    if isinstance(spec, dict):
+        params = dict(spec)
+        name = params.pop("name", None)
+        return _method_class(name)(**params)
+    if not isinstance(spec, str):
+        raise TypeError(f"method must be a MiningMethod, a dict or a string, got {type(spec).__name__}")
+    name, _, value = spec.strip().partition(":")
+    cls = _method_class(name.strip().lower())
+    if not value:
+        return cls()
+    (field,) = fields(cls)  # type: ignore[arg-type]
+    return cls(**{field.name: int(value) if field.type in (int, "int") else float(value)})
+
+
+def _method_class(name: str | None) -> type[MiningMethod]:
+    try:
+        return METHODS[name]  # type: ignore[index]
+    except KeyError:
+        raise ValueError(f"Unknown mining method {name!r}; choose one of {sorted(METHODS)}") from None
+
+
+def _check_finite(cls: str, field: str, value: float) -> None:
+    if not isinstance(value, (int, float, np.floating, np.integer)) or not math.isfinite(value):
+        raise ValueError(f"{cls} needs a finite number for {field}, got {value!r}")

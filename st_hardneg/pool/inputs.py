@@ -1,0 +1,131 @@
+"""From a dataset of (anchor, positive) rows to the integer layout a candidate pool works on.
+
+- Anchors are deduplicated by exact text: rows sharing an anchor are one query with several positives.
+- The corpus is ``corpus`` (deduplicated by exact text) plus every positive not already in it; without ``corpus``
+  it is the dataset's positives. Duplicated texts are one document.
+- Rows keep their order; each row records its query and its positive document.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_columns(
+    column_names: Sequence[str], anchor_column: str | None = None, positive_column: str | None = None
+) -> tuple[str, str]:
+    """Pick the anchor and positive columns as sentence-transformers does.
+
+    Named columns must exist; by default "anchor" and "positive" when present, else the first two columns.
+    """
+    names = list(column_names)
+    for given, role in ((anchor_column, "anchor_column"), (positive_column, "positive_column")):
+        if given is not None and given not in names:
+            raise ValueError(f"{role}={given!r} is not a column of the dataset; columns: {names}")
+    if len(names) < 2 and (anchor_column is None or positive_column is None):
+        raise ValueError(f"The dataset needs an anchor and a positive column; it has {names}")
+    anchor = anchor_column or ("anchor" if "anchor" in names else names[0])
+    positive = positive_column or ("positive" if "positive" in names else next(c for c in names if c != anchor))
+    if anchor == positive:
+        raise ValueError(f"anchor and positive columns must differ, both are {anchor!r}")
+    return anchor, positive
+
+
+@dataclass
+class PairLayout:
+    """Integer view of the input rows.
+
+    Attributes:
+        queries: unique anchor texts, in first-seen order.
+        corpus: unique document texts: the given corpus first, then positives missing from it.
+        row_query: ``[rows]`` query index of each row.
+        row_positive: ``[rows]`` corpus index of each row's positive.
+        positives_indptr / positives_indices: CSR lists of each query's distinct positive documents.
+        added_positives: how many positives were not in the given corpus and were added to it.
+        duplicate_corpus_texts: how many corpus entries were duplicates of an earlier one.
+    """
+
+    queries: list[str]
+    corpus: list[str]
+    row_query: np.ndarray
+    row_positive: np.ndarray
+    positives_indptr: np.ndarray
+    positives_indices: np.ndarray
+    added_positives: int = 0
+    duplicate_corpus_texts: int = 0
+
+    @property
+    def max_positives(self) -> int:
+        return int(np.diff(self.positives_indptr).max(initial=0))
+
+    def positives_matrix(self, queries: np.ndarray) -> np.ndarray:
+        """``[len(queries), max_positives]`` positive document ids of the given queries, ``-1``-padded."""
+        counts = np.diff(self.positives_indptr)[queries]
+        width = max(int(counts.max(initial=0)), 1)
+        out = np.full((len(queries), width), -1, dtype=np.int64)
+        col = np.arange(width)
+        mask = col[None, :] < counts[:, None]
+        starts = self.positives_indptr[queries]
+        out[mask] = self.positives_indices[(starts[:, None] + col[None, :])[mask]]
+        return out
+
+
+def build_layout(anchors: Sequence[str], positives: Sequence[str], corpus: Iterable[str] | None = None) -> PairLayout:
+    """Deduplicate anchors and documents and index the rows.
+
+    Raises:
+        ValueError: on a row whose anchor or positive is not a non-empty string (named by row number), or an
+            empty dataset.
+    """
+    if len(anchors) != len(positives):
+        raise ValueError(f"{len(anchors)} anchors but {len(positives)} positives")
+    if len(anchors) == 0:
+        raise ValueError("The dataset has no rows to mine")
+    _check_texts(anchors, "anchor")
+    _check_texts(positives, "positive")
+
+    doc_ids: dict[str, int] = {}
+    duplicates = 0
+    if corpus is not None:
+        for i, text in enumerate(corpus):
+            if not isinstance(text, str):
+                raise ValueError(f"corpus[{i}] is {type(text).__name__}, not a string")
+            if text in doc_ids:
+                duplicates += 1
+            else:
+                doc_ids[text] = len(doc_ids)
+    given = len(doc_ids)
+    query_ids: dict[str, int] = {}
+    row_query = np.fromiter((query_ids.setdefault(a, len(query_ids)) for a in anchors), np.int64, len(anchors))
+    row_positive = np.fromiter((doc_ids.setdefault(p, len(doc_ids)) for p in positives), np.int64, len(positives))
+    added = len(doc_ids) - given
+    if corpus is not None and added:
+        logger.info("%d positives were not in the corpus and were added to it", added)
+    if duplicates:
+        logger.info("%d duplicated corpus texts were merged", duplicates)
+
+    pairs = np.unique(np.stack([row_query, row_positive], axis=1), axis=0)  # sorted by query, then doc
+    indptr = np.zeros(len(query_ids) + 1, dtype=np.int64)
+    np.add.at(indptr, pairs[:, 0] + 1, 1)
+    return PairLayout(
+        queries=list(query_ids),
+        corpus=list(doc_ids),
+        row_query=row_query,
+        row_positive=row_positive,
+        positives_indptr=np.cumsum(indptr),
+        positives_indices=pairs[:, 1].copy(),
+        added_positives=added,
+        duplicate_corpus_texts=duplicates,
+    )
+
+
+def _check_texts(texts: Sequence[str], role: str) -> None:
+    for i, text in enumerate(texts):
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"Row {i}: the {role} is {text!r}; every {role} must be a non-empty string")

@@ -1,0 +1,153 @@
+"""Selecting negatives from a teacher's candidates: mining method, then sampler, then filling or dropping short rows.
+
+Rows are processed in chunks of ``chunk_size``, so memory is bounded by ``chunk_size * depth`` whatever the
+dataset size, and every random draw comes from one generator seeded by the caller, in a fixed order.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from st_hardneg.filters.methods import MiningMethod
+from st_hardneg.formatting.formatters import Selected
+from st_hardneg.pool.building import TeacherCandidates
+from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
+from st_hardneg.sampling.samplers import Sampler, _first_true
+
+logger = logging.getLogger(__name__)
+
+OnShort = Literal["keep", "drop", "fill"]
+PositiveScore = Literal["row", "min"]
+
+
+def row_positive_scores(
+    tc: TeacherCandidates, row_query: np.ndarray, num_queries: int, mode: PositiveScore
+) -> np.ndarray:
+    """The positive score the methods compare against: the row's own, or the minimum over the anchor's positives."""
+    if mode == "row":
+        return tc.positive_scores
+    if mode != "min":
+        raise ValueError(f"positive_score must be 'row' or 'min', got {mode!r}")
+    lowest = np.full(num_queries, np.inf, dtype=np.float64)
+    np.minimum.at(lowest, row_query, tc.positive_scores.astype(np.float64))
+    return lowest[row_query].astype(np.float32)
+
+
+def select_negatives(
+    tc: TeacherCandidates,
+    row_query: np.ndarray,
+    row_positive: np.ndarray,
+    positive_scores: np.ndarray,
+    *,
+    method: MiningMethod,
+    sampler: Sampler,
+    num_negatives: int,
+    on_short: OnShort,
+    need_full_rows: bool,
+    rng: np.random.Generator,
+    chunk_size: int = 16384,
+    show_progress: bool = True,
+) -> tuple[Selected, SelectionStatistics]:
+    """Apply ``method`` and ``sampler`` to every row; fill, keep or drop the rows left short.
+
+    Args:
+        need_full_rows: the output format needs exactly ``num_negatives`` per row ("n-tuple"): rows still short
+            after filling are dropped.
+    """
+    st = SelectionStatistics(rows_in=len(row_query))
+    kept_rows, negs, neg_scores = [], [], []
+    n = len(row_query)
+    for start in tqdm(range(0, n, chunk_size), desc="Selecting", disable=not show_progress or n <= chunk_size):
+        rows = np.arange(start, min(start + chunk_size, n))
+        q = row_query[rows]
+        cand = tc.candidates[q].astype(np.int64)
+        scores = tc.scores[q].astype(np.float32)
+        valid = cand >= 0
+        pos = positive_scores[rows]
+        keep = method.keep(scores, pos, valid)
+        picks = sampler.pick(keep, scores, num_negatives, rng)
+        picked = picks >= 0
+        safe = np.where(picked, picks, 0)
+        neg = np.where(picked, np.take_along_axis(cand, safe, axis=1), -1)
+        neg_s = np.where(picked, np.take_along_axis(scores, safe, axis=1), np.nan).astype(np.float32)
+
+        have = picked.sum(axis=1)
+        short = have < num_negatives
+        st.candidates_considered += int(valid.sum())
+        st.removed_by_method += int((valid & ~keep).sum())
+        st.survivors += int(keep.sum())
+        st.negatives_selected += int(have.sum())
+        st.rows_short += int(short.sum())
+
+        if on_short == "fill" and short.any():
+            filled = _fill(tc, q, pos, method, neg, neg_s, have, num_negatives)
+            st.negatives_filled += int(filled.sum())
+            st.rows_filled += int((filled > 0).sum())
+            have = have + filled
+        still_short = have < num_negatives
+        drop = (have == 0) | (still_short & (need_full_rows or on_short == "drop"))
+        st.rows_dropped += int(drop.sum())
+        st.rows_kept_short += int((still_short & ~drop).sum())
+        kept_rows.append(rows[~drop])
+        negs.append(neg[~drop])
+        neg_scores.append(neg_s[~drop])
+
+    st.not_selected = st.survivors - st.negatives_selected
+    kept = np.concatenate(kept_rows) if kept_rows else np.zeros(0, np.int64)
+    negatives = np.concatenate(negs) if negs else np.zeros((0, num_negatives), np.int64)
+    negative_scores = np.concatenate(neg_scores) if neg_scores else np.zeros((0, num_negatives), np.float32)
+    selected = Selected(
+        row_query=row_query[kept],
+        row_positive=row_positive[kept],
+        negatives=negatives,
+        positive_scores=positive_scores[kept],
+        negative_scores=negative_scores,
+    )
+    st.rows_out = len(kept)
+    valid_out = negatives >= 0
+    st.positive_scores = ScoreSummary.of(selected.positive_scores)
+    st.negative_scores = ScoreSummary.of(negative_scores[valid_out])
+    st.margins = ScoreSummary.of((selected.positive_scores[:, None] - negative_scores)[valid_out])
+    if st.rows_dropped:
+        logger.warning(
+            "%d of %d rows were dropped (no negative left, or short with on_short=%r / n-tuple)",
+            st.rows_dropped,
+            n,
+            on_short,
+        )
+    return selected, st
+
+
+def _fill(
+    tc: TeacherCandidates,
+    q: np.ndarray,
+    pos: np.ndarray,
+    method: MiningMethod,
+    neg: np.ndarray,
+    neg_s: np.ndarray,
+    have: np.ndarray,
+    num_negatives: int,
+) -> np.ndarray:
+    """Fill short rows in place with the anchor's random corpus negatives that obey the method's bound.
+
+    Returns the number of negatives added per row.
+    """
+    rc = tc.random_candidates[q].astype(np.int64)
+    rs = tc.random_scores[q]
+    ok = rc >= 0
+    limit = method.threshold(pos)
+    if limit is not None:
+        ok &= rs <= limit[:, None]
+    need = num_negatives - have
+    ok &= (np.cumsum(ok, axis=1) - 1) < need[:, None]
+    take = _first_true(ok, num_negatives)  # [rows, num_negatives] positions in the reserve, -1 padded
+    count = (take >= 0).sum(axis=1)
+    rows, j = np.nonzero(take >= 0)
+    slot = have[rows] + j
+    neg[rows, slot] = rc[rows, take[rows, j]]
+    neg_s[rows, slot] = rs[rows, take[rows, j]]
+    return count

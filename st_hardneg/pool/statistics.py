@@ -1,0 +1,124 @@
+"""Statistics of a pool and of a selection, as data (dataclasses with ``to_dict``), for reports and dataset cards."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+
+@dataclass
+class ScoreSummary:
+    """Distribution of a set of teacher scores (``scipy.stats.describe`` plus percentiles and a histogram)."""
+
+    count: int
+    mean: float | None = None
+    std: float | None = None
+    min: float | None = None
+    p05: float | None = None
+    p25: float | None = None
+    median: float | None = None
+    p75: float | None = None
+    p95: float | None = None
+    max: float | None = None
+    skewness: float | None = None
+    histogram: dict[str, list[float]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, values: np.ndarray, bins: int = 20) -> ScoreSummary:
+        v = np.asarray(values, dtype=np.float64).ravel()
+        v = v[np.isfinite(v)]
+        if v.size == 0:
+            return cls(count=0)
+        d = sps.describe(v)
+        q = np.percentile(v, [5, 25, 50, 75, 95])
+        counts, edges = np.histogram(v, bins=bins)
+        return cls(
+            count=int(d.nobs),
+            mean=float(d.mean),
+            std=float(np.sqrt(d.variance)) if v.size > 1 else 0.0,
+            min=float(d.minmax[0]),
+            p05=float(q[0]),
+            p25=float(q[1]),
+            median=float(q[2]),
+            p75=float(q[3]),
+            p95=float(q[4]),
+            max=float(d.minmax[1]),
+            skewness=float(d.skewness) if v.size > 2 and np.isfinite(d.skewness) else None,
+            histogram={"counts": counts.astype(float).tolist(), "edges": edges.tolist()},
+        )
+
+
+@dataclass
+class TeacherStatistics:
+    """What one teacher produced when the pool was built."""
+
+    teacher: str
+    queries: int
+    depth: int
+    candidates: int
+    padded_slots: int
+    positives_among_retrieved: int
+    positive_scores: ScoreSummary
+    candidate_scores: ScoreSummary
+
+
+@dataclass
+class PoolStatistics:
+    """Build-time statistics of a candidate pool."""
+
+    rows: int
+    queries: int
+    corpus_size: int
+    queries_with_several_positives: int
+    added_positives: int
+    duplicate_corpus_texts: int
+    teachers: dict[str, TeacherStatistics] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SelectionStatistics:
+    """What a selection kept, removed, filled and dropped.
+
+    Attributes:
+        rows_in: input rows.
+        rows_out: rows of the output anchors/positives (before "triplet"/"labeled-pair" expansion).
+        examples_out: rows of the output dataset.
+        candidates_considered: candidate slots (not padding) over all rows.
+        removed_by_method: candidates the mining method removed.
+        survivors: candidates that survived the method.
+        not_selected: survivors that the sampler did not pick.
+        negatives_selected: negatives picked from the candidates.
+        negatives_filled: random corpus negatives added to short rows.
+        rows_short: rows with fewer than ``num_negatives`` picked from the candidates.
+        rows_filled: short rows that got fill negatives.
+        rows_dropped: rows left out of the output (``on_short="drop"``, or still short after filling n-tuples).
+        rows_kept_short: rows written with fewer than ``num_negatives`` negatives.
+        positive_scores / negative_scores / margins: score distributions of the output (margin = positive score
+            minus negative score, one per output negative).
+    """
+
+    rows_in: int = 0
+    rows_out: int = 0
+    examples_out: int = 0
+    candidates_considered: int = 0
+    removed_by_method: int = 0
+    survivors: int = 0
+    not_selected: int = 0
+    negatives_selected: int = 0
+    negatives_filled: int = 0
+    rows_short: int = 0
+    rows_filled: int = 0
+    rows_dropped: int = 0
+    rows_kept_short: int = 0
+    positive_scores: ScoreSummary | None = None
+    negative_scores: ScoreSummary | None = None
+    margins: ScoreSummary | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,100 @@
+"""The teacher contract: a model that ranks a corpus for each anchor and scores given (anchor, document) pairs.
+
+A :class:`Teacher` is unbound and cheap; :meth:`Teacher.index` binds it to a corpus (encoding it, or building a
+BM25 index) and returns a :class:`TeacherIndex`. One :meth:`TeacherIndex.run` call per batch of anchors encodes the
+anchors once, searches the corpus and scores the requested pairs (positives, random fill candidates), so nothing is
+encoded twice. Candidate pools (:mod:`st_hardneg.pool`) hold the output of one or several teachers.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+
+class TeacherOutput(NamedTuple):
+    """What a teacher returns for a batch of anchors.
+
+    Attributes:
+        candidates: int64 ``[queries, k]`` corpus indices, highest score first, ``-1`` where the corpus has fewer
+            than ``k`` documents.
+        scores: float32 ``[queries, k]`` their scores, ``-inf`` at padding.
+        pair_scores: float32 ``[pairs]`` scores of the requested (query, document) pairs.
+    """
+
+    candidates: np.ndarray
+    scores: np.ndarray
+    pair_scores: np.ndarray
+
+
+class TeacherIndex(ABC):
+    """A teacher bound to one corpus."""
+
+    def __init__(self, corpus: Sequence[str]) -> None:
+        self.corpus = corpus
+
+    @abstractmethod
+    def run(
+        self,
+        queries: Sequence[str],
+        k: int,
+        pair_queries: np.ndarray,
+        pair_docs: np.ndarray,
+        show_progress: bool = True,
+    ) -> TeacherOutput:
+        """Rank the corpus for each query and score the given pairs.
+
+        Args:
+            queries: the anchor texts.
+            k: how many candidates per query (padded with ``-1`` past the corpus size).
+            pair_queries: int array, positions in ``queries`` of the pairs to score.
+            pair_docs: int array, corpus indices of the pairs to score.
+            show_progress: tqdm bars on long work.
+        """
+
+
+class Teacher(ABC):
+    """A model that mines candidates: dense bi-encoder, BM25, cross-encoder over a first stage."""
+
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """A short unique name, used as the teacher's key in a pool and in cards."""
+
+    @abstractmethod
+    def config(self) -> dict[str, Any]:
+        """JSON-serialisable description of the teacher, for provenance (pool files, dataset cards)."""
+
+    @abstractmethod
+    def index(self, corpus: Sequence[str], show_progress: bool = True) -> TeacherIndex:
+        """Bind the teacher to ``corpus``."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+def sort_candidates(indices: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order each row by score descending, ties by corpus index ascending, so every backend ranks alike."""
+    by_index = np.argsort(indices, axis=1, kind="stable")
+    s = np.take_along_axis(scores, by_index, axis=1)
+    by_score = np.argsort(-s, axis=1, kind="stable")
+    order = np.take_along_axis(by_index, by_score, axis=1)
+    return np.take_along_axis(indices, order, axis=1), np.take_along_axis(scores, order, axis=1)
+
+
+def pad_topk(indices: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sort (:func:`sort_candidates`) and pad ``[q, k']`` results to ``[q, k]`` with index -1 and score -inf."""
+    scores = np.where(indices < 0, -np.inf, scores).astype(np.float32)
+    indices, scores = sort_candidates(indices, scores)
+    q, have = indices.shape
+    if have >= k:
+        return indices[:, :k].astype(np.int64), scores[:, :k].astype(np.float32)
+    pad_i = np.full((q, k - have), -1, dtype=np.int64)
+    pad_s = np.full((q, k - have), -np.inf, dtype=np.float32)
+    return (
+        np.concatenate([indices.astype(np.int64), pad_i], axis=1),
+        np.concatenate([scores.astype(np.float32), pad_s], axis=1),
+    )

@@ -1,0 +1,102 @@
+"""Top-k search over an embedded corpus: exact and chunked (default), or faiss.
+
+Exact search never forms the full queries x corpus matrix: queries go in chunks of ``query_chunk_size`` and the
+corpus in chunks of ``corpus_chunk_size``, each block keeping its top-k, merged into a running top-k. Peak memory is
+about ``query_chunk_size * corpus_chunk_size`` floats. The faiss backend (``faiss-cpu``; ``faiss-gpu`` is used when
+GPUs are visible) performs the same inner-product search with an exact ``IndexFlatIP`` and gives the same ranking.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from st_hardneg.teachers.base import sort_candidates
+
+logger = logging.getLogger(__name__)
+
+Backend = Literal["exact", "faiss", "faiss-cpu", "faiss-gpu"]
+
+
+def exact_topk(
+    queries: np.ndarray,
+    corpus: np.ndarray,
+    k: int,
+    *,
+    query_chunk_size: int = 1024,
+    corpus_chunk_size: int = 65536,
+    show_progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inner-product top-k of each query row against the corpus rows.
+
+    Returns:
+        ``(indices int64 [q, min(k, n)], scores float32 [q, min(k, n)])``, highest score first.
+    """
+    n = corpus.shape[0]
+    k = min(k, n)
+    out_i = np.empty((queries.shape[0], k), dtype=np.int64)
+    out_s = np.empty((queries.shape[0], k), dtype=np.float32)
+    if k == 0:
+        return out_i, out_s
+    for qs in tqdm(
+        range(0, queries.shape[0], query_chunk_size), desc="Searching", disable=not show_progress, unit="chunk"
+    ):
+        q = torch.from_numpy(np.ascontiguousarray(queries[qs : qs + query_chunk_size], dtype=np.float32))
+        best_s = torch.empty((q.shape[0], 0))
+        best_i = torch.empty((q.shape[0], 0), dtype=torch.int64)
+        for cs in range(0, n, corpus_chunk_size):
+            c = torch.from_numpy(np.ascontiguousarray(corpus[cs : cs + corpus_chunk_size], dtype=np.float32))
+            block = q @ c.T
+            s, i = torch.topk(block, min(k, block.shape[1]), dim=1)
+            best_s = torch.cat([best_s, s], dim=1)
+            best_i = torch.cat([best_i, i + cs], dim=1)
+            if best_s.shape[1] > k:
+                best_s, pos = torch.topk(best_s, k, dim=1)
+                best_i = torch.gather(best_i, 1, pos)
+        # torch.topk does not promise an order among ties: sort by (score desc, index asc) for determinism.
+        out_i[qs : qs + q.shape[0]], out_s[qs : qs + q.shape[0]] = sort_candidates(best_i.numpy(), best_s.numpy())
+    return out_i, out_s
+
+
+def faiss_topk(
+    queries: np.ndarray,
+    corpus: np.ndarray,
+    k: int,
+    *,
+    backend: Backend = "faiss",
+    show_progress: bool = False,
+    query_chunk_size: int = 16384,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact inner-product top-k with faiss (``IndexFlatIP``).
+
+    ``backend="faiss"`` uses the GPUs when faiss sees any and the CPU otherwise, and logs which; ``"faiss-gpu"``
+    insists on a GPU and raises when moving the index there fails (never a silent fallback); ``"faiss-cpu"`` stays
+    on the CPU.
+    """
+    try:
+        import faiss
+    except ImportError as exc:
+        raise ImportError('The faiss backend needs faiss: pip install "st-hardneg[faiss]"') from exc
+    corpus = np.ascontiguousarray(corpus, dtype=np.float32)
+    index = faiss.IndexFlatIP(corpus.shape[1])
+    gpus = faiss.get_num_gpus() if hasattr(faiss, "get_num_gpus") else 0
+    if backend == "faiss-gpu" and gpus == 0:
+        raise RuntimeError("backend='faiss-gpu' but faiss sees no GPU (is faiss-gpu installed and CUDA visible?)")
+    if backend in ("faiss", "faiss-gpu") and gpus > 0:
+        index = faiss.index_cpu_to_all_gpus(index)  # raises on failure; no silent CPU fallback
+        logger.info("faiss search on %d GPU(s)", gpus)
+    else:
+        logger.info("faiss search on the CPU")
+    index.add(corpus)
+    k = min(k, corpus.shape[0])
+    out_i = np.empty((queries.shape[0], k), dtype=np.int64)
+    out_s = np.empty((queries.shape[0], k), dtype=np.float32)
+    for qs in tqdm(range(0, queries.shape[0], query_chunk_size), desc="Searching (faiss)", disable=not show_progress):
+        q = np.ascontiguousarray(queries[qs : qs + query_chunk_size], dtype=np.float32)
+        s, i = index.search(q, k)
+        out_i[qs : qs + len(q)], out_s[qs : qs + len(q)] = sort_candidates(i, s)
+    return out_i, out_s
