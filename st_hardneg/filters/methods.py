@@ -149,7 +149,8 @@ class TopKPercPos(MiningMethod):
             raise ValueError(f"TopKPercPos needs percentage >= 0 (a fraction, 0.95 for 95%), got {self.percentage}")
         if self.percentage > 1.5:
             raise ValueError(
-                f"TopKPercPos takes a fraction (0.95 for 95%), got {self.percentage}; did you mean {self.percentage / 100}?"
+                f"TopKPercPos takes a fraction (0.95 for 95%), got {self.percentage}; "
+                f"did you mean {self.percentage / 100}?"
             )
 
     def threshold(self, positive_scores: np.ndarray) -> np.ndarray:
