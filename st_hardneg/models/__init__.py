@@ -14,6 +14,7 @@ from st_hardneg.models.bidirectional import (
 )
 from st_hardneg.models.nv_retriever import bidirectional_embedder, decoder_lora_config, nv_retriever_v1
 from st_hardneg.models.pooling import InstructionMeanPooling
+from st_hardneg.models.portable import save_portable
 from st_hardneg.models.prompt_mask import prompt_token_mask
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "decoder_lora_config",
     "nv_retriever_v1",
     "prompt_token_mask",
+    "save_portable",
 ]
