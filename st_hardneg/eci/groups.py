@@ -6,7 +6,7 @@ Formats (sentence-transformers conventions, as the core miner writes them):
 - ``"n-tuple"``: ``(anchor, positive, negative_1, ..., negative_n)``; optional ``scores`` ``[pos, neg_1..neg_n]``.
 - ``"labeled-list"``: ``(anchor, [positive, neg_1, ...])`` with ``labels`` ``[1, 0, ...]`` or ``scores`` aligned
   with the list (without ``labels`` the first document is the positive).
-- ``"labeled-pair"``: ``(anchor, document, label)`` rows; ``label > 0`` marks a positive, else a negative.
+- ``"labeled-pair"``: ``(anchor, document, label)`` rows, optional ``score``; ``label > 0`` marks a positive.
 
 Rows that share an anchor text are one query: its positives and its negatives are the unions over those rows,
 deduplicated by text (the first score seen for a text is kept).
