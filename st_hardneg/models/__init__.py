@@ -12,13 +12,15 @@ from st_hardneg.models.bidirectional import (
     BidirectionalMistral,
     BidirectionalQwen2,
 )
-from st_hardneg.models.nv_retriever import bidirectional_embedder, decoder_lora_config, nv_retriever_v1
+from st_hardneg.models.lora import add_lora_adapter, decoder_lora_config
+from st_hardneg.models.nv_retriever import bidirectional_embedder, nv_retriever_v1
 from st_hardneg.models.pooling import InstructionMeanPooling
 from st_hardneg.models.portable import save_portable
 from st_hardneg.models.prompt_mask import prompt_token_mask
 
 __all__ = [
     "SUPPORTED_MODEL_TYPES",
+    "add_lora_adapter",
     "BidirectionalDecoder",
     "BidirectionalLlama",
     "BidirectionalMistral",

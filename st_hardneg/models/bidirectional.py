@@ -99,6 +99,37 @@ class BidirectionalDecoder(Transformer):
     def bidirectional(self, value: bool) -> None:
         self.config.is_causal = not value
 
+    def _load_model(
+        self,
+        model_name_or_path: str,
+        transformer_task: str,
+        config: Any,
+        backend: str,
+        is_peft_model: bool,
+        **model_kwargs: Any,
+    ) -> Any:
+        """Load an adapter folder with peft directly: the base checkpoint, then the adapter on top.
+
+        transformers 5.24 would load it through its own adapter integration, which refuses peft < 0.22.
+        """
+        if not is_peft_model or backend != "torch":
+            return super()._load_model(
+                model_name_or_path, transformer_task, config, backend, is_peft_model, **model_kwargs
+            )
+        from peft import PeftConfig, PeftModel
+
+        hub_kwargs = {
+            key: model_kwargs[key]
+            for key in ("revision", "subfolder", "token", "cache_dir", "local_files_only")
+            if model_kwargs.get(key)
+        }
+        base_path = PeftConfig.from_pretrained(model_name_or_path, **hub_kwargs).base_model_name_or_path
+        for key in ("revision", "subfolder"):  # they locate the adapter, not the base model
+            model_kwargs.pop(key, None)
+        base = super()._load_model(base_path, transformer_task, config, backend, False, **model_kwargs)
+        logger.info("Loading the adapter in %s on top of %s.", model_name_or_path, base_path)
+        return PeftModel.from_pretrained(base, model_name_or_path, is_trainable=True, **hub_kwargs)
+
     def _ensure_pad_token(self) -> None:
         """Decoder tokenizers (Mistral, Llama) often ship without a pad token; reuse EOS (or UNK) for padding."""
         tokenizer = self.tokenizer

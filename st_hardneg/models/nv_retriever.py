@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from st_hardneg.models.bidirectional import BidirectionalDecoder
+from st_hardneg.models.lora import add_lora_adapter, decoder_lora_config
 from st_hardneg.models.pooling import InstructionMeanPooling
 
 if TYPE_CHECKING:
@@ -17,36 +18,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 NV_RETRIEVER_V1_BASE = "mistralai/Mistral-7B-v0.1"
-#: Attention and MLP projections of Mistral, Llama and Qwen2.
-DECODER_LORA_TARGETS: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-
-
-def decoder_lora_config(r: int = 16, lora_alpha: int = 32, lora_dropout: float = 0.1, **kwargs: Any) -> LoraConfig:
-    """LoRA on every attention and MLP projection of a Mistral, Llama or Qwen2 decoder.
-
-    The defaults (r=16, alpha=32, dropout=0.1) are the values NV-Embed-v1 reports; the NV-Retriever-v1
-    hyperparameter table (its Appendix D) is not reproduced here, so treat them as a starting point.
-
-    Args:
-        r: LoRA rank.
-        lora_alpha: LoRA scaling numerator.
-        lora_dropout: Dropout on the LoRA input.
-        **kwargs: Further ``peft.LoraConfig`` fields (``target_modules`` overrides the default list).
-
-    Returns:
-        A ``peft.LoraConfig`` for feature extraction.
-
-    Raises:
-        ImportError: When peft is not installed (``pip install "st-hardneg[models]"``).
-    """
-    try:
-        from peft import LoraConfig, TaskType
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError('LoRA needs peft: pip install "st-hardneg[models]"') from err
-    kwargs.setdefault("target_modules", list(DECODER_LORA_TARGETS))
-    return LoraConfig(
-        r=r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, task_type=TaskType.FEATURE_EXTRACTION, **kwargs
-    )
 
 
 def default_dtype() -> torch.dtype:
@@ -92,8 +63,7 @@ def bidirectional_embedder(
     pooling = InstructionMeanPooling(backbone.get_embedding_dimension())
     model = SentenceTransformer(modules=[backbone, pooling], device=device)
     if lora:
-        model.add_adapter(decoder_lora_config() if lora is True else lora)
-        logger.info("Added a LoRA adapter; only its weights are trainable.")
+        add_lora_adapter(model, decoder_lora_config() if lora is True else lora)
     return model
 
 

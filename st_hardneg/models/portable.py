@@ -46,7 +46,7 @@ def save_portable(model: SentenceTransformer, path: str | Path) -> None:
             ``config.json``. Merge the adapters first.
     """
     backbone = model[0]
-    if getattr(backbone.auto_model, "_hf_peft_config_loaded", False):
+    if hasattr(backbone.auto_model, "peft_config"):  # peft-wrapped or transformers-integrated adapters
         raise ValueError("save_portable needs merged weights: merge the LoRA adapter before exporting.")
     path = Path(path)
     model.save(str(path))

@@ -6,11 +6,18 @@ import ast
 import json
 from pathlib import Path
 
+import pytest
 import torch
 from helpers import PASSAGES, PROMPT, QUERIES, build_model, first_token_changes
 
 import st_hardneg.models
-from st_hardneg.models import BidirectionalDecoder, InstructionMeanPooling, save_portable
+from st_hardneg.models import (
+    BidirectionalDecoder,
+    InstructionMeanPooling,
+    add_lora_adapter,
+    decoder_lora_config,
+    save_portable,
+)
 
 
 def test_save_load_identical_embeddings(tiny_checkpoints, family, tmp_path):
@@ -81,3 +88,9 @@ def test_saved_module_config_keys(tiny_checkpoints, tmp_path):
         "text": {"method": "forward", "method_output_name": "last_hidden_state"}
     }
     assert pooling_config == {"embedding_dimension": 32, "include_prompt": False}
+
+
+def test_portable_export_refuses_unmerged_adapters(tiny_checkpoints, tmp_path):
+    model = add_lora_adapter(build_model(tiny_checkpoints["llama"]), decoder_lora_config(r=2))
+    with pytest.raises(ValueError, match="merge the LoRA adapter"):
+        save_portable(model, tmp_path)
