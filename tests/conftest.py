@@ -22,10 +22,11 @@ def minilm_path() -> str:
 
 @pytest.fixture(scope="session")
 def minilm():
-    """The real all-MiniLM-L6-v2, loaded once per test session."""
-    from sentence_transformers import SentenceTransformer
+    """The real all-MiniLM-L6-v2, loaded once per test session (named as on the Hub)."""
+    minilm_path()  # skips when the package is missing
+    from st_hardneg.teachers.resolve import load_sentence_transformer
 
-    return SentenceTransformer(minilm_path(), device="cpu")
+    return load_sentence_transformer("sentence-transformers/all-MiniLM-L6-v2", device="cpu")
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -32,7 +33,9 @@ class ScoreSummary:
         v = v[np.isfinite(v)]
         if v.size == 0:
             return cls(count=0)
-        d = sps.describe(v)
+        with warnings.catch_warnings():  # identical values: skewness is undefined, reported as None
+            warnings.simplefilter("ignore", RuntimeWarning)
+            d = sps.describe(v)
         q = np.percentile(v, [5, 25, 50, 75, 95])
         counts, edges = np.histogram(v, bins=bins)
         return cls(

@@ -73,7 +73,8 @@ class DenseTeacher(Teacher):
         self.cache = EmbeddingCache(cache_folder) if cache_folder is not None else None
         self.similarity_fn_name = getattr(model, "similarity_fn_name", None) or "cosine"
         self._name = name or _model_name(model)
-        self._fingerprint: str | None = None
+        # Computed up front so the cache key names the weights the teacher was created with.
+        self._fingerprint = model_fingerprint(model) if self.cache is not None else None
 
     @property
     def name(self) -> str:
@@ -110,8 +111,6 @@ class DenseTeacher(Teacher):
 
         if self.cache is None:
             return compute()
-        if self._fingerprint is None:
-            self._fingerprint = model_fingerprint(self.model)
         key = self.cache.key(
             model=self._fingerprint,
             role=role,

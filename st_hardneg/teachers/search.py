@@ -46,19 +46,17 @@ def exact_topk(
         range(0, queries.shape[0], query_chunk_size), desc="Searching", disable=not show_progress, unit="chunk"
     ):
         q = torch.from_numpy(np.ascontiguousarray(queries[qs : qs + query_chunk_size], dtype=np.float32))
-        best_s = torch.empty((q.shape[0], 0))
-        best_i = torch.empty((q.shape[0], 0), dtype=torch.int64)
+        best_i = np.empty((q.shape[0], 0), dtype=np.int64)
+        best_s = np.empty((q.shape[0], 0), dtype=np.float32)
         for cs in range(0, n, corpus_chunk_size):
             c = torch.from_numpy(np.ascontiguousarray(corpus[cs : cs + corpus_chunk_size], dtype=np.float32))
-            block = q @ c.T
-            s, i = torch.topk(block, min(k, block.shape[1]), dim=1)
-            best_s = torch.cat([best_s, s], dim=1)
-            best_i = torch.cat([best_i, i + cs], dim=1)
-            if best_s.shape[1] > k:
-                best_s, pos = torch.topk(best_s, k, dim=1)
-                best_i = torch.gather(best_i, 1, pos)
-        # torch.topk does not promise an order among ties: sort by (score desc, index asc) for determinism.
-        out_i[qs : qs + q.shape[0]], out_s[qs : qs + q.shape[0]] = sort_candidates(best_i.numpy(), best_s.numpy())
+            s, i = torch.topk(q @ c.T, min(k, c.shape[0]), dim=1)
+            # Merge with the running top-k, ties broken by corpus index so results never depend on chunking.
+            best_i, best_s = sort_candidates(
+                np.concatenate([best_i, i.numpy() + cs], axis=1), np.concatenate([best_s, s.numpy()], axis=1)
+            )
+            best_i, best_s = best_i[:, :k], best_s[:, :k]
+        out_i[qs : qs + q.shape[0]], out_s[qs : qs + q.shape[0]] = best_i, best_s
     return out_i, out_s
 
 
