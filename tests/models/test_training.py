@@ -18,10 +18,13 @@ ROWS = [
 ]
 
 
-def _train_one_step(model, output_dir, **args):
+def _train_one_step(model, output_dir, cached: bool = False, **args):
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.losses import (
+        CachedMultipleNegativesRankingLoss,
+        MultipleNegativesRankingLoss,
+    )
 
     arguments = SentenceTransformerTrainingArguments(
         output_dir=str(output_dir),
@@ -41,7 +44,9 @@ def _train_one_step(model, output_dir, **args):
         model=model,
         args=arguments,
         train_dataset=Dataset.from_list(ROWS),
-        loss=MultipleNegativesRankingLoss(model),
+        loss=CachedMultipleNegativesRankingLoss(model, mini_batch_size=2)
+        if cached
+        else MultipleNegativesRankingLoss(model),
     )
     trainer.train()
     return trainer
@@ -83,10 +88,14 @@ def test_lora_step_changes_adapter_weights_only(tiny_checkpoints, tmp_path, fami
     )
 
 
-def test_full_finetuning_step_without_lora(tiny_checkpoints, tmp_path):
-    """No adapter: the step updates the decoder's own weights (the path the LoRA test rules out)."""
+@pytest.mark.parametrize("cached", [False, True], ids=["mnrl", "cached-mnrl"])
+def test_full_finetuning_step_without_lora(tiny_checkpoints, tmp_path, cached):
+    """No adapter: the step updates the decoder's own weights (the path the LoRA test rules out).
+
+    The cached variant slices the prompt mask into mini-batches along with the attention mask.
+    """
     model = bidirectional_embedder(str(tiny_checkpoints["llama"]), torch_dtype=torch.float32, device="cpu")
     weight = model[0].auto_model.layers[0].self_attn.q_proj.weight
     before = weight.detach().clone()
-    _train_one_step(model, tmp_path / "run")
+    _train_one_step(model, tmp_path / "run", cached=cached)
     assert not torch.equal(weight, before)
