@@ -120,9 +120,9 @@ class CandidatePool:
         """
         if depth < 1:
             raise ValueError(f"depth must be >= 1, got {depth}")
-        columns = _columns_of(dataset)
-        anchor_column, positive_column = resolve_columns(list(columns), anchor_column, positive_column)
-        layout = build_layout(list(columns[anchor_column]), list(columns[positive_column]), corpus)
+        names = _column_names(dataset)
+        anchor_column, positive_column = resolve_columns(names, anchor_column, positive_column)
+        layout = build_layout(list(dataset[anchor_column]), list(dataset[positive_column]), corpus)
         if _indexes is not None and layout.added_positives:
             raise ValueError(
                 f"{layout.added_positives} positives are not in the miner's corpus; include every positive in "
@@ -344,11 +344,11 @@ class CandidatePool:
         )
 
 
-def _columns_of(dataset: Any) -> dict[str, Any]:
+def _column_names(dataset: Any) -> list[str]:
     if isinstance(dataset, dict):
-        return dataset
+        return list(dataset)
     if hasattr(dataset, "column_names"):
-        return {name: dataset[name] for name in dataset.column_names}
+        return list(dataset.column_names)
     raise TypeError(f"dataset must be a datasets.Dataset or a dict of columns, got {type(dataset).__name__}")
 
 

@@ -114,10 +114,12 @@ def select_negatives(
     st.margins = ScoreSummary.of((selected.positive_scores[:, None] - negative_scores)[valid_out])
     if st.rows_dropped:
         logger.warning(
-            "%d of %d rows were dropped (no negative left, or short with on_short=%r / n-tuple)",
+            "%d of %d rows dropped: no negative survived, or short of %d negatives with %s (%d rows were short)",
             st.rows_dropped,
             n,
-            on_short,
+            num_negatives,
+            "an n-tuple output" if need_full_rows else f"on_short={on_short!r}",
+            st.rows_short,
         )
     return selected, st
 

@@ -146,12 +146,20 @@ class DenseIndex(TeacherIndex):
                 )
             else:
                 idx, sc = faiss_topk(q, self.embeddings, k, backend=t.backend, show_progress=show_progress)
-            pair = np.einsum("ij,ij->i", q[pair_queries], self.embeddings[pair_docs]) if len(pair_queries) else []
+            pair = _pairwise_dot(q, self.embeddings, pair_queries, pair_docs)
         else:
             if t.backend != "exact":
                 raise ValueError(f"backend={t.backend!r} needs cosine or dot similarity, not {t.similarity_fn_name}")
             idx, sc = self._similarity_topk(q, k)
-            pair = self._similarity_pairs(q[pair_queries], self.embeddings[pair_docs])
+            pair = np.concatenate(
+                [
+                    self._similarity_pairs(
+                        q[pair_queries[i : i + _PAIR_CHUNK]], self.embeddings[pair_docs[i : i + _PAIR_CHUNK]]
+                    )
+                    for i in range(0, len(pair_queries), _PAIR_CHUNK)
+                ]
+                or [np.zeros(0, np.float32)]
+            )
         idx, sc = pad_topk(idx, sc, k)
         return TeacherOutput(idx, sc, np.asarray(pair, dtype=np.float32))
 
@@ -173,6 +181,17 @@ class DenseIndex(TeacherIndex):
         if len(a) == 0:
             return np.zeros(0, dtype=np.float32)
         return self.teacher.model.similarity_pairwise(torch.from_numpy(a), torch.from_numpy(b)).numpy()
+
+
+_PAIR_CHUNK = 65536
+
+
+def _pairwise_dot(q: np.ndarray, d: np.ndarray, qi: np.ndarray, di: np.ndarray) -> np.ndarray:
+    """``q[qi[j]] . d[di[j]]`` for every pair, in chunks so memory stays bounded."""
+    out = np.empty(len(qi), dtype=np.float32)
+    for i in range(0, len(qi), _PAIR_CHUNK):
+        out[i : i + _PAIR_CHUNK] = np.einsum("ij,ij->i", q[qi[i : i + _PAIR_CHUNK]], d[di[i : i + _PAIR_CHUNK]])
+    return out
 
 
 def _resolve_prompt(model: Any, prompt: str | None, prompt_name: str | None, role: str) -> str | None:
