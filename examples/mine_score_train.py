@@ -1,6 +1,6 @@
 """Mine hard negatives, score them with ECI before training, then fine-tune with MultipleNegativesRankingLoss.
 
-    python examples/mine_score_train.py        # embedded default data, all-MiniLM-L6-v2, one short epoch on CPU
+python examples/mine_score_train.py        # embedded default data, all-MiniLM-L6-v2, one short epoch on CPU
 """
 
 from __future__ import annotations
@@ -26,8 +26,13 @@ def main() -> None:
     print(compare_eci({"naive-topk": naive, "topk-percpos-0.95": result.dataset}, model).to_markdown())
 
     args = SentenceTransformerTrainingArguments(
-        output_dir="runs/example", num_train_epochs=1, per_device_train_batch_size=16, learning_rate=2e-5,
-        report_to=[], save_strategy="no", seed=0,
+        output_dir="runs/example",
+        num_train_epochs=1,
+        per_device_train_batch_size=16,
+        learning_rate=2e-5,
+        report_to=[],
+        save_strategy="no",
+        seed=0,
     )
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=result.dataset, loss=MultipleNegativesRankingLoss(model)

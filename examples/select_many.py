@@ -1,7 +1,7 @@
 """Mine once, select many: compare NV-Retriever's methods on one candidate pool without encoding again.
 
-    python examples/select_many.py                      # the embedded default, all-MiniLM-L6-v2
-    python examples/select_many.py ../shared/data/scifact  # a BEIR folder (train split)
+python examples/select_many.py                      # the embedded default, all-MiniLM-L6-v2
+python examples/select_many.py ../shared/data/scifact  # a BEIR folder (train split)
 """
 
 from __future__ import annotations

