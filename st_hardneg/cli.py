@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-scores", action="store_true")
     p.add_argument("--on-short", choices=("keep", "drop", "fill"))
     p.add_argument("--positive-score", choices=("row", "min"), default="row")
+    p.add_argument("--min-score", type=float, help="also drop candidates scoring below this")
     p.add_argument("--depth", type=int, default=100, help="candidates kept per anchor in the pool (default 100)")
     p.add_argument("--backend", default="exact", choices=("exact", "faiss", "faiss-cpu", "faiss-gpu"))
     p.add_argument("--batch-size", type=int, default=32)
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         output_scores=args.output_scores,
         on_short=args.on_short,
         positive_score=args.positive_score,
+        min_score=args.min_score,
         seed=args.seed,
         show_progress=progress,
         return_statistics=True,

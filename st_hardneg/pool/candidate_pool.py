@@ -208,6 +208,7 @@ class CandidatePool:
         output_scores: bool = False,
         on_short: OnShort | None = None,
         positive_score: PositiveScore = "row",
+        min_score: float | None = None,
         teacher: str | None = None,
         seed: int | None = None,
         chunk_size: int = 16384,
@@ -234,6 +235,8 @@ class CandidatePool:
             positive_score: ``"row"`` compares candidates with the row's own positive score; ``"min"`` with the
                 lowest score over the anchor's positives (the stricter choice of NeMo's and sentence-transformers'
                 miners).
+            min_score: also remove candidates scoring below this (too easy to teach anything), as
+                sentence-transformers' ``min_score`` does; None (default) keeps them.
             teacher: which teacher's candidates to use; required when the pool has several.
             seed: seeds the sampler; None draws one (recorded in the returned config).
             chunk_size: rows processed at once; memory is about ``chunk_size * depth``.
@@ -256,8 +259,12 @@ class CandidatePool:
             raise ValueError("n-tuple rows need num_negatives negatives each: use on_short='fill' or 'drop'")
         tc = self._teacher(teacher)
         depth = tc.candidates.shape[1]
-        if getattr(method, "n", 0) >= depth:
-            raise ValueError(f"{method} skips {method.n} candidates but the pool only holds depth={depth}")
+        reachable = depth - getattr(method, "n", 0)
+        if num_negatives > reachable:
+            raise ValueError(
+                f"num_negatives={num_negatives} cannot come from {reachable} reachable candidates ({method} in a pool "
+                f"of depth {depth}); build the pool deeper or ask for fewer negatives"
+            )
         seed = _fresh_seed() if seed is None else int(seed)
         rng = np.random.default_rng(seed)
 
@@ -272,6 +279,7 @@ class CandidatePool:
             num_negatives=num_negatives,
             on_short=on_short,
             need_full_rows=output_format == "n-tuple",
+            min_score=min_score,
             rng=rng,
             chunk_size=chunk_size,
             show_progress=show_progress,
@@ -296,6 +304,7 @@ class CandidatePool:
             "output_scores": output_scores,
             "on_short": on_short,
             "positive_score": positive_score,
+            "min_score": min_score,
             "seed": seed,
             "depth": depth,
         }

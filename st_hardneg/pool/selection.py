@@ -49,6 +49,7 @@ def select_negatives(
     on_short: OnShort,
     need_full_rows: bool,
     rng: np.random.Generator,
+    min_score: float | None = None,
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> tuple[Selected, SelectionStatistics]:
@@ -57,6 +58,7 @@ def select_negatives(
     Args:
         need_full_rows: the output format needs exactly ``num_negatives`` per row ("n-tuple"): rows still short
             after filling are dropped.
+        min_score: also remove candidates scoring below this (too easy), after the method; None keeps all.
     """
     st = SelectionStatistics(rows_in=len(row_query))
     kept_rows, negs, neg_scores = [], [], []
@@ -69,6 +71,11 @@ def select_negatives(
         valid = cand >= 0
         pos = positive_scores[rows]
         keep = method.keep(scores, pos, valid)
+        st.removed_by_method += int((valid & ~keep).sum())
+        if min_score is not None:
+            easy = keep & (scores < min_score)
+            st.removed_below_min_score += int(easy.sum())
+            keep &= ~easy
         picks = sampler.pick(keep, scores, num_negatives, rng)
         picked = picks >= 0
         safe = np.where(picked, picks, 0)
@@ -78,13 +85,12 @@ def select_negatives(
         have = picked.sum(axis=1)
         short = have < num_negatives
         st.candidates_considered += int(valid.sum())
-        st.removed_by_method += int((valid & ~keep).sum())
         st.survivors += int(keep.sum())
         st.negatives_selected += int(have.sum())
         st.rows_short += int(short.sum())
 
         if on_short == "fill" and short.any():
-            filled = _fill(tc, q, pos, method, neg, neg_s, have, num_negatives)
+            filled = _fill(tc, q, pos, method, min_score, neg, neg_s, have, num_negatives)
             st.negatives_filled += int(filled.sum())
             st.rows_filled += int((filled > 0).sum())
             have = have + filled
@@ -129,12 +135,14 @@ def _fill(
     q: np.ndarray,
     pos: np.ndarray,
     method: MiningMethod,
+    min_score: float | None,
     neg: np.ndarray,
     neg_s: np.ndarray,
     have: np.ndarray,
     num_negatives: int,
 ) -> np.ndarray:
-    """Fill short rows in place with the anchor's random corpus negatives that obey the method's bound.
+    """Fill short rows in place with the anchor's random corpus negatives that obey the method's bound (and
+    ``min_score``).
 
     Returns the number of negatives added per row.
     """
@@ -144,6 +152,8 @@ def _fill(
     limit = method.threshold(pos)
     if limit is not None:
         ok &= rs <= limit[:, None]
+    if min_score is not None:
+        ok &= rs >= min_score
     need = num_negatives - have
     ok &= (np.cumsum(ok, axis=1) - 1) < need[:, None]
     take = _first_true(ok, num_negatives)  # [rows, num_negatives] positions in the reserve, -1 padded

@@ -94,6 +94,7 @@ class SelectionStatistics:
         examples_out: rows of the output dataset.
         candidates_considered: candidate slots (not padding) over all rows.
         removed_by_method: candidates the mining method removed.
+        removed_below_min_score: survivors of the method removed for scoring below ``min_score``.
         survivors: candidates that survived the method.
         not_selected: survivors that the sampler did not pick.
         negatives_selected: negatives picked from the candidates.
@@ -111,6 +112,7 @@ class SelectionStatistics:
     examples_out: int = 0
     candidates_considered: int = 0
     removed_by_method: int = 0
+    removed_below_min_score: int = 0
     survivors: int = 0
     not_selected: int = 0
     negatives_selected: int = 0

@@ -142,9 +142,28 @@ def test_selection_is_recorded_in_history_with_its_config():
     assert pool.history[-1]["statistics"]["rows_in"] == 3
 
 
+def test_min_score_removes_easy_candidates_and_easy_fills():
+    # NaiveTopK with min_score .45: q0 keeps d3 .9, d4 .7, d5 .5 (d6 .3 too easy); q1 keeps d3 .85, d5 .6.
+    res = hand_pool().select(
+        NaiveTopK(),
+        3,
+        min_score=0.45,
+        output_format="triplet",
+        show_progress=False,
+        return_statistics=True,
+        on_short="fill",
+    )
+    assert res.dataset["negative"] == ["d3", "d4", "d5", "d3", "d4", "d5", "d3", "d5", "d4"]
+    # q1 is short by one: its reserve holds d6 (.2, below min_score) and d4 (.95): only d4 may fill it.
+    assert (res.statistics.removed_below_min_score, res.statistics.negatives_filled) == (1 + 1 + 1, 1)
+    assert res.config["min_score"] == 0.45
+
+
 def test_selection_errors_are_clear():
-    with pytest.raises(ValueError, match="depth"):
-        hand_pool().select(TopKShifted(4), 2)
+    with pytest.raises(ValueError, match="reachable"):
+        hand_pool().select(TopKShifted(3), 2)
+    with pytest.raises(ValueError, match="reachable"):
+        hand_pool().select(NaiveTopK(), 5)
     with pytest.raises(ValueError, match="output_format"):
         hand_pool().select(output_format="pairs")
     with pytest.raises(ValueError, match="No teacher"):
