@@ -17,6 +17,7 @@ import numpy as np
 
 from st_hardneg.filters.methods import MiningMethod, TopKPercPos, get_method
 from st_hardneg.pool.candidate_pool import CandidatePool
+from st_hardneg.pool.inputs import FixedCorpus
 from st_hardneg.teachers.resolve import resolve_teacher
 
 
@@ -70,7 +71,7 @@ class HardNegativeMiner:
         if corpus is None:
             raise ValueError("HardNegativeMiner needs a corpus that contains every positive")
         self.teacher = resolve_teacher(teacher, **dense_kwargs)
-        self.corpus = list(dict.fromkeys(corpus))
+        self.corpus = FixedCorpus(corpus)
         self.method = get_method(method)
         self.num_negatives = num_negatives
         self.sampling = sampling
@@ -91,7 +92,7 @@ class HardNegativeMiner:
 
     def __call__(self, batch: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
         if self._index is None:
-            self._index = self.teacher.index(self.corpus, self.show_progress)
+            self._index = self.teacher.index(self.corpus.texts, self.show_progress)
         batch_seed = self.seed + self._calls
         self._calls += 1
         pool = CandidatePool.build(
@@ -104,9 +105,10 @@ class HardNegativeMiner:
             seed=batch_seed,
             show_progress=self.show_progress,
             _indexes={self.teacher.name: self._index},
+            _fixed_corpus=self.corpus,
         )
         if self.positives:
-            _exclude_extra_positives(pool, self.positives)
+            _exclude_extra_positives(pool, self.positives, self.corpus.ids)
         result = pool.select(
             self.method,
             self.num_negatives,
@@ -124,9 +126,10 @@ class HardNegativeMiner:
         return result.dataset.to_dict()
 
 
-def _exclude_extra_positives(pool: CandidatePool, positives: Mapping[str, Sequence[str]]) -> None:
+def _exclude_extra_positives(
+    pool: CandidatePool, positives: Mapping[str, Sequence[str]], doc_id: Mapping[str, int]
+) -> None:
     """Drop from each query's candidates (and fill reserve) the positives known from outside the batch."""
-    doc_id = {text: i for i, text in enumerate(pool.corpus.to_pylist())}
     for qi, anchor in enumerate(pool.queries.to_pylist()):
         extra = [doc_id[p] for p in positives.get(anchor, ()) if p in doc_id]
         if not extra:

@@ -20,7 +20,7 @@ import pyarrow as pa
 from st_hardneg.filters.methods import MiningMethod, TopKPercPos, get_method
 from st_hardneg.formatting.formatters import OUTPUT_FORMATS, OutputFormat, format_dataset
 from st_hardneg.pool.building import TeacherCandidates, mine_teacher
-from st_hardneg.pool.inputs import PairLayout, build_layout, resolve_columns
+from st_hardneg.pool.inputs import FixedCorpus, build_layout, resolve_columns
 from st_hardneg.pool.selection import OnShort, PositiveScore, row_positive_scores, select_negatives
 from st_hardneg.pool.statistics import PoolStatistics, SelectionStatistics
 from st_hardneg.sampling.samplers import Sampler
@@ -100,6 +100,7 @@ class CandidatePool:
         backend: str = "exact",
         cache_folder: str | Path | None = None,
         _indexes: dict[str, TeacherIndex] | None = None,
+        _fixed_corpus: FixedCorpus | None = None,
     ) -> CandidatePool:
         """Encode and search once for every teacher.
 
@@ -122,12 +123,9 @@ class CandidatePool:
             raise ValueError(f"depth must be >= 1, got {depth}")
         names = _column_names(dataset)
         anchor_column, positive_column = resolve_columns(names, anchor_column, positive_column)
-        layout = build_layout(list(dataset[anchor_column]), list(dataset[positive_column]), corpus)
-        if _indexes is not None and layout.added_positives:
-            raise ValueError(
-                f"{layout.added_positives} positives are not in the miner's corpus; include every positive in "
-                "`corpus` (e.g. corpus + list(dataset['positive']))"
-            )
+        layout = build_layout(
+            list(dataset[anchor_column]), list(dataset[positive_column]), corpus, fixed_corpus=_fixed_corpus
+        )
         dense_kwargs = dict(
             query_prompt=query_prompt,
             query_prompt_name=query_prompt_name,
@@ -178,13 +176,11 @@ class CandidatePool:
             "corpus_given": corpus is not None,
             "teachers": {name: tc.config for name, tc in teachers.items()},
         }
-        return cls._from_layout(layout, teachers, config, stats)
-
-    @classmethod
-    def _from_layout(cls, layout: PairLayout, teachers, config, stats) -> CandidatePool:
         return cls(
             queries=pa.array(layout.queries, type=pa.large_string()),
-            corpus=pa.array(layout.corpus, type=pa.large_string()),
+            corpus=_fixed_corpus.arrow
+            if _fixed_corpus is not None
+            else pa.array(layout.corpus, type=pa.large_string()),
             row_query=layout.row_query,
             row_positive=layout.row_positive,
             positives_indptr=layout.positives_indptr,

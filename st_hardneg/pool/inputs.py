@@ -37,6 +37,23 @@ def resolve_columns(
     return anchor, positive
 
 
+class FixedCorpus:
+    """A deduplicated corpus indexed once and shared by many small pools (``HardNegativeMiner``)."""
+
+    def __init__(self, corpus: Iterable[str]) -> None:
+        self.texts: list[str] = list(dict.fromkeys(corpus))
+        self.ids: dict[str, int] = {t: i for i, t in enumerate(self.texts)}
+        self._arrow = None
+
+    @property
+    def arrow(self):
+        import pyarrow as pa
+
+        if self._arrow is None:
+            self._arrow = pa.array(self.texts, type=pa.large_string())
+        return self._arrow
+
+
 @dataclass
 class PairLayout:
     """Integer view of the input rows.
@@ -76,8 +93,18 @@ class PairLayout:
         return out
 
 
-def build_layout(anchors: Sequence[str], positives: Sequence[str], corpus: Iterable[str] | None = None) -> PairLayout:
+def build_layout(
+    anchors: Sequence[str],
+    positives: Sequence[str],
+    corpus: Iterable[str] | None = None,
+    *,
+    fixed_corpus: FixedCorpus | None = None,
+) -> PairLayout:
     """Deduplicate anchors and documents and index the rows.
+
+    Args:
+        fixed_corpus: an already indexed corpus (``dataset.map`` mining): positives are looked up in it and never
+            added, and ``corpus`` is ignored.
 
     Raises:
         ValueError: on a row whose anchor or positive is not a non-empty string (named by row number), or an
@@ -89,6 +116,18 @@ def build_layout(anchors: Sequence[str], positives: Sequence[str], corpus: Itera
         raise ValueError("The dataset has no rows to mine")
     _check_texts(anchors, "anchor")
     _check_texts(positives, "positive")
+
+    if fixed_corpus is not None:
+        missing = sum(p not in fixed_corpus.ids for p in positives)
+        if missing:
+            raise ValueError(
+                f"{missing} positives are not in the miner's corpus; include every positive in `corpus` "
+                "(e.g. corpus + list(dataset['positive']))"
+            )
+        query_ids = {}
+        row_query = np.fromiter((query_ids.setdefault(a, len(query_ids)) for a in anchors), np.int64, len(anchors))
+        row_positive = np.fromiter((fixed_corpus.ids[p] for p in positives), np.int64, len(positives))
+        return _layout(list(query_ids), fixed_corpus.texts, row_query, row_positive, 0, 0)
 
     doc_ids: dict[str, int] = {}
     duplicates = 0
@@ -110,12 +149,16 @@ def build_layout(anchors: Sequence[str], positives: Sequence[str], corpus: Itera
     if duplicates:
         logger.info("%d duplicated corpus texts were merged", duplicates)
 
+    return _layout(list(query_ids), list(doc_ids), row_query, row_positive, added, duplicates)
+
+
+def _layout(queries, corpus, row_query, row_positive, added, duplicates) -> PairLayout:
     pairs = np.unique(np.stack([row_query, row_positive], axis=1), axis=0)  # sorted by query, then doc
-    indptr = np.zeros(len(query_ids) + 1, dtype=np.int64)
+    indptr = np.zeros(len(queries) + 1, dtype=np.int64)
     np.add.at(indptr, pairs[:, 0] + 1, 1)
     return PairLayout(
-        queries=list(query_ids),
-        corpus=list(doc_ids),
+        queries=queries,
+        corpus=corpus,
         row_query=row_query,
         row_positive=row_positive,
         positives_indptr=np.cumsum(indptr),

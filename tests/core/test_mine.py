@@ -91,3 +91,21 @@ def test_triplet_map_needs_remove_columns(default_data):
     mapped = pairs.map(miner, batched=True, remove_columns=pairs.column_names)
     assert mapped.column_names == ["anchor", "positive", "negative"]
     assert len(mapped) > len(pairs)
+
+
+def test_miner_positives_mapping_protects_anchors_split_across_batches(default_data):
+    pairs, corpus = default_data
+    positives_of = {}
+    for a, p in zip(pairs["anchor"], pairs["positive"]):
+        positives_of.setdefault(a, []).append(p)
+
+    def leaks(mapped):
+        return sum(
+            mapped[f"negative_{j}"][i] in positives_of[mapped["anchor"][i]] for i in range(len(mapped)) for j in (1, 2)
+        )
+
+    # batch_size=1: every row is its own batch, so an anchor's other positive is unknown to the batch
+    blind = pairs.map(HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, seed=0), batched=True, batch_size=1)
+    assert leaks(blind) > 0
+    miner = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, seed=0, positives=positives_of)
+    assert leaks(pairs.map(miner, batched=True, batch_size=1)) == 0
