@@ -24,6 +24,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Dataset
+from datasets.fingerprint import generate_random_fingerprint
+from datasets.table import InMemoryTable
 
 OutputFormat = Literal["triplet", "n-tuple", "labeled-pair", "labeled-list"]
 OUTPUT_FORMATS: tuple[str, ...] = ("triplet", "n-tuple", "labeled-pair", "labeled-list")
@@ -102,7 +104,9 @@ def format_dataset(
             columns["score"] = pa.array(score.astype(np.float32))
         else:
             columns["label"] = pa.array(label)
-    return Dataset(pa.table(columns))
+    # An explicit fingerprint: without it, datasets pickles the whole table to hash it (seconds and several times
+    # the table's size in memory on large outputs).
+    return Dataset(InMemoryTable(pa.table(columns)), fingerprint=generate_random_fingerprint())
 
 
 def _fixed_lists(values: np.ndarray) -> pa.Array:
