@@ -230,7 +230,34 @@ def phase_st() -> dict:
     return out
 
 
+def phase_tracemalloc() -> dict:
+    """Python-heap peaks (tracemalloc: Python objects and numpy buffers are traced; pyarrow and torch buffers are not) of the BM25
+    pool build and of the 10 selections, run after the timed phases since tracing slows them down."""
+    import tracemalloc
+
+    from st_hardneg import CandidatePool
+    from st_hardneg.sampling import Sampler
+
+    pairs, corpus = load_data()
+    out: dict = {}
+    tracemalloc.start()
+    pool = CandidatePool.build(pairs, "bm25", corpus=corpus, depth=DEPTH, seed=0, show_progress=False)
+    out["bm25_build_traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+    del pool
+    tracemalloc.stop()
+    pool = CandidatePool.load(POOL)
+    tracemalloc.start()
+    for _, method, sampling, _ in CONFIGS:
+        sampler = Sampler("sampled", DEPTH, "uniform", 1.0) if sampling == "random" else "top"
+        pool.select(method, num_negatives=NUM_NEG, sampling=sampler, positive_score="min", seed=0,
+                    show_progress=False)
+    out["select_x10_traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return out
+
+
 PHASES = {
+    "tracemalloc": phase_tracemalloc,
     "bm25": lambda: phase_build("bm25"),
     "dense_cold": lambda: phase_build("dense_cold"),
     "dense_warm": lambda: phase_build("dense_warm"),
@@ -299,7 +326,14 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--phase", choices=list(PHASES))
     p.add_argument("--out")
+    p.add_argument("--tracemalloc", action="store_true",
+                   help="only the tracemalloc phase -> benchmarks/results/mining_speed_tracemalloc.json")
     args = p.parse_args()
+    if args.tracemalloc:
+        res = run_child("tracemalloc")
+        res["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        (RESULTS / "mining_speed_tracemalloc.json").write_text(json.dumps(res, indent=2))
+        return
     if args.phase:
         res = PHASES[args.phase]()
         Path(args.out).write_text(json.dumps(res, indent=2))
