@@ -292,7 +292,7 @@ def markdown(r: dict) -> str:
     cold = r.get("dense_cold")
     if cold:
         lines.append(
-            f"| dense MiniLM pool build, cold cache (encode 5,183 docs + 732 queries, measured once) | "
+            f"| dense MiniLM pool build, cold cache (encode 5,183 docs + 648 distinct queries, measured once) | "
             f"{cold['build_s']:.1f} | {cold['rss_peak_mb']:.0f} | {cold['rss_added_mb']:.0f} |"
         )
     for key, label in [("dense_warm", "dense MiniLM pool build, warm cache"), ("bm25", "BM25 pool build")]:

@@ -7,6 +7,7 @@ Usage (from the repository root; resumable, results are written after every run)
     python benchmarks/quality_scifact.py --analyze        # recompute the significance tests from saved results
     python benchmarks/quality_scifact.py --table          # the Markdown table of the saved results
     python benchmarks/quality_scifact.py --seed 1 --seed-suffix --only nohn,naive,percpos0.95  # training-seed repeats
+    python benchmarks/quality_scifact.py --pooled-seeds 0,1,2  # -> benchmarks/results/quality_scifact_seeds.json
 
 Outputs: benchmarks/results/quality_scifact.json (summary, training/mining statistics, tests) and
 benchmarks/results/quality_scifact_perquery.json (per-query NDCG@10 of every run, by dev query id).
@@ -216,6 +217,29 @@ def table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def pooled_seeds(seeds: list[int]) -> dict:
+    """NDCG@10 per training seed, and paired tests on the per-query NDCG averaged over the seeds, for the runs that
+    every seed has (seed 0 = quality_scifact.json, others = quality_scifact_seed{N}.json)."""
+    files = {s: (RESULTS / "quality_scifact_perquery.json" if s == 0 else RESULTS / f"quality_scifact_seed{s}_perquery.json")
+             for s in seeds}
+    perq = {s: read_json(f, {}) for s, f in files.items()}
+    names = [n for n in RUNS if n != "base" and all(n in perq[s] for s in seeds)]
+    qids = sorted(perq[seeds[0]][names[0]])
+    avg = {n: np.mean([[perq[s][n][q] for q in qids] for s in seeds], axis=0) for n in names}
+    out: dict = {"seeds": seeds, "ndcg@10": {n: {str(s): float(np.mean(list(perq[s][n].values()))) for s in seeds}
+                                             for n in names}, "tests_on_seed_averaged_per_query_ndcg": {}}
+    for n in names:
+        vals = list(out["ndcg@10"][n].values())
+        out["ndcg@10"][n]["mean"] = float(np.mean(vals))
+        out["ndcg@10"][n]["std"] = float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
+    for ref in ("naive", "nohn"):
+        for n in names:
+            if n != ref and ref in avg:
+                out["tests_on_seed_averaged_per_query_ndcg"][f"{n}_vs_{ref}"] = paired_tests(avg[n], avg[ref])
+    (RESULTS / "quality_scifact_seeds.json").write_text(json.dumps(out, indent=2))
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--only", default=",".join(RUNS))
@@ -227,7 +251,11 @@ def main() -> None:
     p.add_argument("--table", action="store_true", help="print the Markdown results table and exit")
     p.add_argument("--seed-suffix", action="store_true",
                    help="write quality_scifact_seed{SEED}{,_perquery}.json instead (repeat runs with other seeds)")
+    p.add_argument("--pooled-seeds", help="e.g. 0,1,2: per-seed NDCG and tests on seed-averaged per-query NDCG")
     args = p.parse_args()
+    if args.pooled_seeds:
+        print(json.dumps(pooled_seeds([int(x) for x in args.pooled_seeds.split(",")]), indent=2))
+        return
     if args.seed_suffix:
         global SUMMARY, PERQUERY
         SUMMARY = RESULTS / f"quality_scifact_seed{args.seed}.json"
