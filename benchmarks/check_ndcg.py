@@ -28,14 +28,23 @@ def main() -> None:
     relevant = {q: {d for d, s in j.items() if s > 0} for q, j in beir.qrels.items()}
     relevant = {q: r for q, r in relevant.items() if r}
     ev = InformationRetrievalEvaluator(
-        queries={q: beir.queries[q] for q in relevant}, corpus=beir.corpus, relevant_docs=relevant,
-        ndcg_at_k=[10], score_functions={"cosine": lambda a, b: __import__("sentence_transformers").util.cos_sim(a, b)},
-        main_score_function="cosine", name="scifact-dev", show_progress_bar=False, batch_size=64,
+        queries={q: beir.queries[q] for q in relevant},
+        corpus=beir.corpus,
+        relevant_docs=relevant,
+        ndcg_at_k=[10],
+        score_functions={"cosine": lambda a, b: __import__("sentence_transformers").util.cos_sim(a, b)},
+        main_score_function="cosine",
+        name="scifact-dev",
+        show_progress_bar=False,
+        batch_size=64,
     )
     res = ev(model)
     ours = json.loads(Q.SUMMARY.read_text())["runs"]["base"]["ndcg@10"]
-    out = {"st_evaluator": {k: v for k, v in res.items() if "ndcg" in k}, "quality_scifact_base": ours,
-           "max_seq_length": args.max_seq_length}
+    out = {
+        "st_evaluator": {k: v for k, v in res.items() if "ndcg" in k},
+        "quality_scifact_base": ours,
+        "max_seq_length": args.max_seq_length,
+    }
     print(out)
     (Q.RESULTS / "check_ndcg.json").write_text(json.dumps(out, indent=2))
 

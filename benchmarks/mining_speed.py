@@ -222,7 +222,9 @@ def phase_st() -> dict:
             **kwargs,
         )
         dt = time.perf_counter() - t
-        out["configs"].append({"name": name, "st_kwargs": kwargs, "select_s": dt, "rows_in": len(pairs), "rows_out": len(ds)})
+        out["configs"].append(
+            {"name": name, "st_kwargs": kwargs, "select_s": dt, "rows_in": len(pairs), "rows_out": len(ds)}
+        )
     out["total_s"] = time.perf_counter() - t_all
     out["rss_before_mb"] = before
     out["rss_peak_mb"] = rss_mb()
@@ -231,7 +233,8 @@ def phase_st() -> dict:
 
 
 def phase_tracemalloc() -> dict:
-    """Python-heap peaks (tracemalloc: Python objects and numpy buffers are traced; pyarrow and torch buffers are not) of the BM25
+    """Python-heap peaks (tracemalloc: Python objects and numpy buffers are traced; pyarrow and torch buffers are
+    not) of the BM25
     pool build and of the 10 selections, run after the timed phases since tracing slows them down."""
     import tracemalloc
 
@@ -249,8 +252,7 @@ def phase_tracemalloc() -> dict:
     tracemalloc.start()
     for _, method, sampling, _ in CONFIGS:
         sampler = Sampler("sampled", DEPTH, "uniform", 1.0) if sampling == "random" else "top"
-        pool.select(method, num_negatives=NUM_NEG, sampling=sampler, positive_score="min", seed=0,
-                    show_progress=False)
+        pool.select(method, num_negatives=NUM_NEG, sampling=sampler, positive_score="min", seed=0, show_progress=False)
     out["select_x10_traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return out
@@ -309,7 +311,8 @@ def markdown(r: dict) -> str:
     )
     lines += [
         "",
-        "| configuration | ST kwargs | st-hardneg select (s) | ST mine (s) | st-hardneg rows out (filled rows / dropped) "
+        "| configuration | ST kwargs | st-hardneg select (s) | ST mine (s) "
+        "| st-hardneg rows out (filled rows / dropped) "
         "| ST rows out (dropped) |",
         "|---|---|---:|---:|---:|---:|",
     ]
@@ -326,8 +329,11 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--phase", choices=list(PHASES))
     p.add_argument("--out")
-    p.add_argument("--tracemalloc", action="store_true",
-                   help="only the tracemalloc phase -> benchmarks/results/mining_speed_tracemalloc.json")
+    p.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="only the tracemalloc phase -> benchmarks/results/mining_speed_tracemalloc.json",
+    )
     args = p.parse_args()
     if args.tracemalloc:
         res = run_child("tracemalloc")

@@ -95,10 +95,20 @@ def evaluate(model, beir, max_seq_length: int) -> tuple[list[str], np.ndarray, f
     qids = [q for q, judged in beir.qrels.items() if any(s > 0 for s in judged.values())]
     dids = list(beir.corpus)
     t = time.perf_counter()
-    d = model.encode_document([beir.corpus[x] for x in dids], batch_size=64, normalize_embeddings=True,
-                              convert_to_numpy=True, show_progress_bar=False)
-    q = model.encode_query([beir.queries[x] for x in qids], batch_size=64, normalize_embeddings=True,
-                           convert_to_numpy=True, show_progress_bar=False)
+    d = model.encode_document(
+        [beir.corpus[x] for x in dids],
+        batch_size=64,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    q = model.encode_query(
+        [beir.queries[x] for x in qids],
+        batch_size=64,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
     return qids, ndcg_at_10(q, d, qids, dids, beir.qrels), time.perf_counter() - t
 
 
@@ -154,8 +164,13 @@ def paired_tests(a: np.ndarray, b: np.ndarray, n_boot: int = 10000, seed: int = 
     from scipy.stats import wilcoxon
 
     diff = a - b
-    res: dict = {"mean_diff": float(diff.mean()), "n_queries": int(len(diff)),
-                 "n_nonzero": int((diff != 0).sum()), "wins": int((diff > 0).sum()), "losses": int((diff < 0).sum())}
+    res: dict = {
+        "mean_diff": float(diff.mean()),
+        "n_queries": int(len(diff)),
+        "n_nonzero": int((diff != 0).sum()),
+        "wins": int((diff > 0).sum()),
+        "losses": int((diff < 0).sum()),
+    }
     if res["n_nonzero"] > 0:
         w = wilcoxon(a, b, zero_method="wilcox", alternative="two-sided")
         res["wilcoxon_p"] = float(w.pvalue)
@@ -203,15 +218,20 @@ def table() -> str:
             continue
         r = runs[name]
         m = r.get("mining")
-        rows = "-" if "train_rows" not in r else (
-            f"{r['train_rows']}" + (f" ({m['rows_filled']} / {m['rows_dropped']})" if m else ""))
+        rows = (
+            "-"
+            if "train_rows" not in r
+            else (f"{r['train_rows']}" + (f" ({m['rows_filled']} / {m['rows_dropped']})" if m else ""))
+        )
         cells = []
         for ref in ("naive", "nohn"):
             t = tests.get(f"{name}_vs_{ref}")
-            boot = "<0.0001" if t is not None and t["bootstrap_p"] == 0 else (
-                f"{t['bootstrap_p']:.4f}" if t is not None else "")
-            cells.append("-" if t is None else
-                         f"{t['mean_diff']:+.4f}, p={t['wilcoxon_p']:.4f}, p={boot}")
+            boot = (
+                "<0.0001"
+                if t is not None and t["bootstrap_p"] == 0
+                else (f"{t['bootstrap_p']:.4f}" if t is not None else "")
+            )
+            cells.append("-" if t is None else f"{t['mean_diff']:+.4f}, p={t['wilcoxon_p']:.4f}, p={boot}")
         train_s = f"{r['train_s']:.0f}" if "train_s" in r else "-"
         lines.append(f"| {r['label']} | {rows} | {train_s} | {r['ndcg@10']:.4f} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines) + "\n"
@@ -220,14 +240,19 @@ def table() -> str:
 def pooled_seeds(seeds: list[int]) -> dict:
     """NDCG@10 per training seed, and paired tests on the per-query NDCG averaged over the seeds, for the runs that
     every seed has (seed 0 = quality_scifact.json, others = quality_scifact_seed{N}.json)."""
-    files = {s: (RESULTS / "quality_scifact_perquery.json" if s == 0 else RESULTS / f"quality_scifact_seed{s}_perquery.json")
-             for s in seeds}
+    files = {
+        s: RESULTS / ("quality_scifact_perquery.json" if s == 0 else f"quality_scifact_seed{s}_perquery.json")
+        for s in seeds
+    }
     perq = {s: read_json(f, {}) for s, f in files.items()}
     names = [n for n in RUNS if n != "base" and all(n in perq[s] for s in seeds)]
     qids = sorted(perq[seeds[0]][names[0]])
     avg = {n: np.mean([[perq[s][n][q] for q in qids] for s in seeds], axis=0) for n in names}
-    out: dict = {"seeds": seeds, "ndcg@10": {n: {str(s): float(np.mean(list(perq[s][n].values()))) for s in seeds}
-                                             for n in names}, "tests_on_seed_averaged_per_query_ndcg": {}}
+    out: dict = {
+        "seeds": seeds,
+        "ndcg@10": {n: {str(s): float(np.mean(list(perq[s][n].values()))) for s in seeds} for n in names},
+        "tests_on_seed_averaged_per_query_ndcg": {},
+    }
     for n in names:
         vals = list(out["ndcg@10"][n].values())
         out["ndcg@10"][n]["mean"] = float(np.mean(vals))
@@ -249,8 +274,11 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--analyze", action="store_true")
     p.add_argument("--table", action="store_true", help="print the Markdown results table and exit")
-    p.add_argument("--seed-suffix", action="store_true",
-                   help="write quality_scifact_seed{SEED}{,_perquery}.json instead (repeat runs with other seeds)")
+    p.add_argument(
+        "--seed-suffix",
+        action="store_true",
+        help="write quality_scifact_seed{SEED}{,_perquery}.json instead (repeat runs with other seeds)",
+    )
     p.add_argument("--pooled-seeds", help="e.g. 0,1,2: per-seed NDCG and tests on seed-averaged per-query NDCG")
     args = p.parse_args()
     if args.pooled_seeds:
@@ -307,8 +335,11 @@ def main() -> None:
             log(f"{name}: done already, skipping")
             continue
         log(f"{name}: start (load average {os.getloadavg()})")
-        run: dict = {"label": LABELS[name], "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     "loadavg_start": list(os.getloadavg())}
+        run: dict = {
+            "label": LABELS[name],
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "loadavg_start": list(os.getloadavg()),
+        }
         if name == "base":
             model = load_sentence_transformer(MODEL)
         else:
@@ -317,15 +348,26 @@ def main() -> None:
             else:
                 if pool is None:
                     pool = get_pool(pairs, corpus)
-                sel = pool.select(RUNS[name], num_negatives=args.num_negatives, sampling="top", seed=0,
-                                  show_progress=False, return_statistics=True)
+                sel = pool.select(
+                    RUNS[name],
+                    num_negatives=args.num_negatives,
+                    sampling="top",
+                    seed=0,
+                    show_progress=False,
+                    return_statistics=True,
+                )
                 train_ds = sel.dataset
                 s = sel.statistics
-                run["mining"] = {"method": RUNS[name], "rows_out": len(train_ds), "rows_filled": s.rows_filled,
-                                 "negatives_filled": s.negatives_filled, "rows_dropped": s.rows_dropped,
-                                 "removed_by_method": s.removed_by_method,
-                                 "mean_negative_score": s.negative_scores.mean if s.negative_scores else None,
-                                 "mean_margin": s.margins.mean if s.margins else None}
+                run["mining"] = {
+                    "method": RUNS[name],
+                    "rows_out": len(train_ds),
+                    "rows_filled": s.rows_filled,
+                    "negatives_filled": s.negatives_filled,
+                    "rows_dropped": s.rows_dropped,
+                    "removed_by_method": s.removed_by_method,
+                    "mean_negative_score": s.negative_scores.mean if s.negative_scores else None,
+                    "mean_margin": s.margins.mean if s.margins else None,
+                }
             run["train_rows"] = len(train_ds)
             model, run["train_s"], run["train_loss"] = train(train_ds, args, name)
             log(f"{name}: trained in {run['train_s']:.0f}s, loss {run['train_loss']:.4f}")
