@@ -34,10 +34,18 @@ def search() -> dict:
     idx, _ = exact_topk(q, d, k, query_chunk_size=1024, corpus_chunk_size=65536)
     seconds = time.perf_counter() - t
     return {
-        "part": "search", "queries": nq, "corpus": nd, "dim": dim, "k": k,
-        "query_chunk_size": 1024, "corpus_chunk_size": 65536, "seconds": round(seconds, 1),
-        "peak_rss_mib_inputs_loaded": round(base), "peak_rss_mib": round(peak_rss_mib()),
-        "full_matrix_would_need_mib": round(nq * nd * 4 / 2**20), "checksum": int(idx[:, 0].sum()),
+        "part": "search",
+        "queries": nq,
+        "corpus": nd,
+        "dim": dim,
+        "k": k,
+        "query_chunk_size": 1024,
+        "corpus_chunk_size": 65536,
+        "seconds": round(seconds, 1),
+        "peak_rss_mib_inputs_loaded": round(base),
+        "peak_rss_mib": round(peak_rss_mib()),
+        "full_matrix_would_need_mib": round(nq * nd * 4 / 2**20),
+        "checksum": int(idx[:, 0].sum()),
     }
 
 
@@ -53,28 +61,44 @@ def select() -> dict:
     queries = pa.array([f"query {i}" for i in range(rows)], type=pa.large_string())
     scores = np.sort(g.random((rows, depth), dtype=np.float32), axis=1)[:, ::-1].copy()
     tc = TeacherCandidates(
-        name="synthetic", config={"type": "synthetic"},
-        candidates=g.integers(0, corpus_size, (rows, depth), dtype=np.int32), scores=scores,
+        name="synthetic",
+        config={"type": "synthetic"},
+        candidates=g.integers(0, corpus_size, (rows, depth), dtype=np.int32),
+        scores=scores,
         positive_scores=(0.5 + 0.5 * g.random(rows, dtype=np.float32)),
         random_candidates=g.integers(0, corpus_size, (rows, 16), dtype=np.int32),
         random_scores=g.random((rows, 16), dtype=np.float32) * 0.3,
     )
     pool = CandidatePool(
-        queries, corpus, np.arange(rows), g.integers(0, corpus_size, rows), np.arange(rows + 1), np.arange(rows),
-        {"synthetic": tc}, {"anchor_column": "anchor", "positive_column": "positive", "depth": depth},
+        queries,
+        corpus,
+        np.arange(rows),
+        g.integers(0, corpus_size, rows),
+        np.arange(rows + 1),
+        np.arange(rows),
+        {"synthetic": tc},
+        {"anchor_column": "anchor", "positive_column": "positive", "depth": depth},
         PoolStatistics(rows, rows, corpus_size, 0, 0, 0),
     )
     base = peak_rss_mib()
     t = time.perf_counter()
     res = pool.select(TopKPercPos(0.95), 4, seed=0, show_progress=False, return_statistics=True)
     seconds = time.perf_counter() - t
-    arrays_mib = (tc.candidates.nbytes + tc.scores.nbytes + tc.random_candidates.nbytes + tc.random_scores.nbytes) / 2**20
+    arrays = (tc.candidates, tc.scores, tc.random_candidates, tc.random_scores)
+    arrays_mib = sum(a.nbytes for a in arrays) / 2**20
     return {
-        "part": "select", "rows": rows, "corpus": corpus_size, "depth": depth, "num_negatives": 4,
-        "seconds": round(seconds, 1), "rows_out": res.statistics.rows_out,
+        "part": "select",
+        "rows": rows,
+        "corpus": corpus_size,
+        "depth": depth,
+        "num_negatives": 4,
+        "seconds": round(seconds, 1),
+        "rows_out": res.statistics.rows_out,
         "negatives_filled": res.statistics.negatives_filled,
-        "pool_arrays_mib": round(arrays_mib), "peak_rss_mib_pool_loaded": round(base),
-        "peak_rss_mib": round(peak_rss_mib()), "output_arrow_mib": round(res.dataset.data.nbytes / 2**20),
+        "pool_arrays_mib": round(arrays_mib),
+        "peak_rss_mib_pool_loaded": round(base),
+        "peak_rss_mib": round(peak_rss_mib()),
+        "output_arrow_mib": round(res.dataset.data.nbytes / 2**20),
     }
 
 
