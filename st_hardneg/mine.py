@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from st_hardneg.filters.methods import MiningMethod, TopKPercPos
+from st_hardneg.filters.methods import MiningMethod, TopKPercPos, get_method
 from st_hardneg.formatting.formatters import OutputFormat
 from st_hardneg.pool.candidate_pool import CandidatePool
 from st_hardneg.pool.selection import OnShort, PositiveScore
@@ -65,8 +65,6 @@ def mine_hard_negatives(
         >>> mined.column_names
         ['anchor', 'positive', 'negative_1', 'negative_2']
     """
-    from st_hardneg.filters.methods import get_method
-
     method = get_method(method)
     if depth is None:
         window = max(num_negatives, sample_from if sampling != "top" else num_negatives)
