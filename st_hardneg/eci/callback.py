@@ -8,8 +8,7 @@ from typing import Any
 from datasets import Dataset
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from st_hardneg.eci.compute import report_from_groups
-from st_hardneg.eci.groups import group_queries
+from st_hardneg.eci.compute import GroupedECI
 from st_hardneg.eci.heuristics import DEFAULT_TEMPERATURE
 from st_hardneg.eci.report import ECIReport
 from st_hardneg.eci.stats import Clamp
@@ -27,7 +26,7 @@ def _evaluation_prefix(logs: dict[str, Any]) -> str | None:
     return None
 
 
-class ECICallback(TrainerCallback):
+class ECICallback(TrainerCallback, GroupedECI):
     """Record ECI and its parts for the model in training each time the trainer evaluates.
 
     When the trainer logs an evaluation (a log with ``eval_runtime``, or ``{prefix}_runtime`` for another
@@ -84,14 +83,18 @@ class ECICallback(TrainerCallback):
         batch_size: int = 32,
         show_progress: bool = False,
     ) -> None:
-        self.groups = group_queries(dataset, anchor_column=anchor_column, positive_column=positive_column)
+        GroupedECI.__init__(
+            self,
+            dataset,
+            anchor_column=anchor_column,
+            positive_column=positive_column,
+            top_n=top_n,
+            clamp=clamp,
+            temperature=temperature,
+            batch_size=batch_size,
+            show_progress=show_progress,
+        )
         self.name = name
-        self.top_n = top_n
-        self.clamp = clamp
-        self.temperature = temperature
-        self.batch_size = batch_size
-        self.show_progress = show_progress
-        self.last_report: ECIReport | None = None
 
     def attach(self, trainer: Any) -> ECICallback:
         """Make this the trainer's first callback, so reporting integrations' ``on_log`` see its values.
@@ -128,16 +131,7 @@ class ECICallback(TrainerCallback):
         prefix = _evaluation_prefix(logs)
         if prefix is None:
             return
-        report = report_from_groups(
-            self.groups,
-            model,
-            top_n=self.top_n,
-            clamp=self.clamp,
-            temperature=self.temperature,
-            batch_size=self.batch_size,
-            show_progress=self.show_progress,
-        )
-        self.last_report = report
+        report = self.report(model)
         metrics = dict(zip(self.metric_keys(prefix), report.to_metrics().values(), strict=True))
         logs.update(metrics)
         # Trainer.log appended {**logs, "step": ...} to the history just before calling on_log.

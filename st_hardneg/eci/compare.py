@@ -8,7 +8,7 @@ from typing import Any
 
 from datasets import Dataset
 
-from st_hardneg.eci.compute import eci_from_scores
+from st_hardneg.eci.compute import _stored_scores, eci_from_scores
 from st_hardneg.eci.groups import group_queries
 from st_hardneg.eci.heuristics import DEFAULT_TEMPERATURE
 from st_hardneg.eci.report import ECIReport
@@ -101,10 +101,7 @@ def compare_eci(
     }
     all_groups = [g for groups in grouped.values() for g in groups]
     if model is None:
-        scores = [(g.positive_scores, g.negative_scores) for g in all_groups]
-        if any(p is None or n is None for p, n in scores):
-            raise ValueError("model=None needs a `scores` column in every dataset")
-        pos_all, neg_all = [p for p, _ in scores], [n for _, n in scores]
+        pos_all, neg_all = _stored_scores(all_groups)
     else:
         pos_all, neg_all = score_groups(all_groups, model, batch_size=batch_size, show_progress=show_progress)
 

@@ -17,7 +17,7 @@ from st_hardneg.eci.stats import Clamp, query_stats
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["compute_eci", "eci_from_scores", "report_from_groups"]
+__all__ = ["GroupedECI", "compute_eci", "eci_from_scores", "report_from_groups"]
 
 
 def eci_from_scores(
@@ -80,6 +80,46 @@ def report_from_groups(
     if report.signal < 0:
         logger.warning("Mean negative score S_n=%.3f is below 0; ECI counts it as 0 signal", report.signal)
     return report
+
+
+class GroupedECI:
+    """A mined set grouped once, with the ECI settings: what :class:`ECIEvaluator` and :class:`ECICallback` share.
+
+    Args are those of :func:`compute_eci`; :meth:`report` scores the set with a model.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        *,
+        anchor_column: str | None = None,
+        positive_column: str | None = None,
+        top_n: int | None = None,
+        clamp: Clamp = "aggregate",
+        temperature: float = DEFAULT_TEMPERATURE,
+        batch_size: int = 32,
+        show_progress: bool = False,
+    ) -> None:
+        self.groups = group_queries(dataset, anchor_column=anchor_column, positive_column=positive_column)
+        self.top_n = top_n
+        self.clamp = clamp
+        self.temperature = temperature
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+        self.last_report: ECIReport | None = None
+
+    def report(self, model: Any) -> ECIReport:
+        """The ECI report of the set under ``model`` (also kept as :attr:`last_report`)."""
+        self.last_report = report_from_groups(
+            self.groups,
+            model,
+            top_n=self.top_n,
+            clamp=self.clamp,
+            temperature=self.temperature,
+            batch_size=self.batch_size,
+            show_progress=self.show_progress,
+        )
+        return self.last_report
 
 
 def compute_eci(

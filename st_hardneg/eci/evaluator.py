@@ -10,8 +10,7 @@ from typing import Any
 from datasets import Dataset
 
 from st_hardneg.eci._compat import BaseEvaluator
-from st_hardneg.eci.compute import report_from_groups
-from st_hardneg.eci.groups import group_queries
+from st_hardneg.eci.compute import GroupedECI
 from st_hardneg.eci.heuristics import DEFAULT_TEMPERATURE
 from st_hardneg.eci.report import ECIReport
 from st_hardneg.eci.stats import Clamp
@@ -21,7 +20,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["ECIEvaluator"]
 
 
-class ECIEvaluator(BaseEvaluator):
+class ECIEvaluator(BaseEvaluator, GroupedECI):
     """Score a mined hard-negative set's ECI under the model being evaluated.
 
     The primary metric is ``eci`` (greater is better); the returned metrics are ECI and its parts
@@ -74,31 +73,26 @@ class ECIEvaluator(BaseEvaluator):
         write_csv: bool = True,
     ) -> None:
         super().__init__()
-        self.groups = group_queries(dataset, anchor_column=anchor_column, positive_column=positive_column)
+        GroupedECI.__init__(
+            self,
+            dataset,
+            anchor_column=anchor_column,
+            positive_column=positive_column,
+            top_n=top_n,
+            clamp=clamp,
+            temperature=temperature,
+            batch_size=batch_size,
+            show_progress=show_progress,
+        )
         self.name = name
-        self.top_n = top_n
-        self.clamp = clamp
-        self.temperature = temperature
-        self.batch_size = batch_size
-        self.show_progress = show_progress
         self.write_csv = write_csv
         self.primary_metric = "eci"
         self.greater_is_better = True
         self.csv_file = "eci_evaluation" + (f"_{name}" if name else "") + "_results.csv"
-        self.last_report: ECIReport | None = None
 
     def compute_report(self, model: Any) -> ECIReport:
         """The full report for ``model`` on this evaluator's set (also kept as :attr:`last_report`)."""
-        self.last_report = report_from_groups(
-            self.groups,
-            model,
-            top_n=self.top_n,
-            clamp=self.clamp,
-            temperature=self.temperature,
-            batch_size=self.batch_size,
-            show_progress=self.show_progress,
-        )
-        return self.last_report
+        return self.report(model)
 
     def __call__(
         self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
