@@ -2,56 +2,80 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-from st_hardneg.filters.methods import MiningMethod, TopKPercPos, get_method
-from st_hardneg.formatting.formatters import OutputFormat
 from st_hardneg.pool.candidate_pool import CandidatePool
-from st_hardneg.pool.selection import OnShort, PositiveScore
-from st_hardneg.sampling.samplers import Sampler
+from st_hardneg.settings.base import document_options, split_kwargs
+from st_hardneg.settings.pool import PoolSettings
+from st_hardneg.settings.selection import SelectionSettings
+
+__all__ = ["mine_hard_negatives", "settings_from_kwargs"]
+
+#: Options of sentence-transformers' ``mine_hard_negatives`` that belong to the teacher here.
+_TEACHER_OPTIONS = {
+    "query_prompt",
+    "query_prompt_name",
+    "corpus_prompt",
+    "corpus_prompt_name",
+    "batch_size",
+    "backend",
+    "cache_folder",
+    "use_faiss",
+}
 
 
+def settings_from_kwargs(
+    kwargs: dict[str, Any],
+    pool_settings: PoolSettings | None = None,
+    settings: SelectionSettings | None = None,
+) -> tuple[PoolSettings, SelectionSettings]:
+    """Pool and selection settings from one set of keyword arguments (``seed`` goes to both), checked together.
+
+    The one place where :func:`mine_hard_negatives`, :class:`~st_hardneg.HardNegativeMiner` and the command turn
+    options into settings.
+    """
+    teacher_options = sorted(_TEACHER_OPTIONS & set(kwargs))
+    if teacher_options:
+        raise TypeError(
+            f"{', '.join(teacher_options)} belong to the teacher: pass DenseTeacher(model, "
+            f"{teacher_options[0]}=...) as the teacher (st_hardneg.teachers.DenseTeacher)"
+        )
+    pool_kwargs, selection_kwargs = split_kwargs(kwargs, PoolSettings, SelectionSettings, shared=("seed",))
+    pool_settings = PoolSettings.from_kwargs(pool_settings, **pool_kwargs)
+    settings = SelectionSettings.from_kwargs(settings, **selection_kwargs)
+    settings.check_depth(pool_settings.depth)
+    return pool_settings, settings
+
+
+@document_options(PoolSettings, SelectionSettings)
 def mine_hard_negatives(
     dataset: Any,
     teacher: Any,
     *,
-    corpus: Iterable[str] | None = None,
-    method: MiningMethod | str = TopKPercPos(),
-    num_negatives: int = 4,
-    sampling: str | Sampler = "top",
-    sample_from: int = 10,
-    weighting: str = "softmax",
-    temperature: float = 1.0,
-    output_format: OutputFormat = "n-tuple",
-    output_scores: bool = False,
-    on_short: OnShort | None = None,
-    positive_score: PositiveScore = "row",
-    min_score: float | None = None,
-    depth: int | None = None,
-    anchor_column: str | None = None,
-    positive_column: str | None = None,
-    query_prompt: str | None = None,
-    query_prompt_name: str | None = None,
-    corpus_prompt: str | None = None,
-    corpus_prompt_name: str | None = None,
-    batch_size: int = 32,
-    backend: str = "exact",
-    cache_folder: str | Path | None = None,
-    seed: int | None = None,
+    corpus: Any = None,
+    settings: SelectionSettings | None = None,
+    pool_settings: PoolSettings | None = None,
     show_progress: bool = True,
     return_statistics: bool = False,
+    **kwargs: Any,
 ) -> Any:
     """Mine hard negatives for (anchor, positive) pairs with one of NV-Retriever's methods.
 
     Equivalent to ``CandidatePool.build(...).select(...)``; build the pool yourself to try several configurations
-    without encoding again. See :meth:`CandidatePool.build` and :meth:`CandidatePool.select` for every argument.
+    without encoding again. Every setting, column and text is checked before the teacher loads or encodes anything.
 
     Args:
-        depth: candidates retrieved per anchor; default: enough for the method and sampler
-            (``max(num_negatives, sample_from) + shift``, at least 30), so thresholds have room to remove candidates.
-        seed: seeds the fill documents and the sampler; every draw is reproducible given it.
+        dataset: a :class:`datasets.Dataset` (or dict of columns) of (anchor, positive) rows.
+        teacher: a SentenceTransformer, a model name, ``"bm25"``, or a :class:`~st_hardneg.teachers.Teacher`
+            (``DenseTeacher(model, query_prompt=..., backend="faiss", cache_folder=...)`` for prompts and the rest).
+        corpus: document texts to mine from; positives not in it are added. Default: the dataset's positives.
+        settings: a :class:`~st_hardneg.settings.SelectionSettings`; keyword arguments override its fields.
+        pool_settings: a :class:`~st_hardneg.settings.PoolSettings`; keyword arguments override its fields.
+        show_progress: tqdm bars.
+        return_statistics: return a :class:`~st_hardneg.pool.Selection` (dataset, statistics, settings, context).
+        **kwargs: fields of the two settings classes (``seed`` sets both):
+
+            {options}
 
     Returns:
         A :class:`datasets.Dataset`, or a :class:`~st_hardneg.pool.Selection` with ``return_statistics=True``.
@@ -61,44 +85,10 @@ def mine_hard_negatives(
         >>> from st_hardneg.data import load_default
         >>> pairs, corpus = load_default()
         >>> mined = mine_hard_negatives(pairs, "bm25", corpus=corpus, method=TopKPercPos(0.95), num_negatives=2,
-        ...                             seed=0, show_progress=False)
+        ...                             show_progress=False)
         >>> mined.column_names
         ['anchor', 'positive', 'negative_1', 'negative_2']
     """
-    method = get_method(method)
-    if depth is None:
-        window = max(num_negatives, sample_from if sampling != "top" else num_negatives)
-        depth = max(30, window + getattr(method, "n", 0))
-    pool = CandidatePool.build(
-        dataset,
-        teacher,
-        corpus=corpus,
-        depth=depth,
-        anchor_column=anchor_column,
-        positive_column=positive_column,
-        seed=seed,
-        show_progress=show_progress,
-        query_prompt=query_prompt,
-        query_prompt_name=query_prompt_name,
-        corpus_prompt=corpus_prompt,
-        corpus_prompt_name=corpus_prompt_name,
-        batch_size=batch_size,
-        backend=backend,
-        cache_folder=cache_folder,
-    )
-    return pool.select(
-        method,
-        num_negatives,
-        sampling,
-        sample_from=sample_from,
-        weighting=weighting,
-        temperature=temperature,
-        output_format=output_format,
-        output_scores=output_scores,
-        on_short=on_short,
-        positive_score=positive_score,
-        min_score=min_score,
-        seed=seed,
-        show_progress=show_progress,
-        return_statistics=return_statistics,
-    )
+    pool_settings, settings = settings_from_kwargs(kwargs, pool_settings, settings)
+    pool = CandidatePool.build(dataset, teacher, corpus=corpus, settings=pool_settings, show_progress=show_progress)
+    return pool.select(settings, show_progress=show_progress, return_statistics=return_statistics)

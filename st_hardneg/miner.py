@@ -3,45 +3,59 @@
 The corpus is indexed once (on the first batch) and reused; each batch then becomes a small candidate pool and one
 selection. Every positive must be in ``corpus`` (a batch cannot add documents to an index built before it).
 
-Positives are known per batch: an anchor whose rows fall into different batches is protected only against the
-positives of its own batch, so keep all rows of an anchor together (sort by anchor, or use a batch size that holds
-them) or pass ``positives={anchor: [texts...]}`` with the full mapping.
+Draws are keyed by seed and row (:mod:`st_hardneg.keyed_random`), so any batch size gives the rows
+:func:`~st_hardneg.mine_hard_negatives` gives, provided each batch knows every positive of its anchors: pass
+``positives=dataset`` (or ``{anchor: [positives]}``) when an anchor's rows may fall into different batches.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from st_hardneg.filters.methods import MiningMethod, TopKPercPos, get_method
+from st_hardneg.mine import settings_from_kwargs
 from st_hardneg.pool.candidate_pool import CandidatePool
-from st_hardneg.pool.inputs import FixedCorpus
+from st_hardneg.pool.inputs import FixedCorpus, build_layout, dataset_fingerprint, read_pairs
+from st_hardneg.settings.base import document_options
+from st_hardneg.settings.pool import PoolSettings
+from st_hardneg.settings.selection import SelectionSettings
 from st_hardneg.teachers.resolve import resolve_teacher
 
+logger = logging.getLogger(__name__)
 
+__all__ = ["HardNegativeMiner"]
+
+
+@document_options(PoolSettings, SelectionSettings)
 class HardNegativeMiner:
     """A callable for ``dataset.map(miner, batched=True)`` that adds hard negatives to each batch.
 
     Args:
-        teacher: as for :func:`~st_hardneg.mine_hard_negatives`.
+        teacher: as for :func:`~st_hardneg.mine_hard_negatives` (a model name loads on the first batch).
         corpus: the documents to mine from; must contain every positive.
-        method, num_negatives, sampling, output_format, output_scores, on_short, positive_score: as for
-            :meth:`CandidatePool.select`. Formats that change the number of rows ("triplet", "labeled-pair"), and
-            n-tuple rows dropped for lack of negatives, need ``remove_columns=dataset.column_names`` in ``map``.
-        depth: candidates per anchor.
-        positives: optional ``{anchor: [positive, ...]}`` with every positive of each anchor, for anchors whose
-            rows span batches; those positives are also excluded.
-        seed: seeds every draw; batch ``i`` uses ``seed + i`` so results do not depend on the batch order.
-        select_kwargs: further arguments of :meth:`CandidatePool.select` (``sample_from``, ``temperature``...).
-        dense_kwargs: prompts, batch size, backend, cache folder for a dense teacher.
+        settings / pool_settings: selection and pool settings; keyword arguments override their fields.
+        positives: every positive of each anchor, as the pairs ``datasets.Dataset`` itself or as
+            ``{anchor: [positive, ...]}``, for anchors whose rows span batches: those positives are excluded too,
+            and ``positive_score="min"`` sees them.
+        show_progress: tqdm bars inside each batch (off by default: ``map`` shows its own).
+        **kwargs: fields of the settings classes (``seed`` sets both):
+
+            {options}
+
+    Formats that change the number of rows ("triplet", "labeled-pair"), and rows dropped for lack of negatives,
+    need ``remove_columns=dataset.column_names`` in ``map``.
+
+    Attributes:
+        history: ``[{"config": ..., "statistics": ...}]`` per batch.
 
     Examples:
         >>> from st_hardneg import HardNegativeMiner
         >>> from st_hardneg.data import load_default
         >>> pairs, corpus = load_default()
-        >>> miner = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, seed=0, show_progress=False)
+        >>> miner = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, positives=pairs)
         >>> mined = pairs.map(miner, batched=True, batch_size=32)
         >>> mined.column_names
         ['anchor', 'positive', 'negative_1', 'negative_2']
@@ -51,91 +65,80 @@ class HardNegativeMiner:
         self,
         teacher: Any,
         corpus: Sequence[str],
-        method: MiningMethod | str = TopKPercPos(),
-        num_negatives: int = 4,
-        sampling: str = "top",
         *,
-        output_format: str = "n-tuple",
-        output_scores: bool = False,
-        on_short: str | None = None,
-        positive_score: str = "row",
-        depth: int = 30,
-        anchor_column: str | None = None,
-        positive_column: str | None = None,
-        positives: Mapping[str, Sequence[str]] | None = None,
-        seed: int = 0,
+        settings: SelectionSettings | None = None,
+        pool_settings: PoolSettings | None = None,
+        positives: Any = None,
         show_progress: bool = False,
-        select_kwargs: dict[str, Any] | None = None,
-        **dense_kwargs: Any,
+        **kwargs: Any,
     ) -> None:
+        self.pool_settings, self.settings = settings_from_kwargs(kwargs, pool_settings, settings)
         if corpus is None:
             raise ValueError("HardNegativeMiner needs a corpus that contains every positive")
-        self.teacher = resolve_teacher(teacher, **dense_kwargs)
+        self.teacher = resolve_teacher(teacher)
         self.corpus = FixedCorpus(corpus)
-        self.method = get_method(method)
-        self.num_negatives = num_negatives
-        self.sampling = sampling
-        self.output_format = output_format
-        self.output_scores = output_scores
-        self.on_short = on_short
-        self.positive_score = positive_score
-        self.depth = depth
-        self.anchor_column = anchor_column
-        self.positive_column = positive_column
-        self.positives = positives
-        self.seed = seed
+        self.positives = self._positives_mapping(positives)
         self.show_progress = show_progress
-        self.select_kwargs = select_kwargs or {}
-        self._index = None
-        self._calls = 0
         self.history: list[dict[str, Any]] = []
+        self._index = None
+        self._seen: set[str] = set()
+        self._warned = False
+
+    def _positives_mapping(self, positives: Any) -> dict[str, list[str]] | None:
+        if positives is None:
+            return None
+        if not isinstance(positives, Mapping):
+            s = self.pool_settings
+            _, _, anchors, texts = read_pairs(positives, s.anchor_column, s.positive_column)
+            mapping: dict[str, list[str]] = {}
+            for anchor, text in zip(anchors, texts):
+                mapping.setdefault(anchor, []).append(text)
+            positives = mapping
+        return {anchor: list(dict.fromkeys(texts)) for anchor, texts in positives.items()}
 
     def __call__(self, batch: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
+        s = self.pool_settings
+        anchor_column, positive_column, anchors, positives = read_pairs(dict(batch), s.anchor_column, s.positive_column)
+        extra_anchors, extra_positives = self._extra_rows(anchors, positives)
+        layout = build_layout(anchors + extra_anchors, positives + extra_positives, fixed_corpus=self.corpus)
         if self._index is None:
             self._index = self.teacher.index(self.corpus.texts, self.show_progress)
-        batch_seed = self.seed + self._calls
-        self._calls += 1
-        pool = CandidatePool.build(
-            dict(batch),
-            self.teacher,
-            corpus=self.corpus,
-            depth=self.depth,
-            anchor_column=self.anchor_column,
-            positive_column=self.positive_column,
-            seed=batch_seed,
+        pool = CandidatePool.from_layout(
+            layout,
+            [self.teacher],
+            s.replace(anchor_column=anchor_column, positive_column=positive_column),
+            dataset_fingerprint=dataset_fingerprint(anchors, positives),
+            corpus_given=True,
+            indexes={self.teacher.name: self._index},
+            fixed_corpus=self.corpus,
             show_progress=self.show_progress,
-            _indexes={self.teacher.name: self._index},
-            _fixed_corpus=self.corpus,
         )
-        if self.positives:
-            _exclude_extra_positives(pool, self.positives, self.corpus.ids)
-        result = pool.select(
-            self.method,
-            self.num_negatives,
-            self.sampling,
-            output_format=self.output_format,
-            output_scores=self.output_scores,
-            on_short=self.on_short,
-            positive_score=self.positive_score,
-            seed=batch_seed,
-            show_progress=self.show_progress,
-            return_statistics=True,
-            **self.select_kwargs,
-        )
+        if extra_anchors:
+            pool = pool.take_rows(np.arange(len(anchors)))
+        result = pool.select(self.settings, show_progress=self.show_progress, return_statistics=True)
         self.history.append({"config": result.config, "statistics": result.statistics.to_dict()})
         return result.dataset.to_dict()
 
+    def _extra_rows(self, anchors: list[str], positives: list[str]) -> tuple[list[str], list[str]]:
+        """Rows for the anchors' positives that are not in this batch (scored, excluded, never output)."""
+        if self.positives is None:
+            repeated = self._seen.intersection(anchors)
+            if repeated and not self._warned:
+                self._warned = True
+                logger.warning(
+                    "Anchor %r (and %d more) has rows in more than one batch: its positives from other batches are "
+                    "not excluded from its candidates. Pass positives=<the pairs dataset> to HardNegativeMiner.",
+                    next(iter(repeated)),
+                    len(repeated) - 1,
+                )
+            self._seen.update(anchors)
+            return [], []
+        present = set(zip(anchors, positives))
+        extra = [
+            (a, p)
+            for a in dict.fromkeys(anchors)
+            for p in self.positives.get(a, ())
+            if (a, p) not in present and p in self.corpus.ids
+        ]
+        return [a for a, _ in extra], [p for _, p in extra]
 
-def _exclude_extra_positives(
-    pool: CandidatePool, positives: Mapping[str, Sequence[str]], doc_id: Mapping[str, int]
-) -> None:
-    """Drop from each query's candidates (and fill reserve) the positives known from outside the batch."""
-    for qi, anchor in enumerate(pool.queries.to_pylist()):
-        extra = [doc_id[p] for p in positives.get(anchor, ()) if p in doc_id]
-        if not extra:
-            continue
-        for tc in pool.teachers.values():
-            for ids, scores in ((tc.candidates, tc.scores), (tc.random_candidates, tc.random_scores)):
-                hit = np.isin(ids[qi], extra)
-                ids[qi][hit] = -1
-                scores[qi][hit] = -np.inf

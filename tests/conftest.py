@@ -24,7 +24,7 @@ def minilm_path() -> str:
 def minilm():
     """The real all-MiniLM-L6-v2, loaded once per test session (named as on the Hub)."""
     minilm_path()  # skips when the package is missing
-    from st_hardneg.teachers.resolve import load_sentence_transformer
+    from st_hardneg.teachers.loading import load_sentence_transformer
 
     return load_sentence_transformer("sentence-transformers/all-MiniLM-L6-v2", device="cpu")
 

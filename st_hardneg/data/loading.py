@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import datasets
 
+from st_hardneg.columns import resolve_columns
 from st_hardneg.data.beir import is_beir_folder, load_beir
 from st_hardneg.data.corpus import load_corpus
 from st_hardneg.data.formats import file_loader
@@ -53,10 +54,9 @@ def load_pairs(
       ``title + " " + text`` when its title is non-empty, else its text, as in sentence-transformers'
       ``InformationRetrievalEvaluator``.
 
-    For files and saved datasets, the anchor and positive columns are ``anchor_column`` and ``positive_column``
-    when given, else columns named ``"anchor"`` and ``"positive"``, else the two columns of a two-column dataset
-    in order (the sentence-transformers convention). They are renamed to ``"anchor"`` and ``"positive"`` and
-    other columns are dropped.
+    For files and saved datasets, the anchor and positive columns are chosen by the project's one column rule
+    (:func:`st_hardneg.columns.resolve_columns`: the names given, else ``"anchor"`` and ``"positive"``, else the
+    first two text columns). They keep their names (so the mined set does too); other columns are dropped.
 
     Args:
         path: The pairs file, saved dataset folder or BEIR folder.
@@ -85,14 +85,14 @@ def load_pairs(
             )
         return _load_beir_pairs(path, split)
     table = _load_saved(path, split) if path.is_dir() else _load_file(path)
+    if len(table) == 0:
+        raise ValueError(f"No pairs in {path}: it has no rows")
     pairs = _select_pair_columns(table, anchor_column, positive_column, source=path)
-    if len(pairs) == 0:
-        raise ValueError(f"No pairs in {path}")
     corpus = load_corpus(corpus_path) if corpus_path is not None else None
     logger.info(
         "Loaded %d pairs (%d distinct anchors) from %s%s",
         len(pairs),
-        len(set(pairs[ANCHOR])),
+        len(set(pairs[pairs.column_names[0]])),
         path,
         "" if corpus is None else f", and {len(corpus)} corpus documents from {corpus_path}",
     )
@@ -133,7 +133,13 @@ def _load_beir_pairs(folder: Path, split: str) -> LoadedData:
 
 def _load_file(path: Path) -> datasets.Dataset:
     builder, kwargs = file_loader(path)
-    return datasets.load_dataset(builder, data_files=str(path), split="train", **kwargs)
+    if path.stat().st_size == 0:
+        raise ValueError(f"No pairs in {path}: the file is empty")
+    try:
+        return datasets.load_dataset(builder, data_files=str(path), split="train", **kwargs)
+    except (StopIteration, datasets.exceptions.DatasetGenerationError) as err:
+        cause = err.__cause__ or err
+        raise ValueError(f"Could not read pairs from {path}: {type(cause).__name__}: {cause}") from None
 
 
 def _load_saved(folder: Path, split: str) -> datasets.Dataset:
@@ -153,32 +159,16 @@ def _load_saved(folder: Path, split: str) -> datasets.Dataset:
 def _select_pair_columns(
     table: datasets.Dataset, anchor_column: str | None, positive_column: str | None, *, source: Path
 ) -> datasets.Dataset:
-    columns = table.column_names
-    if anchor_column is None and positive_column is None and not {ANCHOR, POSITIVE} <= set(columns):
-        if len(columns) != 2:
-            raise ValueError(
-                f"{source}: cannot tell which columns hold anchors and positives (columns: {columns}); "
-                "name them 'anchor' and 'positive' or pass anchor_column= and positive_column="
-            )
-        anchor_column, positive_column = columns
-        logger.info("%s: using column %r as anchor and %r as positive", source, anchor_column, positive_column)
-    anchor_column = anchor_column or ANCHOR
-    positive_column = positive_column or POSITIVE
-    if anchor_column == positive_column:
-        raise ValueError(f"anchor_column and positive_column are both {anchor_column!r}")
-    for column in (anchor_column, positive_column):
-        if column not in columns:
-            raise ValueError(f"{source}: no column {column!r} (columns: {columns})")
+    anchor_column, positive_column = resolve_columns(table, anchor_column, positive_column, source=str(source))
     table = table.select_columns([anchor_column, positive_column])
-    table = table.rename_columns({anchor_column: "__anchor__", positive_column: "__positive__"})
-    table = table.rename_columns({"__anchor__": ANCHOR, "__positive__": POSITIVE})
-    for column, original in ((ANCHOR, anchor_column), (POSITIVE, positive_column)):
+    for column in (anchor_column, positive_column):
         feature = table.features[column]
         if not isinstance(feature, datasets.Value):
-            raise ValueError(f"{source}: column {original!r} must hold texts, not {feature}")
+            raise ValueError(f"{source}: column {column!r} must hold texts, not {feature}")
         if feature.dtype not in ("string", "large_string"):
             table = table.cast_column(column, datasets.Value("string"))
         nulls = table.data.column(column).null_count
         if nulls:
-            raise ValueError(f"{source}: column {original!r} has {nulls} missing value(s)")
+            first = table.data.column(column).is_null().to_pylist().index(True)
+            raise ValueError(f"{source}: column {column!r} has {nulls} missing value(s), the first in row {first}")
     return table

@@ -9,7 +9,7 @@ from typing import Any
 
 from datasets import Dataset
 
-from st_hardneg.eci._compat import BaseEvaluator
+from st_hardneg._compat import BaseEvaluator
 from st_hardneg.eci.compute import GroupedECI
 from st_hardneg.eci.heuristics import DEFAULT_TEMPERATURE
 from st_hardneg.eci.report import ECIReport

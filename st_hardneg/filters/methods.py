@@ -29,6 +29,23 @@ class MiningMethod(ABC):
     name: ClassVar[str]
     #: Whether the method reads the positive score (positive-aware methods of the paper).
     positive_aware: ClassVar[bool] = False
+    #: Whether the method compares raw scores with a fixed number (meaningful only on the teacher's score scale).
+    absolute: ClassVar[bool] = False
+
+    @property
+    def skips(self) -> int:
+        """How many top-ranked candidates the method always removes (the shift of Top-K shifted by N)."""
+        return 0
+
+    def describe(self) -> str:
+        """One sentence saying what the method keeps, with the paper's equation (read by dataset cards)."""
+        return self.name
+
+    @property
+    def spec(self) -> str:
+        """The command-line string of this method, e.g. ``"topk-percpos:0.95"``."""
+        values = [getattr(self, f.name) for f in fields(self)]  # type: ignore[arg-type]
+        return self.name + (f":{values[0]:g}" if values else "")
 
     def threshold(self, positive_scores: np.ndarray) -> np.ndarray | None:
         """The per-row maximum negative score, or None for a method that does not threshold scores.
@@ -65,6 +82,9 @@ class NaiveTopK(MiningMethod):
 
     name: ClassVar[str] = "naive-topk"
 
+    def describe(self) -> str:
+        return "Naive Top-K: the top-ranked candidates that are not positives"
+
     def keep(self, scores: np.ndarray, positive_scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
         return valid.copy()
 
@@ -84,6 +104,13 @@ class TopKShifted(MiningMethod):
         if not isinstance(self.n, (int, np.integer)) or self.n < 0:
             raise ValueError(f"TopKShifted needs a whole number n >= 0, got {self.n!r}")
 
+    @property
+    def skips(self) -> int:
+        return int(self.n)
+
+    def describe(self) -> str:
+        return f"Top-K shifted by N: the first {self.n} ranked negatives skipped"
+
     def keep(self, scores: np.ndarray, positive_scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
         keep = valid.copy()
         keep[:, : self.n] = False
@@ -98,10 +125,14 @@ class TopKAbs(MiningMethod):
     """
 
     name: ClassVar[str] = "topk-abs"
+    absolute: ClassVar[bool] = True
     max_score: float = 0.7
 
     def __post_init__(self) -> None:
         _check_finite("TopKAbs", "max_score", self.max_score)
+
+    def describe(self) -> str:
+        return f"TopK-Abs: negatives scoring at most {self.max_score:g}"
 
     def threshold(self, positive_scores: np.ndarray) -> np.ndarray:
         return np.full(positive_scores.shape, self.max_score, dtype=np.float64)
@@ -112,7 +143,8 @@ class TopKMarginPos(MiningMethod):
     """TopK-MarginPos: maximum negative score = positive score minus an absolute margin (Eq. 1).
 
     ``max_neg_score_threshold = pos_score - margin``; best margin in the paper: 0.05 (Figure 4).
-    Sign-safe as it stands: the threshold is below the positive for any positive score when ``margin >= 0``.
+    Sign-safe as it stands: the threshold is below the positive for any positive score when ``margin >= 0``; a
+    negative margin would keep negatives scoring above the positive, so it is refused.
     """
 
     name: ClassVar[str] = "topk-marginpos"
@@ -121,6 +153,11 @@ class TopKMarginPos(MiningMethod):
 
     def __post_init__(self) -> None:
         _check_finite("TopKMarginPos", "margin", self.margin)
+        if self.margin < 0:
+            raise ValueError(f"TopKMarginPos needs margin >= 0 (negatives below the positive), got {self.margin}")
+
+    def describe(self) -> str:
+        return f"TopK-MarginPos (NV-Retriever Eq. 1): negatives scoring at most the positive score - {self.margin:g}"
 
     def threshold(self, positive_scores: np.ndarray) -> np.ndarray:
         return positive_scores.astype(np.float64) - self.margin
@@ -145,13 +182,19 @@ class TopKPercPos(MiningMethod):
 
     def __post_init__(self) -> None:
         _check_finite("TopKPercPos", "percentage", self.percentage)
-        if self.percentage < 0:
-            raise ValueError(f"TopKPercPos needs percentage >= 0 (a fraction, 0.95 for 95%), got {self.percentage}")
-        if self.percentage > 1.5:
+        if self.percentage > 1 and self.percentage <= 100:
             raise ValueError(
-                f"TopKPercPos takes a fraction (0.95 for 95%), got {self.percentage}; "
-                f"did you mean {self.percentage / 100}?"
+                f"TopKPercPos takes a fraction in (0, 1] (0.95 for 95%), got {self.percentage}; "
+                f"did you mean {self.percentage / 100:g}?"
             )
+        if not 0 < self.percentage <= 1:
+            raise ValueError(f"TopKPercPos takes a fraction in (0, 1] (0.95 for 95%), got {self.percentage}")
+
+    def describe(self) -> str:
+        return (
+            f"TopK-PercPos (NV-Retriever Eq. 2): negatives scoring at most {100 * self.percentage:g}% of the positive "
+            f"score (sign-safe: pos - abs(pos) x {1 - self.percentage:g} when pos < 0)"
+        )
 
     def threshold(self, positive_scores: np.ndarray) -> np.ndarray:
         p = positive_scores.astype(np.float64)
@@ -186,8 +229,16 @@ def get_method(spec: str | dict[str, Any] | MiningMethod) -> MiningMethod:
     cls = _method_class(name.strip().lower())
     if not value:
         return cls()
-    (field,) = fields(cls)  # type: ignore[arg-type]
-    return cls(**{field.name: int(value) if field.type in (int, "int") else float(value)})
+    params = fields(cls)  # type: ignore[arg-type]
+    if not params:
+        raise ValueError(f"Mining method {cls.name!r} takes no value, got {spec!r}")
+    (field,) = params
+    try:
+        number = int(value) if field.type in (int, "int") else float(value)
+    except ValueError:
+        kind = "a whole number" if field.type in (int, "int") else "a number"
+        raise ValueError(f"Mining method {spec!r}: {field.name} must be {kind}, got {value.strip()!r}") from None
+    return cls(**{field.name: number})
 
 
 def _method_class(name: str | None) -> type[MiningMethod]:
@@ -198,5 +249,5 @@ def _method_class(name: str | None) -> type[MiningMethod]:
 
 
 def _check_finite(cls: str, field: str, value: float) -> None:
-    if not isinstance(value, (int, float, np.floating, np.integer)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not math.isfinite(value):
         raise ValueError(f"{cls} needs a finite number for {field}, got {value!r}")

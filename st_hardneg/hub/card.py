@@ -14,16 +14,6 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 TEMPLATE_PATH = Path(__file__).parent / "dataset_card_template.md"
 
-_EQUATIONS = {
-    "naive-topk": "Naive Top-K: the top-ranked candidates that are not positives",
-    "topk-shifted": "Top-K shifted by N: the first {n} ranked negatives skipped",
-    "topk-abs": "TopK-Abs: negatives scoring at most {max_score}",
-    "topk-marginpos": "TopK-MarginPos (NV-Retriever Eq. 1): negatives scoring at most the positive score - {margin}",
-    "topk-percpos": "TopK-PercPos (NV-Retriever Eq. 2): negatives scoring at most {percent:g}% of the positive score "
-    "(sign-safe: pos - abs(pos) x {complement:g} when pos < 0)",
-}
-
-
 class MinedDatasetCard(DatasetCard):
     """A dataset card for a mined hard-negative set.
 
@@ -34,7 +24,7 @@ class MinedDatasetCard(DatasetCard):
         >>> result = mine_hard_negatives(pairs, "bm25", corpus=corpus, num_negatives=2, seed=0,
         ...                              show_progress=False, return_statistics=True)
         >>> card = MinedDatasetCard.from_selection(result, source="the st-hardneg example data")
-        >>> card.data.st_hardneg["selection"]["method"]
+        >>> card.data.st_hardneg["selection"]["settings"]["method"]
         {'name': 'topk-percpos', 'percentage': 0.95}
         >>> "TopK-PercPos (NV-Retriever Eq. 2)" in card.text
         True
@@ -67,8 +57,8 @@ class MinedDatasetCard(DatasetCard):
         """
         from st_hardneg import __version__
 
-        cfg, stats, dataset = selection.config, selection.statistics, selection.dataset
-        method = cfg["method"]
+        cfg, stats, dataset, settings = selection.config, selection.statistics, selection.dataset, selection.settings
+        method = settings.method
         meta: dict[str, Any] = {
             "version": __version__,
             "source": source,
@@ -81,10 +71,10 @@ class MinedDatasetCard(DatasetCard):
         card_data = DatasetCardData(
             language=language,
             license=license,
-            pretty_name=pretty_name or f"Hard negatives ({method['name']})",
+            pretty_name=pretty_name or f"Hard negatives ({method.name})",
             size_categories=[_size_category(len(dataset))],
             task_categories=["sentence-similarity"],
-            tags=["sentence-transformers", "hard-negatives", "st-hardneg", method["name"]],
+            tags=["sentence-transformers", "hard-negatives", "st-hardneg", method.name],
             st_hardneg=meta,
         )
         return cls.from_template(
@@ -94,24 +84,24 @@ class MinedDatasetCard(DatasetCard):
             version=__version__,
             source=source,
             columns=", ".join(f"`{c}`" for c in dataset.column_names),
-            num_negatives=cfg["num_negatives"],
-            output_format=cfg["output_format"],
-            output_scores=cfg["output_scores"],
-            teacher_line=_teacher_line(cfg["teacher_config"]),
-            method_line=_method_line(method),
-            method_repr=f'"{_method_spec(method)}"',
-            sampling=cfg["sampling"],
-            sampling_line=_sampling_line(cfg["sampling"]),
+            num_negatives=settings.num_negatives,
+            output_format=settings.output_format,
+            output_scores=settings.output_scores,
+            teacher_line=_teacher_line(cfg["teacher"]),
+            method_line=method.describe(),
+            method_repr=f'"{method.spec}"',
+            sampling=settings.sampler.to_dict(),
+            sampling_line=_sampling_line(settings.sampler.to_dict()),
             positive_score_line="the row's own positive"
-            if cfg["positive_score"] == "row"
+            if settings.positive_score == "row"
             else "the lowest score among the anchor's positives",
             on_short_line={
                 "fill": "filled with random corpus negatives within the method's bound",
                 "keep": "kept with the negatives they have",
                 "drop": "dropped",
-            }[cfg["on_short"]],
-            depth=cfg["depth"],
-            seed=cfg["seed"],
+            }[settings.on_short],
+            depth=cfg["pool"]["depth"],
+            seed=settings.seed,
             stats=stats,
             distributions=[
                 ("positive", stats.positive_scores),
@@ -146,18 +136,6 @@ def _teacher_line(t: dict[str, Any]) -> str:
     if t.get("type") == "bm25":
         return f"BM25 (bm25s, {t.get('method')}, k1={t.get('k1')}, b={t.get('b')})"
     return f"`{t.get('name', t)}`"
-
-
-def _method_spec(method: dict[str, Any]) -> str:
-    params = [v for k, v in method.items() if k != "name"]
-    return method["name"] + (f":{params[0]}" if params else "")
-
-
-def _method_line(method: dict[str, Any]) -> str:
-    params = {k: v for k, v in method.items() if k != "name"}
-    if method["name"] == "topk-percpos":
-        params = {"percent": 100 * params["percentage"], "complement": 1 - params["percentage"]}
-    return _EQUATIONS.get(method["name"], method["name"]).format(**params)
 
 
 def _sampling_line(s: dict[str, Any]) -> str:

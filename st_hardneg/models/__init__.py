@@ -12,7 +12,7 @@ from st_hardneg.models.bidirectional import (
     BidirectionalMistral,
     BidirectionalQwen2,
 )
-from st_hardneg.models.lora import add_lora_adapter, decoder_lora_config
+from st_hardneg.models.lora import add_lora_adapter, decoder_lora_config, merge_lora_adapter
 from st_hardneg.models.nv_retriever import bidirectional_embedder, nv_retriever_v1
 from st_hardneg.models.pooling import InstructionMeanPooling
 from st_hardneg.models.portable import save_portable
@@ -28,6 +28,7 @@ __all__ = [
     "InstructionMeanPooling",
     "bidirectional_embedder",
     "decoder_lora_config",
+    "merge_lora_adapter",
     "nv_retriever_v1",
     "prompt_token_mask",
     "save_portable",

@@ -6,7 +6,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from st_hardneg.models._compat import Transformer
+from st_hardneg._compat import Transformer
+from st_hardneg.models.lora import base_model_reference
 from st_hardneg.models.prompt_mask import prompt_token_mask
 
 logger = logging.getLogger(__name__)
@@ -110,7 +111,9 @@ class BidirectionalDecoder(Transformer):
     ) -> Any:
         """Load an adapter folder with peft directly: the base checkpoint, then the adapter on top.
 
-        transformers 5.24 would load it through its own adapter integration, which refuses peft < 0.22.
+        transformers 5.24 would load it through its own adapter integration, which refuses peft < 0.22. A base
+        recorded as a relative folder (adapters saved before st-hardneg made it absolute) is made absolute
+        once found, so saving the model again fixes the folder.
         """
         if not is_peft_model or backend != "torch":
             return super()._load_model(
@@ -128,7 +131,10 @@ class BidirectionalDecoder(Transformer):
             model_kwargs.pop(key, None)
         base = super()._load_model(base_path, transformer_task, config, backend, False, **model_kwargs)
         logger.info("Loading the adapter in %s on top of %s.", model_name_or_path, base_path)
-        return PeftModel.from_pretrained(base, model_name_or_path, is_trainable=True, **hub_kwargs)
+        model = PeftModel.from_pretrained(base, model_name_or_path, is_trainable=True, **hub_kwargs)
+        for peft_config in model.peft_config.values():  # an adapter saved with a relative base path: fix on resave
+            peft_config.base_model_name_or_path = base_model_reference(peft_config.base_model_name_or_path)
+        return model
 
     def _ensure_pad_token(self) -> None:
         """Decoder tokenizers (Mistral, Llama) often ship without a pad token; reuse EOS (or UNK) for padding."""

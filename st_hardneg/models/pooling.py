@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from st_hardneg.models._compat import Pooling
+from st_hardneg._compat import Pooling
 from st_hardneg.models.bidirectional import PROMPT_MASK_KEY
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from st_hardneg.models._compat import Pooling, Transformer
+from st_hardneg._compat import Pooling, Transformer
 from st_hardneg.models.bidirectional import BidirectionalDecoder
 from st_hardneg.models.pooling import InstructionMeanPooling
 

@@ -8,11 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from st_hardneg.keyed_random import combine, salt, uniform
 from st_hardneg.pool.inputs import PairLayout
 from st_hardneg.pool.statistics import ScoreSummary, TeacherStatistics
 from st_hardneg.teachers.base import TeacherIndex
 
 logger = logging.getLogger(__name__)
+
+_FILL_SALT = salt("st-hardneg fill reserve")
 
 
 @dataclass
@@ -25,6 +28,7 @@ class TeacherCandidates:
         candidates: int32 ``[queries, depth]`` corpus ids, highest score first, positives removed, ``-1``-padded.
         scores: float32 ``[queries, depth]``, ``-inf`` at padding.
         positive_scores: float32 ``[rows]``, the teacher's score of each row's (anchor, positive).
+        min_positive_scores: float32 ``[queries]``, the lowest score among each anchor's positives.
         random_candidates: int32 ``[queries, R]`` random corpus ids outside the candidates and positives, used to
             fill short rows; ``-1``-padded.
         random_scores: float32 ``[queries, R]``.
@@ -37,6 +41,7 @@ class TeacherCandidates:
     positive_scores: np.ndarray
     random_candidates: np.ndarray
     random_scores: np.ndarray
+    min_positive_scores: np.ndarray
 
 
 def mine_teacher(
@@ -47,16 +52,21 @@ def mine_teacher(
     *,
     depth: int,
     num_random: int,
-    rng: np.random.Generator,
+    seed: int,
+    query_keys: np.ndarray,
     show_progress: bool = True,
 ) -> tuple[TeacherCandidates, TeacherStatistics]:
-    """Rank the corpus for every query with one teacher and keep the top ``depth`` non-positive candidates."""
+    """Rank the corpus for every query with one teacher and keep the top ``depth`` non-positive candidates.
+
+    The fill reserve of each query is a function of the seed, the anchor's text, the corpus size, its positives and
+    its candidates only (:func:`random_documents`), so it does not depend on which other anchors are built with it.
+    """
     nq, nd = len(layout.queries), len(layout.corpus)
     positives = layout.positives_matrix(np.arange(nq))
     k = min(depth + layout.max_positives, nd)
     # Draw a few more than num_random: some will turn out to be among the candidates (found after the search).
-    extra = 0 if num_random == 0 else int(np.ceil(2 * num_random * k / max(nd - k, 1))) + 2
-    reserve = random_documents(rng, nq, nd, min(nd, num_random + extra), positives)
+    extra = 0 if num_random == 0 else int(np.ceil(2 * num_random * depth / max(nd - depth, 1))) + 2
+    reserve = random_documents(query_keys, seed, nd, min(nd, num_random + extra), positives)
     rq = np.repeat(np.arange(nq), reserve.shape[1])
     rd = reserve.ravel()
     has = rd >= 0
@@ -68,11 +78,13 @@ def mine_teacher(
     reserve_scores.ravel()[has] = out.pair_scores[len(layout.row_query) :]
 
     is_positive = row_isin(out.candidates, positives)
-    candidates, scores = _compact(out.candidates, out.scores, ~is_positive & (out.candidates >= 0), depth, -np.inf)
+    candidates, scores = compact(out.candidates, out.scores, ~is_positive & (out.candidates >= 0), depth, -np.inf)
 
-    in_candidates = row_isin(reserve, out.candidates)
-    random_c, random_s = _compact(reserve, reserve_scores, (reserve >= 0) & ~in_candidates, num_random, -np.inf)
+    in_candidates = row_isin(reserve, candidates)
+    random_c, random_s = compact(reserve, reserve_scores, (reserve >= 0) & ~in_candidates, num_random, -np.inf)
 
+    min_positive = np.full(nq, np.inf, dtype=np.float64)
+    np.minimum.at(min_positive, layout.row_query, positive_scores.astype(np.float64))
     tc = TeacherCandidates(
         name=name,
         config=config,
@@ -81,6 +93,7 @@ def mine_teacher(
         positive_scores=positive_scores,
         random_candidates=random_c.astype(np.int32),
         random_scores=random_s.astype(np.float32),
+        min_positive_scores=min_positive.astype(np.float32),
     )
     valid = candidates >= 0
     stats = TeacherStatistics(
@@ -96,17 +109,37 @@ def mine_teacher(
     return tc, stats
 
 
+#: Above this many corpus ids per draw, reserves are drawn with replacement from a keyed stream (then deduplicated);
+#: below it, each anchor gets a keyed random permutation of the whole corpus.
+_PERMUTATION_FACTOR = 4
+_PERMUTATION_CELLS = 1 << 22
+
+
 def random_documents(
-    rng: np.random.Generator, num_queries: int, corpus_size: int, count: int, exclude: np.ndarray
+    query_keys: np.ndarray, seed: int, corpus_size: int, count: int, exclude: np.ndarray
 ) -> np.ndarray:
-    """``[num_queries, count]`` distinct random corpus ids per row, none in the row's ``exclude``, ``-1``-padded."""
+    """``[queries, count]`` distinct random corpus ids per query, none in the row's ``exclude``, ``-1``-padded.
+
+    Keyed draws (:mod:`st_hardneg.keyed_random`): query ``i``'s ids depend on ``(seed, query_keys[i], corpus_size)``
+    and its ``exclude`` row only. Small corpora use a keyed permutation of every id; large ones a keyed stream of
+    ``2 * count + 16`` ids with replacement, deduplicated in order.
+    """
+    nq = len(query_keys)
     if count <= 0 or corpus_size == 0:
-        return np.full((num_queries, max(count, 0)), -1, dtype=np.int64)
-    draws = min(corpus_size, 2 * count + exclude.shape[1])
-    if draws >= corpus_size // 2:
-        ids = rng.permuted(np.tile(np.arange(corpus_size), (num_queries, 1)), axis=1)[:, :draws]
+        return np.full((nq, max(count, 0)), -1, dtype=np.int64)
+    base = combine(query_keys, np.uint64(seed), _FILL_SALT)
+    if corpus_size <= _PERMUTATION_FACTOR * count + 64:
+        width = min(corpus_size, count + exclude.shape[1])
+        ids = np.empty((nq, width), dtype=np.int64)
+        step = max(1, _PERMUTATION_CELLS // corpus_size)
+        for start in range(0, nq, step):
+            u = uniform(combine(base[start : start + step, None], np.arange(corpus_size, dtype=np.uint64)[None, :]))
+            ids[start : start + step] = np.argsort(u, axis=1, kind="stable")[:, :width]
     else:
-        ids = rng.integers(0, corpus_size, size=(num_queries, draws))
+        draws = 2 * count + 16
+        ids = (combine(base[:, None], np.arange(draws, dtype=np.uint64)[None, :]) % np.uint64(corpus_size)).astype(
+            np.int64
+        )
     order = np.argsort(ids, axis=1, kind="stable")
     sorted_ids = np.take_along_axis(ids, order, axis=1)
     dup_sorted = np.zeros_like(sorted_ids, dtype=bool)
@@ -114,7 +147,7 @@ def random_documents(
     duplicate = np.empty_like(dup_sorted)
     np.put_along_axis(duplicate, order, dup_sorted, axis=1)
     excluded = row_isin(ids, exclude)
-    out, _ = _compact(ids, np.zeros(ids.shape, np.float32), ~duplicate & ~excluded, count, 0.0)
+    out, _ = compact(ids, np.zeros(ids.shape, np.float32), ~duplicate & ~excluded, count, 0.0)
     return out
 
 
@@ -127,7 +160,7 @@ def row_isin(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
     return np.isin(rows_v + values, keys_p) & (values >= 0)
 
 
-def _compact(ids: np.ndarray, scores: np.ndarray, keep: np.ndarray, width: int, fill: float):
+def compact(ids: np.ndarray, scores: np.ndarray, keep: np.ndarray, width: int, fill: float):
     """Move each row's kept entries to the front (order kept), cut or pad to ``width``."""
     order = np.argsort(~keep, axis=1, kind="stable")[:, :width]
     kept = np.take_along_axis(keep, order, axis=1)

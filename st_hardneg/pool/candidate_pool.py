@@ -1,41 +1,73 @@
 """The candidate pool: encode and search once, then select many mining configurations without encoding again.
 
-Data flow: dataset -> :func:`~st_hardneg.pool.inputs.build_layout` (dedup anchors and documents) -> each teacher
-ranks the corpus (:func:`~st_hardneg.pool.building.mine_teacher`) -> pool. ``pool.select`` then applies a mining
-method (:mod:`st_hardneg.filters`), a sampler (:mod:`st_hardneg.sampling`) and a formatter
-(:mod:`st_hardneg.formatting`). Several teachers can share one pool (``teacher=[...]``), each with its own
-candidates and scores.
+Data flow: dataset -> :func:`~st_hardneg.pool.inputs.read_pairs` and :func:`~st_hardneg.pool.inputs.build_layout`
+(checked texts; deduplicated anchors and documents) -> each teacher ranks the corpus
+(:func:`~st_hardneg.pool.building.mine_teacher`) -> pool. ``pool.select`` then applies a mining method
+(:mod:`st_hardneg.filters`), a sampler (:mod:`st_hardneg.sampling`) and a formatter (:mod:`st_hardneg.formatting`).
+Several teachers can share one pool (``teacher=[...]``), each with its own candidates and scores.
+
+How a pool is built is a :class:`~st_hardneg.settings.PoolSettings`; how a selection is made, a
+:class:`~st_hardneg.settings.SelectionSettings`. Both are checked before anything is encoded.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from st_hardneg.filters.methods import MiningMethod, TopKPercPos, get_method
-from st_hardneg.formatting.formatters import OUTPUT_FORMATS, OutputFormat, format_dataset
+from st_hardneg.formatting.formatters import format_dataset
+from st_hardneg.keyed_random import combine, salt, text_keys
 from st_hardneg.pool.building import TeacherCandidates, mine_teacher
-from st_hardneg.pool.inputs import FixedCorpus, build_layout, resolve_columns
-from st_hardneg.pool.selection import OnShort, PositiveScore, row_positive_scores, select_negatives
-from st_hardneg.pool.statistics import PoolStatistics, SelectionStatistics
-from st_hardneg.sampling.samplers import Sampler
-from st_hardneg.teachers.base import TeacherIndex
-from st_hardneg.teachers.resolve import resolve_teacher
+from st_hardneg.pool.inputs import (
+    FixedCorpus,
+    PairLayout,
+    build_layout,
+    corpus_fingerprint,
+    dataset_fingerprint,
+    read_corpus,
+    read_pairs,
+)
+from st_hardneg.pool.selection import row_positive_scores, select_negatives
+from st_hardneg.pool.statistics import PoolStatistics, SelectionStatistics, TeacherStatistics
+from st_hardneg.settings.base import document_options
+from st_hardneg.settings.pool import PoolSettings
+from st_hardneg.settings.selection import SelectionSettings
+from st_hardneg.teachers.base import Teacher, TeacherIndex
+from st_hardneg.teachers.resolve import resolve_teachers
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["CandidatePool", "Selection"]
+
+_ROW_SALT = salt("st-hardneg selection row")
+
 
 class Selection(NamedTuple):
-    """A selection's result with its provenance: the dataset, what happened, and the configuration used."""
+    """A selection's result with its provenance.
+
+    Attributes:
+        dataset: the mined :class:`datasets.Dataset`.
+        statistics: what the selection kept, removed, filled and dropped.
+        settings: the :class:`~st_hardneg.settings.SelectionSettings` used (``teacher`` and ``on_short`` resolved).
+        context: what the settings ran on: the teacher's configuration and the pool's depth and fingerprints.
+    """
 
     dataset: Any
     statistics: SelectionStatistics
-    config: dict[str, Any]
+    settings: SelectionSettings
+    context: dict[str, Any]
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """``{"settings": ..., "teacher": ..., "pool": ...}``: what ``mining.json``, the history and cards record."""
+        return {"settings": self.settings.to_dict(), **self.context}
 
 
 class CandidatePool:
@@ -49,7 +81,8 @@ class CandidatePool:
         corpus: Arrow array of unique document texts.
         row_query / row_positive: per input row, the query index and the positive's corpus index.
         teachers: ``{name: TeacherCandidates}``.
-        config: how the pool was built (columns, depth, seed, teachers).
+        settings: the :class:`~st_hardneg.settings.PoolSettings` it was built with (columns resolved).
+        config: how the pool was built: settings, teachers, fingerprints of its dataset and corpus.
         statistics: :class:`~st_hardneg.pool.statistics.PoolStatistics` of the build.
         history: ``[{"config": ..., "statistics": ...}]`` of every selection made from this pool.
     """
@@ -76,73 +109,79 @@ class CandidatePool:
         self.teachers = teachers
         self.config = config
         self.statistics = statistics
-        self.history = history or []
+        self.history = history if history is not None else []
+        self._query_keys: np.ndarray | None = None
+        self._positive_keys: np.ndarray | None = None
+
+    @property
+    def settings(self) -> PoolSettings:
+        return PoolSettings.from_dict(self.config["settings"])
+
+    @property
+    def depth(self) -> int:
+        return int(self.config["settings"]["depth"])
 
     # ------------------------------------------------------------------ building
     @classmethod
+    @document_options(PoolSettings)
     def build(
         cls,
         dataset: Any,
         teacher: Any | Sequence[Any],
         *,
-        corpus: Iterable[str] | None = None,
-        depth: int = 100,
-        anchor_column: str | None = None,
-        positive_column: str | None = None,
-        num_random: int = 16,
-        seed: int | None = None,
+        corpus: Any = None,
+        settings: PoolSettings | None = None,
         show_progress: bool = True,
-        query_prompt: str | None = None,
-        query_prompt_name: str | None = None,
-        corpus_prompt: str | None = None,
-        corpus_prompt_name: str | None = None,
-        batch_size: int = 32,
-        backend: str = "exact",
-        cache_folder: str | Path | None = None,
-        _indexes: dict[str, TeacherIndex] | None = None,
-        _fixed_corpus: FixedCorpus | None = None,
+        **kwargs: Any,
     ) -> CandidatePool:
         """Encode and search once for every teacher.
+
+        Every input is checked (settings, columns, texts, corpus) before a model is loaded or anything encoded.
 
         Args:
             dataset: a :class:`datasets.Dataset` (or dict of columns) of (anchor, positive) rows; a repeated anchor
                 means several positives. All of an anchor's positives are excluded from its candidates.
             teacher: a SentenceTransformer, a model name, ``"bm25"``, a :class:`~st_hardneg.teachers.Teacher`, or a
                 list of these for a multi-teacher pool.
-            corpus: documents to mine from; positives not in it are added. Default: the dataset's positives.
-            depth: candidates kept per anchor (after removing positives). Selections may look at most this deep.
-            anchor_column / positive_column: default "anchor"/"positive" when present, else the first two columns.
-            num_random: random corpus documents (outside the candidates) kept and scored per anchor, to fill rows
-                that end up short of negatives.
-            seed: seeds the random fill documents; None draws one (recorded in ``config``).
+            corpus: document texts to mine from; positives not in it are added. Default: the dataset's positives.
+            settings: a :class:`~st_hardneg.settings.PoolSettings`; keyword arguments override its fields.
             show_progress: tqdm bars.
-            query_prompt, query_prompt_name, corpus_prompt, corpus_prompt_name, batch_size, backend,
-                cache_folder: passed to :class:`~st_hardneg.teachers.DenseTeacher` when a teacher is a model.
-        """
-        if depth < 1:
-            raise ValueError(f"depth must be >= 1, got {depth}")
-        names = _column_names(dataset)
-        anchor_column, positive_column = resolve_columns(names, anchor_column, positive_column)
-        layout = build_layout(
-            list(dataset[anchor_column]), list(dataset[positive_column]), corpus, fixed_corpus=_fixed_corpus
-        )
-        dense_kwargs = dict(
-            query_prompt=query_prompt,
-            query_prompt_name=query_prompt_name,
-            corpus_prompt=corpus_prompt,
-            corpus_prompt_name=corpus_prompt_name,
-            batch_size=batch_size,
-            backend=backend,
-            cache_folder=cache_folder,
-        )
-        teacher_list = list(teacher) if isinstance(teacher, (list, tuple)) else [teacher]
-        resolved = [resolve_teacher(t, **dense_kwargs) for t in teacher_list]
-        names = [t.name for t in resolved]
-        if len(set(names)) != len(names):
-            raise ValueError(f"Teachers in one pool need distinct names, got {names}; pass name=... to tell them apart")
-        seed = _fresh_seed() if seed is None else int(seed)
-        rng = np.random.default_rng(seed)
+            **kwargs: fields of :class:`~st_hardneg.settings.PoolSettings`:
 
+                {options}
+        """
+        settings = PoolSettings.from_kwargs(settings, **kwargs)
+        teachers = resolve_teachers(teacher)
+        anchor_column, positive_column, anchors, positives = read_pairs(
+            dataset, settings.anchor_column, settings.positive_column
+        )
+        texts = read_corpus(corpus) if corpus is not None else None
+        layout = build_layout(anchors, positives, texts)
+        settings = settings.replace(anchor_column=anchor_column, positive_column=positive_column)
+        return cls.from_layout(
+            layout,
+            teachers,
+            settings,
+            dataset_fingerprint=dataset_fingerprint(anchors, positives),
+            corpus_given=corpus is not None,
+            show_progress=show_progress,
+        )
+
+    @classmethod
+    def from_layout(
+        cls,
+        layout: PairLayout,
+        teachers: Sequence[Teacher],
+        settings: PoolSettings,
+        *,
+        dataset_fingerprint: str,
+        corpus_given: bool,
+        indexes: dict[str, TeacherIndex] | None = None,
+        fixed_corpus: FixedCorpus | None = None,
+        show_progress: bool = True,
+    ) -> CandidatePool:
+        """Run the teachers over a checked layout (the step after :meth:`build`'s checks; the miner calls it with
+        its corpus indexed once in ``indexes``)."""
         stats = PoolStatistics(
             rows=len(layout.row_query),
             queries=len(layout.queries),
@@ -151,193 +190,250 @@ class CandidatePool:
             added_positives=layout.added_positives,
             duplicate_corpus_texts=layout.duplicate_corpus_texts,
         )
-        teachers: dict[str, TeacherCandidates] = {}
-        for t in resolved:
+        query_keys = text_keys(layout.queries)
+        candidates: dict[str, TeacherCandidates] = {}
+        for t in teachers:
             logger.info("Mining candidates with teacher %s", t.name)
-            index = _indexes[t.name] if _indexes is not None else t.index(layout.corpus, show_progress)
+            index = (indexes or {}).get(t.name) or t.index(layout.corpus, show_progress)
             tc, tstats = mine_teacher(
                 layout,
                 index,
                 t.name,
                 t.config(),
-                depth=depth,
-                num_random=num_random,
-                rng=rng,
+                depth=settings.depth,
+                num_random=settings.num_random,
+                seed=settings.seed,
+                query_keys=query_keys,
                 show_progress=show_progress,
             )
-            teachers[t.name] = tc
+            candidates[t.name] = tc
             stats.teachers[t.name] = tstats
         config = {
-            "anchor_column": anchor_column,
-            "positive_column": positive_column,
-            "depth": depth,
-            "num_random": num_random,
-            "seed": seed,
-            "corpus_given": corpus is not None,
-            "teachers": {name: tc.config for name, tc in teachers.items()},
+            "settings": settings.to_dict(),
+            "teachers": {name: tc.config for name, tc in candidates.items()},
+            "corpus_given": corpus_given,
+            "dataset_fingerprint": dataset_fingerprint,
+            "corpus_fingerprint": corpus_fingerprint(layout.corpus),
         }
-        return cls(
+        pool = cls(
             queries=pa.array(layout.queries, type=pa.large_string()),
-            corpus=_fixed_corpus.arrow
-            if _fixed_corpus is not None
-            else pa.array(layout.corpus, type=pa.large_string()),
+            corpus=fixed_corpus.arrow if fixed_corpus is not None else pa.array(layout.corpus, type=pa.large_string()),
             row_query=layout.row_query,
             row_positive=layout.row_positive,
             positives_indptr=layout.positives_indptr,
             positives_indices=layout.positives_indices,
-            teachers=teachers,
+            teachers=candidates,
             config=config,
             statistics=stats,
         )
+        pool._query_keys = query_keys
+        return pool
 
     # ------------------------------------------------------------------ selecting
+    @overload
     def select(
         self,
-        method: MiningMethod | str | dict = TopKPercPos(),
-        num_negatives: int = 4,
-        sampling: str | Sampler = "top",
+        method: Any = ...,
+        /,
         *,
-        sample_from: int = 10,
-        weighting: str = "softmax",
-        temperature: float = 1.0,
-        output_format: OutputFormat = "n-tuple",
-        output_scores: bool = False,
-        on_short: OnShort | None = None,
-        positive_score: PositiveScore = "row",
-        min_score: float | None = None,
-        teacher: str | None = None,
-        seed: int | None = None,
+        settings: SelectionSettings | None = ...,
+        chunk_size: int = ...,
+        show_progress: bool = ...,
+        return_statistics: Literal[False] = ...,
+        **kwargs: Any,
+    ) -> Any: ...
+
+    @overload
+    def select(
+        self,
+        method: Any = ...,
+        /,
+        *,
+        settings: SelectionSettings | None = ...,
+        chunk_size: int = ...,
+        show_progress: bool = ...,
+        return_statistics: Literal[True],
+        **kwargs: Any,
+    ) -> Selection: ...
+
+    @document_options(SelectionSettings)
+    def select(
+        self,
+        method: Any = None,
+        /,
+        *,
+        settings: SelectionSettings | None = None,
         chunk_size: int = 16384,
         show_progress: bool = True,
         return_statistics: bool = False,
+        **kwargs: Any,
     ) -> Any:
         """Pick negatives for every row with one mining configuration; no encoding.
 
         Args:
-            method: a mining method (:mod:`st_hardneg.filters`) or its CLI string, e.g. ``"topk-percpos:0.95"``.
-                Default: TopK-PercPos at 95%, NV-Retriever's best.
-            num_negatives: negatives per row (4 in NV-Retriever's experiments).
-            sampling: ``"top"``, ``"sampled"`` or ``"top1_sampled"`` (or a :class:`~st_hardneg.sampling.Sampler`).
-            sample_from / weighting / temperature: for the sampled strategies: draw from the top ``sample_from``
-                survivors, weighted by ``softmax(score / temperature)`` (``weighting="softmax"``) or uniformly.
-            output_format: "triplet", "n-tuple", "labeled-pair" or "labeled-list".
-            output_scores: add the teacher scores (``scores`` = [pos, neg...]; ``score`` for labeled-pair) for
-                distillation losses.
-            on_short: what to do with rows that end with fewer than ``num_negatives`` survivors: ``"keep"`` them
-                with what they have ("triplet", "labeled-pair", "labeled-list" only), ``"drop"`` them, or
-                ``"fill"`` them with the anchor's random corpus negatives that obey the method's bound (n-tuple rows
-                still short after that are dropped). Default: ``"fill"`` for "n-tuple", ``"keep"`` otherwise.
-                Rows with no negative at all are always dropped. Every dropped row is counted in the statistics.
-            positive_score: ``"row"`` compares candidates with the row's own positive score; ``"min"`` with the
-                lowest score over the anchor's positives (the stricter choice of NeMo's and sentence-transformers'
-                miners).
-            min_score: also remove candidates scoring below this (too easy to teach anything), as
-                sentence-transformers' ``min_score`` does; None (default) keeps them.
-            teacher: which teacher's candidates to use; required when the pool has several.
-            seed: seeds the sampler; None draws one (recorded in the returned config).
+            method: a mining method (:mod:`st_hardneg.filters`), its string (``"topk-percpos:0.95"``), or a whole
+                :class:`~st_hardneg.settings.SelectionSettings`.
+            settings: a :class:`~st_hardneg.settings.SelectionSettings`; keyword arguments override its fields.
             chunk_size: rows processed at once; memory is about ``chunk_size * depth``.
             show_progress: tqdm bars.
-            return_statistics: return a :class:`Selection` ``(dataset, statistics, config)`` instead of the dataset.
+            return_statistics: return a :class:`Selection` ``(dataset, statistics, settings, context)`` instead of
+                the dataset.
+            **kwargs: fields of :class:`~st_hardneg.settings.SelectionSettings`:
+
+                {options}
 
         Returns:
             A :class:`datasets.Dataset` ready for ``SentenceTransformerTrainer``, or a :class:`Selection`.
         """
-        method = get_method(method)
-        sampler = sampling if isinstance(sampling, Sampler) else Sampler(sampling, sample_from, weighting, temperature)
-        sampler.check(num_negatives)
-        if output_format not in OUTPUT_FORMATS:
-            raise ValueError(f"output_format must be one of {OUTPUT_FORMATS}, got {output_format!r}")
-        if on_short is None:
-            on_short = "fill" if output_format == "n-tuple" else "keep"
-        if on_short not in ("keep", "drop", "fill"):
-            raise ValueError(f"on_short must be 'keep', 'drop' or 'fill', got {on_short!r}")
-        if on_short == "keep" and output_format == "n-tuple":
-            raise ValueError("n-tuple rows need num_negatives negatives each: use on_short='fill' or 'drop'")
-        tc = self._teacher(teacher)
-        depth = tc.candidates.shape[1]
-        reachable = depth - getattr(method, "n", 0)
-        if num_negatives > reachable:
-            raise ValueError(
-                f"num_negatives={num_negatives} cannot come from {reachable} reachable candidates ({method} in a pool "
-                f"of depth {depth}); build the pool deeper or ask for fewer negatives"
-            )
-        seed = _fresh_seed() if seed is None else int(seed)
-        rng = np.random.default_rng(seed)
+        if isinstance(method, SelectionSettings):
+            if settings is not None:
+                raise TypeError("give the selection settings once: positionally or as settings=, not both")
+            method, settings = None, method
+        if method is not None:
+            if "method" in kwargs:
+                raise TypeError("method given twice: positionally and as method=")
+            kwargs["method"] = method
+        settings = SelectionSettings.from_kwargs(settings, **kwargs)
+        selection = self._select(settings, chunk_size=chunk_size, show_progress=show_progress)
+        return selection if return_statistics else selection.dataset
 
-        pos = row_positive_scores(tc, self.row_query, len(self.queries), positive_score)
+    def _select(self, settings: SelectionSettings, *, chunk_size: int, show_progress: bool) -> Selection:
+        tc = self.teacher_candidates(settings.teacher)
+        depth = tc.candidates.shape[1]
+        settings.check_depth(depth)
+        settings = settings.replace(teacher=tc.name)
+        positive_scores = row_positive_scores(tc, self.row_query, settings.positive_score)
         selected, stats = select_negatives(
             tc,
             self.row_query,
             self.row_positive,
-            pos,
-            method=method,
-            sampler=sampler,
-            num_negatives=num_negatives,
-            on_short=on_short,
-            need_full_rows=output_format == "n-tuple",
-            min_score=min_score,
-            rng=rng,
+            positive_scores,
+            settings=settings,
+            row_keys=self.row_keys(settings.seed),
             chunk_size=chunk_size,
             show_progress=show_progress,
         )
+        stats.warnings.extend(_fit_warnings(settings, stats, self.statistics.teachers.get(tc.name)))
+        for message in stats.warnings:
+            logger.warning(message)
+        pool_settings = self.config["settings"]
         dataset = format_dataset(
             selected,
             self.queries,
             self.corpus,
-            output_format,
-            anchor_column=self.config["anchor_column"],
-            positive_column=self.config["positive_column"],
-            output_scores=output_scores,
+            settings.output_format,
+            anchor_column=pool_settings["anchor_column"],
+            positive_column=pool_settings["positive_column"],
+            output_scores=settings.output_scores,
         )
         stats.examples_out = len(dataset)
-        config = {
-            "teacher": tc.name,
-            "teacher_config": tc.config,
-            "method": method.to_dict(),
-            "num_negatives": num_negatives,
-            "sampling": sampler.to_dict(),
-            "output_format": output_format,
-            "output_scores": output_scores,
-            "on_short": on_short,
-            "positive_score": positive_score,
-            "min_score": min_score,
-            "seed": seed,
-            "depth": depth,
+        context = {
+            "teacher": tc.config,
+            "pool": {
+                "depth": depth,
+                "seed": pool_settings["seed"],
+                "dataset_fingerprint": self.config.get("dataset_fingerprint"),
+                "corpus_fingerprint": self.config.get("corpus_fingerprint"),
+            },
         }
-        self.history.append({"config": config, "statistics": stats.to_dict()})
+        selection = Selection(dataset, stats, settings, context)
+        self.history.append({"config": selection.config, "statistics": stats.to_dict()})
         logger.info(
             "Selected %d negatives for %d rows with %s (%d removed by the method, %d filled, %d rows dropped)",
             int((selected.negatives >= 0).sum()),
             stats.rows_out,
-            method,
+            settings.method,
             stats.removed_by_method,
             stats.negatives_filled,
             stats.rows_dropped,
         )
-        return Selection(dataset, stats, config) if return_statistics else dataset
+        return selection
 
-    def _teacher(self, name: str | None) -> TeacherCandidates:
+    def teacher_candidates(self, name: str | None = None) -> TeacherCandidates:
+        """One teacher's candidates; ``name`` may be left out when the pool has one teacher."""
         if name is None:
             if len(self.teachers) > 1:
                 raise ValueError(f"This pool has several teachers {list(self.teachers)}; pass teacher=...")
             return next(iter(self.teachers.values()))
         if name not in self.teachers:
-            raise ValueError(f"No teacher {name!r} in this pool; it has {list(self.teachers)}")
+            raise ValueError(f"teacher={name!r} is not in this pool; it has {list(self.teachers)}")
         return self.teachers[name]
 
+    # ------------------------------------------------------------------ keys and subsets
+    def row_keys(self, seed: int) -> np.ndarray:
+        """uint64 key of every row: ``(seed, anchor text, positive text)``, the key every sampling draw starts from."""
+        if self._query_keys is None:
+            self._query_keys = text_keys(self.queries.to_pylist())
+        if self._positive_keys is None:
+            docs, inverse = np.unique(self.row_positive, return_inverse=True)
+            self._positive_keys = text_keys(pc.take(self.corpus, pa.array(docs)).to_pylist())[inverse]
+        return combine(self._query_keys[self.row_query], self._positive_keys, np.uint64(seed), _ROW_SALT)
+
+    def take_rows(self, rows: np.ndarray) -> CandidatePool:
+        """A pool over a subset of the rows (same queries, corpus and candidates; arrays shared, not copied)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        teachers = {name: replace(tc, positive_scores=tc.positive_scores[rows]) for name, tc in self.teachers.items()}
+        pool = type(self)(
+            queries=self.queries,
+            corpus=self.corpus,
+            row_query=self.row_query[rows],
+            row_positive=self.row_positive[rows],
+            positives_indptr=self.positives_indptr,
+            positives_indices=self.positives_indices,
+            teachers=teachers,
+            config=self.config,
+            statistics=self.statistics,
+        )
+        pool._query_keys = self._query_keys
+        if self._positive_keys is not None:
+            pool._positive_keys = self._positive_keys[rows]
+        return pool
+
+    # ------------------------------------------------------------------ inputs check
+    def check_inputs(self, dataset: Any = None, corpus: Any = None) -> None:
+        """Raise a ``ValueError`` when ``dataset`` or ``corpus`` differ from what this pool was built on."""
+        if dataset is None and corpus is None:
+            return
+        s = self.config["settings"]
+        if dataset is not None:
+            _, _, anchors, positives = read_pairs(dataset, s["anchor_column"], s["positive_column"])
+            if dataset_fingerprint(anchors, positives) != self.config.get("dataset_fingerprint"):
+                raise ValueError(
+                    f"This pool was built on another dataset: {len(anchors)} rows given, the pool has {len(self)} "
+                    "(or the same number with other texts or order); build a new pool for this dataset"
+                )
+        if corpus is not None:
+            texts = read_corpus(corpus)
+            positives = pc.take(self.corpus, pa.array(self.row_positive)).to_pylist()
+            layout_corpus = build_layout(positives, positives, texts).corpus
+            if corpus_fingerprint(layout_corpus) != self.config.get("corpus_fingerprint"):
+                raise ValueError(
+                    f"This pool was built on another corpus: the given one makes {len(layout_corpus)} documents with "
+                    f"the pool's positives, the pool has {len(self.corpus)} (or other texts); build a new pool"
+                )
+
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> None:
-        """Write the pool to a folder (JSON, Arrow and ``.npy`` files); :meth:`load` reads it back."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> None:
+        """Write the pool to a folder (JSON, Arrow and ``.npy`` files); :meth:`load` reads it back.
+
+        An existing non-empty folder is refused unless ``overwrite=True`` (then only a saved pool is replaced).
+        """
         from st_hardneg.pool.storage import save_pool
 
-        save_pool(self, Path(path))
+        save_pool(self, Path(path), overwrite=overwrite)
 
     @classmethod
-    def load(cls, path: str | Path) -> CandidatePool:
-        """Read a pool written by :meth:`save`; large arrays are memory-mapped."""
+    def load(cls, path: str | Path, *, dataset: Any = None, corpus: Any = None) -> CandidatePool:
+        """Read a pool written by :meth:`save`; large arrays are memory-mapped.
+
+        Args:
+            dataset / corpus: when given, checked against the pool's fingerprints (:meth:`check_inputs`).
+        """
         from st_hardneg.pool.storage import load_pool
 
-        return load_pool(cls, Path(path))
+        pool = load_pool(cls, Path(path))
+        pool.check_inputs(dataset, corpus)
+        return pool
 
     def __len__(self) -> int:
         return len(self.row_query)
@@ -345,17 +441,36 @@ class CandidatePool:
     def __repr__(self) -> str:
         return (
             f"CandidatePool(rows={len(self)}, queries={len(self.queries)}, corpus={len(self.corpus)}, "
-            f"teachers={list(self.teachers)}, depth={self.config.get('depth')})"
+            f"teachers={list(self.teachers)}, depth={self.depth})"
         )
 
 
-def _column_names(dataset: Any) -> list[str]:
-    if isinstance(dataset, dict):
-        return list(dataset)
-    if hasattr(dataset, "column_names"):
-        return list(dataset.column_names)
-    raise TypeError(f"dataset must be a datasets.Dataset or a dict of columns, got {type(dataset).__name__}")
-
-
-def _fresh_seed() -> int:
-    return int(np.random.SeedSequence().entropy % (2**32))
+def _fit_warnings(
+    settings: SelectionSettings, stats: SelectionStatistics, teacher: TeacherStatistics | None
+) -> list[str]:
+    """Say when the settings do not fit the teacher's scores: an absolute threshold off its score scale, or a method
+    (or ``min_score``) that removes nearly every candidate."""
+    warnings = []
+    method = settings.method
+    scores = teacher.candidate_scores if teacher is not None else None
+    considered, removed = stats.candidates_considered, stats.removed_by_method
+    if method.absolute and scores is not None and scores.count and (scores.max > 1.0 + 1e-6 or scores.min < -1.0 - 1e-6):
+        warnings.append(
+            f"{method} compares raw scores with {method.max_score:g}, a cosine-scale threshold, but teacher "
+            f"{settings.teacher!r} scores its candidates from {scores.min:.3g} to {scores.max:.3g} (median "
+            f"{scores.median:.3g}): the threshold does not fit this teacher's score scale ({removed} of {considered} "
+            f"candidates removed, {stats.rows_filled} rows filled with random documents)"
+        )
+    elif considered and removed >= 0.9 * considered:
+        warnings.append(
+            f"{method} removed {removed} of {considered} candidates ({removed / considered:.0%}); "
+            f"{stats.rows_short} rows were short of {settings.num_negatives} negatives, {stats.rows_filled} filled "
+            f"with random documents and {stats.rows_dropped} dropped: check the threshold against the teacher's scores"
+        )
+    survivors = stats.survivors + stats.removed_below_min_score
+    if settings.min_score is not None and survivors and stats.removed_below_min_score >= 0.9 * survivors:
+        warnings.append(
+            f"min_score={settings.min_score:g} removed {stats.removed_below_min_score} of the {survivors} candidates "
+            "the method kept"
+        )
+    return warnings

@@ -9,39 +9,81 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from st_hardneg.columns import resolve_columns
+from st_hardneg.teachers.cache import texts_digest
 
 logger = logging.getLogger(__name__)
 
 
-def resolve_columns(
-    column_names: Sequence[str], anchor_column: str | None = None, positive_column: str | None = None
-) -> tuple[str, str]:
-    """Pick the anchor and positive columns as sentence-transformers does.
+def read_pairs(
+    dataset: Any, anchor_column: str | None = None, positive_column: str | None = None
+) -> tuple[str, str, list[str], list[str]]:
+    """The anchor and positive columns of ``dataset`` (by :func:`st_hardneg.columns.resolve_columns`) and their texts.
 
-    Named columns must exist; by default "anchor" and "positive" when present, else the first two columns.
+    Raises:
+        TypeError: ``dataset`` is not a ``datasets.Dataset`` or a dict of columns.
+        ValueError: a missing column, an empty dataset, or a row whose anchor or positive is not a non-empty string.
     """
-    names = list(column_names)
-    for given, role in ((anchor_column, "anchor_column"), (positive_column, "positive_column")):
-        if given is not None and given not in names:
-            raise ValueError(f"{role}={given!r} is not a column of the dataset; columns: {names}")
-    if len(names) < 2 and (anchor_column is None or positive_column is None):
-        raise ValueError(f"The dataset needs an anchor and a positive column; it has {names}")
-    anchor = anchor_column or ("anchor" if "anchor" in names else names[0])
-    positive = positive_column or ("positive" if "positive" in names else next(c for c in names if c != anchor))
-    if anchor == positive:
-        raise ValueError(f"anchor and positive columns must differ, both are {anchor!r}")
-    return anchor, positive
+    if isinstance(dataset, Mapping):
+        lengths = {name: len(values) for name, values in dataset.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"The dataset's columns differ in length: {lengths}")
+    anchor_column, positive_column = resolve_columns(dataset, anchor_column, positive_column)
+    anchors, positives = list(dataset[anchor_column]), list(dataset[positive_column])
+    if len(anchors) == 0:
+        raise ValueError("The dataset has no rows to mine")
+    check_texts(anchors, f"anchor (column {anchor_column!r})")
+    check_texts(positives, f"positive (column {positive_column!r})")
+    return anchor_column, positive_column, anchors, positives
+
+
+def read_corpus(corpus: Any) -> list[str]:
+    """The corpus as a list of texts, checked: every entry a non-empty string, at least one entry.
+
+    Raises:
+        TypeError: a dict (``{id: text}``: pass ``list(corpus.values())``), a single string, or non-string entries.
+        ValueError: an empty corpus or an empty text (named by its position).
+    """
+    if isinstance(corpus, Mapping):
+        raise TypeError(
+            "corpus is a mapping; pass the document texts, e.g. list(corpus.values()) for {id: text} "
+            "(iterating a dict would mine its keys)"
+        )
+    if isinstance(corpus, (str, bytes)):
+        raise TypeError("corpus is a single string; pass a list of document texts")
+    if hasattr(corpus, "column_names") and not hasattr(corpus, "__array__"):
+        raise TypeError(f"corpus is a dataset with columns {corpus.column_names}; pass one column, e.g. ds['text']")
+    try:
+        texts = list(corpus)
+    except TypeError:
+        raise TypeError(f"corpus must be a list of texts, got {type(corpus).__name__}") from None
+    if not texts:
+        raise ValueError("corpus is empty; give the documents to mine from, or leave it out to use the positives")
+    check_texts(texts, "corpus entry", prefix="corpus")
+    return texts
+
+
+def dataset_fingerprint(anchors: Sequence[str], positives: Sequence[str]) -> str:
+    """A digest of the (anchor, positive) rows in order: a pool records it to recognise its dataset."""
+    return texts_digest([text for pair in zip(anchors, positives) for text in pair])
+
+
+def corpus_fingerprint(corpus: Sequence[str]) -> str:
+    """A digest of the pool's deduplicated corpus texts in order."""
+    return texts_digest(corpus)
 
 
 class FixedCorpus:
     """A deduplicated corpus indexed once and shared by many small pools (``HardNegativeMiner``)."""
 
     def __init__(self, corpus: Iterable[str]) -> None:
-        self.texts: list[str] = list(dict.fromkeys(corpus))
+        self.texts: list[str] = list(dict.fromkeys(read_corpus(corpus)))
         self.ids: dict[str, int] = {t: i for i, t in enumerate(self.texts)}
         self._arrow = None
 
@@ -106,16 +148,12 @@ def build_layout(
         fixed_corpus: an already indexed corpus (``dataset.map`` mining): positives are looked up in it and never
             added, and ``corpus`` is ignored.
 
-    Raises:
-        ValueError: on a row whose anchor or positive is not a non-empty string (named by row number), or an
-            empty dataset.
+    Texts are expected to be checked already (:func:`read_pairs`, :func:`read_corpus`).
     """
     if len(anchors) != len(positives):
         raise ValueError(f"{len(anchors)} anchors but {len(positives)} positives")
     if len(anchors) == 0:
         raise ValueError("The dataset has no rows to mine")
-    _check_texts(anchors, "anchor")
-    _check_texts(positives, "positive")
 
     if fixed_corpus is not None:
         missing = sum(p not in fixed_corpus.ids for p in positives)
@@ -132,9 +170,7 @@ def build_layout(
     doc_ids: dict[str, int] = {}
     duplicates = 0
     if corpus is not None:
-        for i, text in enumerate(corpus):
-            if not isinstance(text, str):
-                raise ValueError(f"corpus[{i}] is {type(text).__name__}, not a string")
+        for text in corpus:
             if text in doc_ids:
                 duplicates += 1
             else:
@@ -168,7 +204,11 @@ def _layout(queries, corpus, row_query, row_positive, added, duplicates) -> Pair
     )
 
 
-def _check_texts(texts: Sequence[str], role: str) -> None:
+def check_texts(texts: Sequence[Any], role: str, *, prefix: str = "Row") -> None:
+    """Raise naming the first entry that is not a non-empty string (``TypeError`` for non-strings)."""
     for i, text in enumerate(texts):
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"Row {i}: the {role} is {text!r}; every {role} must be a non-empty string")
+        where = f"corpus[{i}]" if prefix == "corpus" else f"Row {i}"
+        if not isinstance(text, str):
+            raise TypeError(f"{where}: the {role} is {text!r} ({type(text).__name__}); every {role} must be a string")
+        if not text.strip():
+            raise ValueError(f"{where}: the {role} is {text!r}; every {role} must be a non-empty string")

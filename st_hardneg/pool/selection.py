@@ -1,40 +1,33 @@
 """Selecting negatives from a teacher's candidates: mining method, then sampler, then filling or dropping short rows.
 
 Rows are processed in chunks of ``chunk_size``, so memory is bounded by ``chunk_size * depth`` whatever the
-dataset size, and every random draw comes from one generator seeded by the caller, in a fixed order.
+dataset size. Random draws are keyed by seed, row (anchor and positive text) and document
+(:mod:`st_hardneg.keyed_random`), so a row's negatives do not depend on the chunking or on the other rows.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Literal
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from st_hardneg.filters.methods import MiningMethod
 from st_hardneg.formatting.formatters import Selected
+from st_hardneg.keyed_random import combine, gumbel
 from st_hardneg.pool.building import TeacherCandidates
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
-from st_hardneg.sampling.samplers import Sampler, _first_true
+from st_hardneg.sampling.samplers import first_true
+from st_hardneg.settings.selection import SelectionSettings
 
 logger = logging.getLogger(__name__)
 
-OnShort = Literal["keep", "drop", "fill"]
-PositiveScore = Literal["row", "min"]
 
-
-def row_positive_scores(
-    tc: TeacherCandidates, row_query: np.ndarray, num_queries: int, mode: PositiveScore
-) -> np.ndarray:
+def row_positive_scores(tc: TeacherCandidates, row_query: np.ndarray, mode: str) -> np.ndarray:
     """The positive score the methods compare against: the row's own, or the minimum over the anchor's positives."""
     if mode == "row":
-        return tc.positive_scores
-    if mode != "min":
-        raise ValueError(f"positive_score must be 'row' or 'min', got {mode!r}")
-    lowest = np.full(num_queries, np.inf, dtype=np.float64)
-    np.minimum.at(lowest, row_query, tc.positive_scores.astype(np.float64))
-    return lowest[row_query].astype(np.float32)
+        return np.asarray(tc.positive_scores)
+    return np.asarray(tc.min_positive_scores)[row_query]
 
 
 def select_negatives(
@@ -43,23 +36,21 @@ def select_negatives(
     row_positive: np.ndarray,
     positive_scores: np.ndarray,
     *,
-    method: MiningMethod,
-    sampler: Sampler,
-    num_negatives: int,
-    on_short: OnShort,
-    need_full_rows: bool,
-    rng: np.random.Generator,
-    min_score: float | None = None,
+    settings: SelectionSettings,
+    row_keys: np.ndarray,
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> tuple[Selected, SelectionStatistics]:
-    """Apply ``method`` and ``sampler`` to every row; fill, keep or drop the rows left short.
+    """Apply the settings' method and sampler to every row; fill, keep or drop the rows left short.
 
     Args:
-        need_full_rows: the output format needs exactly ``num_negatives`` per row ("n-tuple"): rows still short
-            after filling are dropped.
-        min_score: also remove candidates scoring below this (too easy), after the method; None keeps all.
+        row_keys: uint64 ``[rows]`` key of each row (seed, anchor, positive); the sampler's Gumbel noise for a
+            candidate is keyed by the row's key and the document id.
     """
+    method: MiningMethod = settings.method
+    sampler = settings.sampler
+    num_negatives, on_short, min_score = settings.num_negatives, settings.on_short, settings.min_score
+    need_full_rows = settings.output_format == "n-tuple"
     st = SelectionStatistics(rows_in=len(row_query))
     kept_rows, negs, neg_scores = [], [], []
     n = len(row_query)
@@ -76,7 +67,8 @@ def select_negatives(
             easy = keep & (scores < min_score)
             st.removed_below_min_score += int(easy.sum())
             keep &= ~easy
-        picks = sampler.pick(keep, scores, num_negatives, rng)
+        noise = gumbel(combine(row_keys[rows][:, None], cand.astype(np.uint64))) if sampler.random else None
+        picks = sampler.pick(keep, scores, num_negatives, noise)
         picked = picks >= 0
         safe = np.where(picked, picks, 0)
         neg = np.where(picked, np.take_along_axis(cand, safe, axis=1), -1)
@@ -156,7 +148,7 @@ def _fill(
         ok &= rs >= min_score
     need = num_negatives - have
     ok &= (np.cumsum(ok, axis=1) - 1) < need[:, None]
-    take = _first_true(ok, num_negatives)  # [rows, num_negatives] positions in the reserve, -1 padded
+    take = first_true(ok, num_negatives)  # [rows, num_negatives] positions in the reserve, -1 padded
     count = (take >= 0).sum(axis=1)
     rows, j = np.nonzero(take >= 0)
     slot = have[rows] + j

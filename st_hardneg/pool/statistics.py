@@ -105,6 +105,8 @@ class SelectionStatistics:
         rows_kept_short: rows written with fewer than ``num_negatives`` negatives.
         positive_scores / negative_scores / margins: score distributions of the output (margin = positive score
             minus negative score, one per output negative).
+        warnings: what looked wrong with the settings for this pool (e.g. a threshold off the teacher's score
+            scale), also logged.
     """
 
     rows_in: int = 0
@@ -124,6 +126,7 @@ class SelectionStatistics:
     positive_scores: ScoreSummary | None = None
     negative_scores: ScoreSummary | None = None
     margins: ScoreSummary | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

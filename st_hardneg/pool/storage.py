@@ -11,17 +11,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.feather as feather
 
+from st_hardneg.outputs import prepare_output_folder
 from st_hardneg.pool.building import TeacherCandidates
 from st_hardneg.pool.statistics import PoolStatistics, ScoreSummary, TeacherStatistics
 
-FORMAT_VERSION = 1
-_ARRAYS = ("candidates", "scores", "positive_scores", "random_candidates", "random_scores")
+FORMAT_VERSION = 2
+#: Versions this st-hardneg reads (version 1 pools are converted on load).
+READABLE_VERSIONS = (1, 2)
+_ARRAYS = ("candidates", "scores", "positive_scores", "random_candidates", "random_scores", "min_positive_scores")
 
 
-def save_pool(pool: Any, path: Path) -> None:
+def save_pool(pool: Any, path: Path, *, overwrite: bool = False) -> None:
     from st_hardneg import __version__
 
-    path.mkdir(parents=True, exist_ok=True)
+    prepare_output_folder(path, overwrite=overwrite, marker="pool.json", what="a candidate pool")
     feather.write_feather(pa.table({"text": pool.queries}), path / "queries.arrow", compression="uncompressed")
     feather.write_feather(pa.table({"text": pool.corpus}), path / "corpus.arrow", compression="uncompressed")
     np.savez(
@@ -54,9 +57,12 @@ def load_pool(cls: type, path: Path) -> Any:
     if not meta_path.exists():
         raise FileNotFoundError(f"{path} is not a saved candidate pool (no pool.json)")
     meta = json.loads(meta_path.read_text())
-    if meta.get("format_version") != FORMAT_VERSION:
+    version = meta.get("format_version")
+    if version not in READABLE_VERSIONS:
         raise ValueError(
-            f"Unsupported pool format {meta.get('format_version')} (this st-hardneg reads {FORMAT_VERSION})"
+            f"{path} holds a pool in format {version} (written by st-hardneg {meta.get('st_hardneg_version')}); "
+            f"this st-hardneg {_version()} reads formats {list(READABLE_VERSIONS)}: upgrade st-hardneg, or rebuild "
+            "the pool"
         )
     texts = {
         name: feather.read_table(path / f"{name}.arrow", memory_map=True).column("text").combine_chunks()
@@ -66,8 +72,14 @@ def load_pool(cls: type, path: Path) -> Any:
     teachers = {}
     for name, info in meta["teachers"].items():
         folder = path / info["folder"]
-        arrays = {a: np.load(folder / f"{a}.npy", mmap_mode="r") for a in _ARRAYS}
+        arrays = {a: np.load(folder / f"{a}.npy", mmap_mode="r") for a in _ARRAYS if (folder / f"{a}.npy").exists()}
+        if "min_positive_scores" not in arrays:  # format 1
+            lowest = np.full(len(texts["queries"]), np.inf)
+            np.minimum.at(lowest, rows["row_query"], np.asarray(arrays["positive_scores"], dtype=np.float64))
+            arrays["min_positive_scores"] = lowest.astype(np.float32)
         teachers[name] = TeacherCandidates(name=name, config=info["config"], **arrays)
+    if version == 1:
+        meta["config"] = _config_from_v1(meta["config"], texts, rows)
     return cls(
         queries=texts["queries"],
         corpus=texts["corpus"],
@@ -80,6 +92,29 @@ def load_pool(cls: type, path: Path) -> Any:
         statistics=_pool_statistics(meta["statistics"]),
         history=meta.get("history", []),
     )
+
+
+def _config_from_v1(old: dict[str, Any], texts: dict[str, Any], rows: Any) -> dict[str, Any]:
+    from st_hardneg.pool.inputs import corpus_fingerprint, dataset_fingerprint
+
+    corpus = texts["corpus"].to_pylist()
+    queries = texts["queries"].to_pylist()
+    anchors = [queries[i] for i in rows["row_query"]]
+    positives = [corpus[i] for i in rows["row_positive"]]
+    keys = ("depth", "num_random", "seed", "anchor_column", "positive_column")
+    return {
+        "settings": {k: old.get(k) for k in keys},
+        "teachers": old.get("teachers", {}),
+        "corpus_given": old.get("corpus_given", False),
+        "dataset_fingerprint": dataset_fingerprint(anchors, positives),
+        "corpus_fingerprint": corpus_fingerprint(corpus),
+    }
+
+
+def _version() -> str:
+    from st_hardneg import __version__
+
+    return __version__
 
 
 def _pool_statistics(d: dict[str, Any]) -> PoolStatistics:

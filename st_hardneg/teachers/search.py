@@ -15,11 +15,36 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from st_hardneg.settings.dense import check_backend
 from st_hardneg.teachers.base import sort_candidates
 
 logger = logging.getLogger(__name__)
 
 Backend = Literal["exact", "faiss", "faiss-cpu", "faiss-gpu"]
+
+
+def search_topk(
+    queries: np.ndarray,
+    corpus: np.ndarray,
+    k: int,
+    *,
+    backend: Backend = "exact",
+    query_chunk_size: int = 1024,
+    corpus_chunk_size: int = 65536,
+    show_progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inner-product top-k with the chosen backend (the one place a backend name is dispatched)."""
+    check_backend(backend)
+    if backend == "exact":
+        return exact_topk(
+            queries,
+            corpus,
+            k,
+            query_chunk_size=query_chunk_size,
+            corpus_chunk_size=corpus_chunk_size,
+            show_progress=show_progress,
+        )
+    return faiss_topk(queries, corpus, k, backend=backend, show_progress=show_progress)
 
 
 def exact_topk(

@@ -14,7 +14,7 @@ def test_default_run_mines_the_embedded_dataset_with_minilm(tmp_path, minilm):
     assert ds.column_names == ["anchor", "positive", "negative_1", "negative_2"]
     report = json.loads((out / "mining.json").read_text())
     assert report["source"] == "st-hardneg embedded default"
-    assert report["selection"]["method"] == {"name": "topk-percpos", "percentage": 0.95}
+    assert report["selection"]["settings"]["method"] == {"name": "topk-percpos", "percentage": 0.95}
     assert report["pool"]["teachers"]["sentence-transformers/all-MiniLM-L6-v2"]["type"] == "dense"
     assert report["statistics"]["rows_in"] == 63 and report["statistics"]["examples_out"] == len(ds)
     card = (out / "README.md").read_text()
@@ -49,17 +49,16 @@ def test_jsonl_input_bm25_triplets_and_pool_reuse(tmp_path):
     ]
     assert main(args) == 0
     lines = [json.loads(line) for line in out.read_text().splitlines()]
-    # the loader names the columns anchor/positive whatever the file called them
-    # one candidate per anchor shares a term: triplet rows are kept short (one negative each)
-    assert len(lines) == 6 and set(lines[0]) == {"anchor", "positive", "negative"}
+    # the columns keep the file's names; one candidate per anchor shares a term: triplet rows are kept short
+    assert len(lines) == 6 and list(lines[0]) == ["query", "answer", "negative"]
     # "alpha question" shares a term only with "alpha other words about it": the one BM25 candidate
     assert lines[0] == {
-        "anchor": "alpha question",
-        "positive": "alpha answer text",
+        "query": "alpha question",
+        "answer": "alpha answer text",
         "negative": "alpha other words about it",
     }
     report = json.loads((tmp_path / "out.jsonl.mining.json").read_text())
-    assert report["selection"]["output_format"] == "triplet"
+    assert report["selection"]["settings"]["output_format"] == "triplet"
     assert report["statistics"]["rows_kept_short"] == 6
 
     again = tmp_path / "again.jsonl"

@@ -51,7 +51,7 @@ def test_candidate_and_positive_scores_are_the_teachers_cosines(dense_pool, mini
 
 def test_every_selected_negative_obeys_percpos(dense_pool):
     res = dense_pool.select(
-        TopKPercPos(0.9), 3, output_scores=True, seed=1, show_progress=False, return_statistics=True
+        TopKPercPos(0.9), num_negatives=3, output_scores=True, seed=1, show_progress=False, return_statistics=True
     )
     scores = np.array(res.dataset["scores"])
     assert (scores[:, 1:] <= scores[:, :1] * 0.9 + 1e-6).all()
@@ -59,9 +59,9 @@ def test_every_selected_negative_obeys_percpos(dense_pool):
 
 
 def test_same_seed_same_output_and_select_many_without_encoding(dense_pool):
-    a = dense_pool.select("topk-percpos:0.95", 3, "sampled", seed=3, show_progress=False)
-    b = dense_pool.select("topk-percpos:0.95", 3, "sampled", seed=3, show_progress=False)
-    c = dense_pool.select("topk-percpos:0.95", 3, "sampled", seed=4, show_progress=False)
+    a = dense_pool.select("topk-percpos:0.95", num_negatives=3, sampling="sampled", seed=3, show_progress=False)
+    b = dense_pool.select("topk-percpos:0.95", num_negatives=3, sampling="sampled", seed=3, show_progress=False)
+    c = dense_pool.select("topk-percpos:0.95", num_negatives=3, sampling="sampled", seed=4, show_progress=False)
     assert a.to_dict() == b.to_dict()
     assert a.to_dict() != c.to_dict()
 
@@ -91,7 +91,7 @@ def test_save_and_load_round_trip(dense_pool, tmp_path):
         show_progress=False,
     )
     assert loaded.select(**kw).to_dict() == dense_pool.select(**kw).to_dict()
-    assert loaded.history[-1]["config"]["method"]["name"] == "topk-marginpos"
+    assert loaded.history[-1]["config"]["settings"]["method"]["name"] == "topk-marginpos"
 
 
 def test_multi_teacher_pool_selects_per_teacher(minilm, default_data):
@@ -109,7 +109,7 @@ def test_corpus_defaults_to_positives_and_positives_join_a_given_corpus():
     pairs = Dataset.from_dict({"q": ["a b", "a c", "b c"], "d": ["a b x", "a c y", "b c z"]})
     pool = CandidatePool.build(pairs, "bm25", depth=5, show_progress=False)
     assert pool.corpus.to_pylist() == ["a b x", "a c y", "b c z"]
-    assert pool.config["anchor_column"] == "q"
+    assert pool.settings.anchor_column == "q"
     pool = CandidatePool.build(pairs, "bm25", corpus=["other a", "other a", "a b x"], depth=5, show_progress=False)
     assert pool.corpus.to_pylist() == ["other a", "a b x", "a c y", "b c z"]
     assert (pool.statistics.duplicate_corpus_texts, pool.statistics.added_positives) == (1, 2)

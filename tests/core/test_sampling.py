@@ -6,8 +6,9 @@ import pytest
 from st_hardneg import Sampler
 
 
-def rng(seed=0):
-    return np.random.default_rng(seed)
+def noise(shape, seed=0):
+    """Standard Gumbel draws, as the selection passes them (there keyed by row and document)."""
+    return np.random.default_rng(seed).gumbel(size=shape)
 
 
 KEEP = np.array([[True, False, True, True, True, True], [False, False, True, False, False, False]])
@@ -15,14 +16,14 @@ SCORES = np.array([[0.9, 0.8, 0.7, 0.6, 0.5, 0.4]] * 2)
 
 
 def test_top_takes_the_first_survivors_in_rank_order():
-    picks = Sampler("top").pick(KEEP, SCORES, 3, rng())
+    picks = Sampler("top").pick(KEEP, SCORES, 3)
     assert picks.tolist() == [[0, 2, 3], [2, -1, -1]]
 
 
 def test_sampled_draws_only_from_the_top_sample_from_survivors():
     keep = np.ones((5000, 6), dtype=bool)
     scores = np.tile(np.linspace(0.9, 0.4, 6), (5000, 1))
-    picks = Sampler("sampled", sample_from=4).pick(keep, scores, 2, rng())
+    picks = Sampler("sampled", sample_from=4).pick(keep, scores, 2, noise(keep.shape))
     assert picks.min() >= 0 and picks.max() <= 3
     assert (picks[:, 0] < picks[:, 1]).all()  # returned hardest first, no repeats
     assert set(np.unique(picks)) == {0, 1, 2, 3}
@@ -35,13 +36,13 @@ def test_softmax_weights_match_the_hand_computed_distribution():
     n = 40000
     keep = np.ones((n, 3), bool)
     scores = np.tile([1.0, 0.0, -1.0], (n, 1))
-    picks = Sampler("sampled", sample_from=3).pick(keep, scores, 1, rng(1))
+    picks = Sampler("sampled", sample_from=3).pick(keep, scores, 1, noise(keep.shape, 1))
     freq = np.bincount(picks[:, 0], minlength=3) / n
     np.testing.assert_allclose(freq, p, atol=0.01)
 
     # Two draws without replacement: P(i chosen) = p_i + sum_{j != i} p_j * p_i / (1 - p_j)
     incl = np.array([p[i] + sum(p[j] * p[i] / (1 - p[j]) for j in range(3) if j != i) for i in range(3)])
-    picks = Sampler("sampled", sample_from=3).pick(keep, scores, 2, rng(2))
+    picks = Sampler("sampled", sample_from=3).pick(keep, scores, 2, noise(keep.shape, 2))
     freq = np.bincount(picks.ravel(), minlength=3) / n
     np.testing.assert_allclose(freq, incl, atol=0.012)
 
@@ -50,42 +51,49 @@ def test_temperature_sharpens_and_uniform_flattens():
     n = 20000
     keep = np.ones((n, 2), bool)
     scores = np.tile([1.0, 0.0], (n, 1))
-    hot = Sampler("sampled", sample_from=2, temperature=0.25).pick(keep, scores, 1, rng(3))
+    hot = Sampler("sampled", sample_from=2, temperature=0.25).pick(keep, scores, 1, noise(keep.shape, 3))
     # softmax(4, 0) = 1 / (1 + e^-4) = 0.982
     assert np.mean(hot[:, 0] == 0) == pytest.approx(1 / (1 + np.exp(-4)), abs=0.01)
-    flat = Sampler("sampled", sample_from=2, weighting="uniform").pick(keep, scores, 1, rng(4))
+    flat = Sampler("sampled", sample_from=2, weighting="uniform").pick(keep, scores, 1, noise(keep.shape, 4))
     assert np.mean(flat[:, 0] == 0) == pytest.approx(0.5, abs=0.015)
 
 
 def test_top1_sampled_always_keeps_the_top_survivor():
     keep = np.tile(KEEP[:1], (2000, 1))
     scores = np.tile(SCORES[:1], (2000, 1))
-    picks = Sampler("top1_sampled", sample_from=4).pick(keep, scores, 3, rng())
+    picks = Sampler("top1_sampled", sample_from=4).pick(keep, scores, 3, noise(keep.shape))
     assert (picks[:, 0] == 0).all()  # first survivor is column 0
     # the others come from survivors ranked 2..4, i.e. columns 2, 3, 4
     assert set(np.unique(picks[:, 1:])) == {2, 3, 4}
 
 
 def test_rows_with_few_survivors_are_padded():
-    picks = Sampler("sampled", sample_from=5).pick(KEEP, SCORES, 3, rng())
+    picks = Sampler("sampled", sample_from=5).pick(KEEP, SCORES, 3, noise(KEEP.shape))
     assert picks[1].tolist() == [2, -1, -1]
-    picks = Sampler("top1_sampled", sample_from=5).pick(KEEP, SCORES, 3, rng())
+    picks = Sampler("top1_sampled", sample_from=5).pick(KEEP, SCORES, 3, noise(KEEP.shape))
     assert picks[1].tolist() == [2, -1, -1]
 
 
-def test_same_seed_same_draws_different_seed_different_draws():
+def test_same_noise_same_draws_different_noise_different_draws():
     keep = np.ones((200, 10), bool)
     scores = np.random.default_rng(9).random((200, 10))
-    a = Sampler("sampled").pick(keep, scores, 4, rng(7))
-    b = Sampler("sampled").pick(keep, scores, 4, rng(7))
-    c = Sampler("sampled").pick(keep, scores, 4, rng(8))
+    a = Sampler("sampled").pick(keep, scores, 4, noise(keep.shape, 7))
+    b = Sampler("sampled").pick(keep, scores, 4, noise(keep.shape, 7))
+    c = Sampler("sampled").pick(keep, scores, 4, noise(keep.shape, 8))
     assert (a == b).all() and not (a == c).all()
 
 
+def test_sampled_strategies_need_noise():
+    with pytest.raises(ValueError, match="Gumbel noise"):
+        Sampler("sampled").pick(KEEP, SCORES, 2)
+
+
 def test_invalid_sampler_settings_raise():
+    from st_hardneg.settings import SelectionSettings
+
     with pytest.raises(ValueError, match="sample_from"):
-        Sampler("sampled", sample_from=3).check(4)
-    with pytest.raises(ValueError):
+        SelectionSettings(sampling="sampled", sample_from=3, num_negatives=4)
+    with pytest.raises(ValueError, match="sampling"):
         Sampler("random")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="temperature"):
         Sampler("sampled", temperature=0)

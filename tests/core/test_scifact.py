@@ -40,7 +40,9 @@ def independent_bm25(scifact_pool):
     "method", [NaiveTopK(), TopKShifted(10), TopKAbs(20.0), TopKMarginPos(3.0), TopKPercPos(0.95)], ids=str
 )
 def test_every_kept_negative_obeys_its_methods_bound(scifact_pool, independent_bm25, method):
-    res = scifact_pool.select(method, 4, output_scores=True, seed=0, show_progress=False, return_statistics=True)
+    res = scifact_pool.select(
+        method, num_negatives=4, output_scores=True, seed=0, show_progress=False, return_statistics=True
+    )
     ds, st = res.dataset, res.statistics
     assert st.rows_in == 732
     assert st.rows_out + st.rows_dropped == 732

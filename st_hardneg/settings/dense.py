@@ -1,0 +1,57 @@
+"""How a dense teacher encodes and searches: :class:`DenseSettings` (and the one list of search backends)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from st_hardneg.settings.base import Settings, check_choice, check_int, option
+
+__all__ = ["BACKENDS", "DenseSettings", "check_backend"]
+
+#: Search backends: exact chunked search (torch), or faiss (GPU when visible / CPU only / GPU or fail).
+BACKENDS: tuple[str, ...] = ("exact", "faiss", "faiss-cpu", "faiss-gpu")
+
+
+def check_backend(backend: str) -> str:
+    """The one check of a search backend name."""
+    check_choice("backend", backend, BACKENDS)
+    return backend
+
+
+@dataclass(frozen=True)
+class DenseSettings(Settings):
+    """Options of :class:`~st_hardneg.teachers.DenseTeacher`.
+
+    Examples:
+        >>> DenseSettings(backend="fais")
+        Traceback (most recent call last):
+        ...
+        ValueError: backend must be one of 'exact', 'faiss', 'faiss-cpu', 'faiss-gpu'; got 'fais' (did you mean 'faiss'?)
+    """
+
+    query_prompt: str | None = option(None, "text put before every anchor when encoding", metavar="TEXT")
+    query_prompt_name: str | None = option(None, "name of one of the model's prompts to use for anchors")
+    corpus_prompt: str | None = option(None, "text put before every document when encoding", metavar="TEXT")
+    corpus_prompt_name: str | None = option(None, "name of one of the model's prompts to use for documents")
+    batch_size: int = option(32, "encoding batch size")
+    backend: str = option("exact", "top-k search: exact chunked search, or faiss", choices=BACKENDS)
+    cache_folder: str | None = option(
+        None, "cache embeddings here (keyed by model weights, prompt and texts)", metavar="DIR"
+    )
+    query_chunk_size: int = option(1024, "anchors per exact-search block (memory: query x corpus chunk)")
+    corpus_chunk_size: int = option(65536, "documents per exact-search block")
+
+    def __post_init__(self) -> None:
+        for role in ("query", "corpus"):
+            text, name = getattr(self, f"{role}_prompt"), getattr(self, f"{role}_prompt_name")
+            if text is not None and name is not None:
+                raise ValueError(f"give {role}_prompt or {role}_prompt_name, not both ({text!r} and {name!r})")
+            for field, value in ((f"{role}_prompt", text), (f"{role}_prompt_name", name)):
+                if value is not None and not isinstance(value, str):
+                    raise TypeError(f"{field} must be a string, got {value!r}")
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_backend(self.backend)
+        check_int("query_chunk_size", self.query_chunk_size, minimum=1)
+        check_int("corpus_chunk_size", self.corpus_chunk_size, minimum=1)
+        if self.cache_folder is not None:
+            object.__setattr__(self, "cache_folder", str(self.cache_folder))

@@ -1,0 +1,54 @@
+"""How a candidate pool is built: :class:`PoolSettings`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from st_hardneg.settings.base import Settings, check_int, option
+
+__all__ = ["DEFAULT_SEED", "PoolSettings"]
+
+#: The one default seed of st-hardneg (as ``transformers.TrainingArguments``): every draw is reproducible by default.
+DEFAULT_SEED = 42
+
+
+@dataclass(frozen=True)
+class PoolSettings(Settings):
+    """How :meth:`~st_hardneg.pool.CandidatePool.build` builds a pool.
+
+    Examples:
+        >>> PoolSettings(depth=50).to_dict()
+        {'depth': 50, 'num_random': 16, 'seed': 42, 'anchor_column': None, 'positive_column': None}
+        >>> PoolSettings(depth=0)
+        Traceback (most recent call last):
+        ...
+        ValueError: depth must be a whole number >= 1, got 0
+    """
+
+    depth: int = option(
+        100,
+        "candidates kept per anchor after removing its positives; a selection looks at most this deep",
+    )
+    num_random: int = option(
+        16, "random corpus documents kept and scored per anchor, to fill rows short of negatives"
+    )
+    seed: int = option(
+        DEFAULT_SEED, "seeds every random draw (fill documents here, sampling in the selection), keyed by anchor"
+    )
+    anchor_column: str | None = option(
+        None, "column of anchors; default 'anchor' if present, else the first text column", metavar="COLUMN"
+    )
+    positive_column: str | None = option(
+        None, "column of positives; default 'positive' if present, else the next text column", metavar="COLUMN"
+    )
+
+    def __post_init__(self) -> None:
+        check_int("depth", self.depth, minimum=1)
+        check_int("num_random", self.num_random, minimum=0)
+        check_int("seed", self.seed, minimum=0)
+        for name in ("anchor_column", "positive_column"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value):
+                raise TypeError(f"{name} must be a column name, got {value!r}")
+        if self.anchor_column is not None and self.anchor_column == self.positive_column:
+            raise ValueError(f"anchor_column and positive_column must differ; both are {self.anchor_column!r}")

@@ -1,0 +1,121 @@
+"""How negatives are selected from a candidate pool: :class:`SelectionSettings`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from st_hardneg.filters.methods import MiningMethod, TopKAbs, TopKPercPos, get_method
+from st_hardneg.sampling.samplers import SAMPLINGS, WEIGHTINGS, Sampler
+from st_hardneg.settings.base import Settings, check_choice, check_float, check_int, option
+from st_hardneg.settings.pool import DEFAULT_SEED
+
+__all__ = ["ON_SHORT", "OUTPUT_FORMATS", "POSITIVE_SCORES", "SelectionSettings"]
+
+#: Output formats, named as sentence-transformers names them.
+OUTPUT_FORMATS: tuple[str, ...] = ("n-tuple", "triplet", "labeled-pair", "labeled-list")
+#: What to do with rows left with fewer than ``num_negatives`` negatives.
+ON_SHORT: tuple[str, ...] = ("fill", "keep", "drop")
+#: Which positive score the positive-aware methods compare against.
+POSITIVE_SCORES: tuple[str, ...] = ("row", "min")
+
+
+@dataclass(frozen=True)
+class SelectionSettings(Settings):
+    """How :meth:`~st_hardneg.pool.CandidatePool.select` picks negatives.
+
+    ``method`` accepts a mining method object, its command-line string (``"topk-percpos:0.95"``) or its dict.
+    ``on_short=None`` resolves to ``"fill"`` for n-tuple output and ``"keep"`` otherwise.
+
+    Examples:
+        >>> s = SelectionSettings(method="topk-marginpos:0.1", num_negatives=2, output_format="triplet")
+        >>> s.method, s.on_short
+        (TopKMarginPos(margin=0.1), 'keep')
+        >>> SelectionSettings(output_format="n-tuple", on_short="keep")
+        Traceback (most recent call last):
+        ...
+        ValueError: on_short='keep' contradicts output_format='n-tuple' (every n-tuple row needs num_negatives negatives); use on_short='fill' or 'drop'
+    """
+
+    method: MiningMethod = option(
+        TopKPercPos(0.95),
+        "mining method (NV-Retriever section 3.1): naive-topk, topk-shifted:N, topk-abs:MAX, topk-marginpos:MARGIN, "
+        "topk-percpos:PERCENTAGE",
+        parse=get_method,
+        metavar="NAME[:VALUE]",
+    )
+    num_negatives: int = option(4, "negatives per row")
+    sampling: str = option(
+        "top", "how negatives are picked from the survivors: top, sampled (top-k), top1_sampled", choices=SAMPLINGS
+    )
+    sample_from: int = option(10, "the sampled strategies draw from the top this-many survivors")
+    weighting: str = option("softmax", "sampling weights: softmax over score / temperature, or uniform", choices=WEIGHTINGS)
+    temperature: float = option(1.0, "softmax temperature of the sampled strategies (lower favours harder negatives)")
+    output_format: str = option("n-tuple", "layout of the output dataset", choices=OUTPUT_FORMATS)
+    output_scores: bool = option(False, "add the teacher's scores (for distillation losses)")
+    on_short: str | None = option(
+        None,
+        "rows with fewer than num_negatives survivors: fill (random documents within the bound), keep, or drop; "
+        "default fill for n-tuple, keep otherwise",
+        choices=ON_SHORT,
+    )
+    positive_score: str = option(
+        "row", "positive score the methods compare with: the row's own, or the lowest of the anchor's positives",
+        choices=POSITIVE_SCORES,
+    )
+    min_score: float | None = option(None, "also remove candidates scoring below this (too easy)")
+    teacher: str | None = option(
+        None, "which teacher of a multi-teacher pool to select from", cli_name="select-teacher", metavar="NAME"
+    )
+    seed: int = option(DEFAULT_SEED, "seeds the sampler; draws are keyed by seed, anchor and positive")
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "method", get_method(self.method))
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"method: {err}") from None
+        check_int("num_negatives", self.num_negatives, minimum=1)
+        check_choice("sampling", self.sampling, SAMPLINGS)
+        check_int("sample_from", self.sample_from, minimum=1)
+        check_choice("weighting", self.weighting, WEIGHTINGS)
+        check_float("temperature", self.temperature, minimum=0, strict_minimum=True)
+        check_choice("output_format", self.output_format, OUTPUT_FORMATS)
+        if not isinstance(self.output_scores, bool):
+            raise TypeError(f"output_scores must be True or False, got {self.output_scores!r}")
+        check_choice("on_short", self.on_short, ON_SHORT, optional=True)
+        check_choice("positive_score", self.positive_score, POSITIVE_SCORES)
+        check_float("min_score", self.min_score, optional=True)
+        if self.teacher is not None and not isinstance(self.teacher, str):
+            raise TypeError(f"teacher must be a teacher's name, got {self.teacher!r}")
+        check_int("seed", self.seed, minimum=0)
+        if self.on_short is None:
+            object.__setattr__(self, "on_short", "fill" if self.output_format == "n-tuple" else "keep")
+        self._check_consistency()
+
+    def _check_consistency(self) -> None:
+        if self.on_short == "keep" and self.output_format == "n-tuple":
+            raise ValueError(
+                "on_short='keep' contradicts output_format='n-tuple' (every n-tuple row needs num_negatives "
+                "negatives); use on_short='fill' or 'drop'"
+            )
+        if self.sampling != "top" and self.sample_from < self.num_negatives:
+            raise ValueError(
+                f"sampling={self.sampling!r} draws num_negatives={self.num_negatives} from the top sample_from="
+                f"{self.sample_from} survivors; raise sample_from to at least num_negatives"
+            )
+        if isinstance(self.method, TopKAbs) and self.min_score is not None and self.min_score > self.method.max_score:
+            raise ValueError(
+                f"min_score={self.min_score} is above {self.method}'s max_score: no candidate can survive both"
+            )
+
+    @property
+    def sampler(self) -> Sampler:
+        """The :class:`~st_hardneg.sampling.Sampler` these settings describe."""
+        return Sampler(self.sampling, self.sample_from, self.weighting, self.temperature)
+
+    def check_depth(self, depth: int) -> None:
+        """Raise when ``num_negatives`` cannot come from a pool of this ``depth`` (before any work)."""
+        reachable = depth - self.method.skips
+        if self.num_negatives > reachable:
+            raise ValueError(
+                f"num_negatives={self.num_negatives} cannot come from {max(reachable, 0)} reachable candidates "
+                f"({self.method} in a pool of depth {depth}); raise depth or ask for fewer negatives"
+            )
