@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from st_hardneg.cli import quiet_progress_bars
-from st_hardneg.cli.options import add_settings_options, given_options, settings_from_args
+from st_hardneg.cli.options import OneLineParser, add_settings_options, given_options, settings_from_args
 from st_hardneg.settings.dense import DenseSettings
 from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.settings.selection import SelectionSettings
@@ -38,7 +38,7 @@ _BUILD_OPTIONS = {f for f in PoolSettings.field_names() if f != "seed"} | set(De
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="st-hardneg",
         description="Mine hard negatives for sentence-transformers with NV-Retriever's methods.",
         allow_abbrev=False,
@@ -139,7 +139,8 @@ def _check_combinations(
         dense_given = sorted(given & set(DenseSettings.field_names()))
         if dense_given:
             names = ", ".join("--" + c.replace("_", "-") for c in dense_given)
-            raise ValueError(f"{names} apply to dense teachers, not to --teacher bm25")
+            verb = "applies" if len(dense_given) == 1 else "apply"
+            raise ValueError(f"{names} {verb} to dense teachers, not to --teacher bm25")
     if args.dataset is None and (args.corpus or "split" in given):
         raise ValueError("--corpus and --split need a dataset argument (the embedded example has its own)")
     paths = {name: Path(getattr(args, name)).resolve() for name in ("output", "save_pool", "pool") if getattr(args, name)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
@@ -17,7 +18,14 @@ from typing import Any
 
 from st_hardneg.settings.base import Settings
 
-__all__ = ["add_settings_options", "given_options", "settings_from_args"]
+__all__ = ["OneLineParser", "add_settings_options", "given_options", "settings_from_args"]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line (``prog: error: ...``) and exit status 2, without the usage."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def add_settings_options(
@@ -25,7 +33,7 @@ def add_settings_options(
 ) -> None:
     """Add one option per command-line field of ``cls`` (in a group titled ``title``); skip names already added."""
     exclude = set(exclude)
-    group = parser.add_argument_group(title or cls.__name__, (cls.__doc__ or "").strip().splitlines()[0])
+    group = parser.add_argument_group(title or cls.__name__, _plain_text((cls.__doc__ or "").strip().splitlines()[0]))
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         if not f.metadata.get("cli", True) or f.name in exclude:
@@ -37,7 +45,9 @@ def add_settings_options(
                 raise ValueError(f"{flag} is shared by two settings classes with different defaults")
             continue
         base = _base_type(hints[f.name])
-        help_text = f"{f.metadata.get('help', '')} (default: {_show(f.default)})"
+        help_text = f.metadata.get("help", "")
+        if "default" not in help_text:
+            help_text += f" (default: {_show(f.default)})"
         kwargs: dict[str, Any] = {"dest": f.name, "default": f.default, "help": help_text}
         if base is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
@@ -86,6 +96,11 @@ def _argument_type(parse: Callable[[str], Any], name: str) -> Callable[[str], An
 
     convert.__name__ = name
     return convert
+
+
+def _plain_text(text: str) -> str:
+    """Docstring text without Sphinx roles: ``:meth:`~a.b.C.d``` -> ``C.d``."""
+    return re.sub(r":\w+:`~?([\w.]+)`", lambda m: ".".join(m.group(1).split(".")[-2:]), text).replace("``", "")
 
 
 def _show(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
 from pathlib import Path
 from typing import NamedTuple
@@ -133,13 +134,27 @@ def _load_beir_pairs(folder: Path, split: str) -> LoadedData:
 
 def _load_file(path: Path) -> datasets.Dataset:
     builder, kwargs = file_loader(path)
-    if path.stat().st_size == 0:
+    if _is_blank(path):
         raise ValueError(f"No pairs in {path}: the file is empty")
     try:
         return datasets.load_dataset(builder, data_files=str(path), split="train", **kwargs)
-    except (StopIteration, datasets.exceptions.DatasetGenerationError) as err:
+    except (StopIteration, ValueError, datasets.exceptions.DatasetGenerationError) as err:
+        if "corresponds to no data" in str(err):
+            raise ValueError(f"No pairs in {path}: it has no rows") from None
         cause = err.__cause__ or err
         raise ValueError(f"Could not read pairs from {path}: {type(cause).__name__}: {cause}") from None
+
+
+def _is_blank(path: Path) -> bool:
+    """Whether a (possibly gzipped) text file holds nothing but whitespace; reads only up to the first character."""
+    if path.suffix == ".parquet":
+        return path.stat().st_size == 0
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+        while chunk := handle.read(65536):
+            if chunk.strip():
+                return False
+    return True
 
 
 def _load_saved(folder: Path, split: str) -> datasets.Dataset:

@@ -6,7 +6,8 @@ mean of its signal ``S_n`` (mean query-negative similarity) and its safety, the 
 
 Layers: :mod:`.formula` (numbers), :mod:`.stats` and :mod:`.heuristics` (score arrays), :mod:`.groups` (mined
 datasets -> queries), :mod:`.similarity` (model I/O), :mod:`.report`, :mod:`.compute` / :mod:`.compare`, and
-the training hooks :mod:`.evaluator` and :mod:`.callback`.
+the training hooks :mod:`.evaluator` and :mod:`.callback`. :class:`ECISettings` (:mod:`.settings`) holds the
+options they share (columns, ``top_n``, ``clamp``, ``temperature``, ``batch_size``), their defaults and checks.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from st_hardneg.eci.heuristics import (
     estimated_score_variance,
 )
 from st_hardneg.eci.report import ECIReport
+from st_hardneg.eci.settings import ECISettings
 from st_hardneg.eci.stats import QueryStats, aggregate_margin, query_stats
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "ECIComparison",
     "ECIEvaluator",
     "ECIReport",
+    "ECISettings",
     "QueryGroup",
     "QueryStats",
     "aggregate_margin",

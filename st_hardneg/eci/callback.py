@@ -9,9 +9,10 @@ from datasets import Dataset
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from st_hardneg.eci.compute import GroupedECI
-from st_hardneg.eci.heuristics import DEFAULT_TEMPERATURE
+from st_hardneg.eci.groups import QueryGroup
 from st_hardneg.eci.report import ECIReport
-from st_hardneg.eci.stats import Clamp
+from st_hardneg.eci.settings import ECISettings
+from st_hardneg.settings.base import document_options
 
 logger = logging.getLogger(__name__)
 
@@ -26,45 +27,56 @@ def _evaluation_prefix(logs: dict[str, Any]) -> str | None:
     return None
 
 
-class ECICallback(TrainerCallback, GroupedECI):
+@document_options(ECISettings)
+class ECICallback(TrainerCallback):
     """Record ECI and its parts for the model in training each time the trainer evaluates.
 
-    When the trainer logs an evaluation (a log with ``eval_runtime``, or ``{prefix}_runtime`` for another
-    ``metric_key_prefix``), the callback scores ``dataset`` with the trainer's model and adds
-    ``{prefix}_{name}_eci``, ``{prefix}_{name}_eci_signal``, ``{prefix}_{name}_eci_max_margin``, ... to:
+    On each evaluation (metrics with ``eval_runtime``, or ``{prefix}_runtime`` for another ``metric_key_prefix``)
+    the callback scores ``dataset`` with the trainer's model, once, and adds ``{prefix}_{name}_eci``,
+    ``{prefix}_{name}_eci_signal``, ``{prefix}_{name}_eci_max_margin``, ... to:
 
-    - the ``logs`` dict, which is the evaluation's metrics dict: ``trainer.evaluate()`` returns the values and
-      ``metric_for_best_model="eval_callback_eci"`` can select on them;
-    - that evaluation's entry in ``trainer.state.log_history``;
-    - what callbacks after it receive in ``on_log``.
+    - the evaluation's log (``on_log``): its entry in ``trainer.state.log_history`` and the ``logs`` that callbacks
+      after this one receive in ``on_log`` (reporting integrations such as TensorBoard or W&B);
+    - the evaluation's metrics (``on_evaluate``): the dict ``trainer.evaluate()`` returns and the one the trainer
+      reads ``metric_for_best_model`` from, so ``metric_for_best_model="eval_callback_eci"`` works with
+      ``load_best_model_at_end`` or ``save_strategy="best"``.
 
-    Why ``on_log`` and not ``on_evaluate``: the trainer logs evaluation metrics (writing ``log_history`` and
-    calling every ``on_log``) before it calls ``on_evaluate``, so values added in ``on_evaluate`` reach neither.
-    Reporting integrations (TensorBoard, W&B, ...) are registered before user callbacks; call
-    :meth:`attach` after building the trainer to run this callback first so that they log the values too.
+    Both hooks are needed. ``Trainer.evaluate`` logs the metrics (appending to ``log_history`` and calling every
+    ``on_log``) before it calls ``on_evaluate``, so values added only in ``on_evaluate`` would miss the history
+    and the integrations. And with an ``eval_dataset``, ``SentenceTransformerTrainer.log`` logs a copy of the
+    metrics (to add the loss components), so values added only in ``on_log`` would miss the dict that
+    ``evaluate()`` returns. The report computed in ``on_log`` is reused in ``on_evaluate`` for the same
+    evaluation; when ``on_log`` did not score it (e.g. on a process other than the main one in distributed
+    training, where ``on_log`` does nothing), ``on_evaluate`` scores it.
+
+    Callbacks run in the order they were registered, and reporting integrations are registered before user
+    callbacks: call :meth:`attach` after building the trainer to run this callback first, so that the
+    integrations log its values and an ``EarlyStoppingCallback`` sees them in ``on_evaluate``.
 
     The default ``name="callback"`` keeps the keys apart from :class:`~st_hardneg.eci.ECIEvaluator`'s
     (``eval_eci``) when both are used; pass ``name=""`` for ``eval_eci``, ``eval_eci_signal``, ...
 
     Args:
         dataset: A mined dataset (triplet, n-tuple, labeled-list or labeled-pair), grouped by anchor once here.
+        settings: An :class:`~st_hardneg.eci.ECISettings`; keyword arguments override its fields.
         name: Infix of the metric keys (see above).
-        anchor_column: The query column; default ``anchor`` if present, else the first column.
-        positive_column: The positive column; default ``positive`` if present, else the next column.
-        top_n: Keep only each query's ``top_n`` hardest negatives (Table 4), or ``None``.
-        clamp: ``"aggregate"`` (default) or ``"per_query"``; see :func:`~st_hardneg.eci.compute_eci`.
-        temperature: ``tau`` for the estimated gradient norm kept in :attr:`last_report`.
-        batch_size: Encoding batch size.
         show_progress: Show encoding progress bars.
+        **kwargs: Fields of :class:`~st_hardneg.eci.ECISettings` (an unknown name raises ``TypeError``):
+
+            {options}
 
     Attributes:
+        grouped: The grouped set and its settings (a :class:`~st_hardneg.eci.compute.GroupedECI`).
         last_report: The latest :class:`~st_hardneg.eci.report.ECIReport`, or ``None``.
 
     Examples:
         ::
 
-            callback = ECICallback(mined_eval)
-            trainer = SentenceTransformerTrainer(..., callbacks=[callback])
+            callback = ECICallback(mined_eval, top_n=3)
+            args = SentenceTransformerTrainingArguments(..., eval_strategy="steps", save_strategy="steps",
+                                                        metric_for_best_model="eval_callback_eci",
+                                                        load_best_model_at_end=True)
+            trainer = SentenceTransformerTrainer(..., eval_dataset=eval_dataset, callbacks=[callback])
             callback.attach(trainer)  # optional: let TensorBoard & co. see the values
             trainer.train()
             [log["eval_callback_eci"] for log in trainer.state.log_history if "eval_callback_eci" in log]
@@ -73,28 +85,35 @@ class ECICallback(TrainerCallback, GroupedECI):
     def __init__(
         self,
         dataset: Dataset,
+        settings: ECISettings | None = None,
         *,
         name: str = "callback",
-        anchor_column: str | None = None,
-        positive_column: str | None = None,
-        top_n: int | None = None,
-        clamp: Clamp = "aggregate",
-        temperature: float = DEFAULT_TEMPERATURE,
-        batch_size: int = 32,
         show_progress: bool = False,
+        **kwargs: Any,
     ) -> None:
-        GroupedECI.__init__(
-            self,
-            dataset,
-            anchor_column=anchor_column,
-            positive_column=positive_column,
-            top_n=top_n,
-            clamp=clamp,
-            temperature=temperature,
-            batch_size=batch_size,
-            show_progress=show_progress,
-        )
+        self.grouped = GroupedECI(dataset, settings, show_progress=show_progress, **kwargs)
         self.name = name
+        # metric prefix -> (global step, runtime, metrics) of the evaluation scored in on_log, for its on_evaluate
+        self._scored: dict[str, tuple[int, Any, dict[str, float]]] = {}
+
+    @property
+    def settings(self) -> ECISettings:
+        """The :class:`~st_hardneg.eci.ECISettings` this callback scores with."""
+        return self.grouped.settings
+
+    @property
+    def groups(self) -> list[QueryGroup]:
+        """The set's queries, grouped by anchor at construction."""
+        return self.grouped.groups
+
+    @property
+    def last_report(self) -> ECIReport | None:
+        """The report of the latest evaluation, or ``None`` before the first."""
+        return self.grouped.last_report
+
+    def compute_report(self, model: Any) -> ECIReport:
+        """The full report for ``model`` on this callback's set (also kept as :attr:`last_report`)."""
+        return self.grouped.report(model)
 
     def attach(self, trainer: Any) -> ECICallback:
         """Make this the trainer's first callback, so reporting integrations' ``on_log`` see its values.
@@ -116,6 +135,19 @@ class ECICallback(TrainerCallback, GroupedECI):
         infix = f"{self.name}_" if self.name else ""
         return [f"{prefix}_{infix}{key}" for key in ECIReport.metric_names()]
 
+    def _score(self, model: Any, prefix: str, state: TrainerState) -> dict[str, float]:
+        report = self.compute_report(model)
+        logger.info("ECICallback at step %d: %s", state.global_step, report)
+        return dict(zip(self.metric_keys(prefix), report.to_metrics().values(), strict=True))
+
+    @staticmethod
+    def _add_to_history(state: TrainerState, prefix: str, runtime: Any, metrics: dict[str, float]) -> None:
+        # Trainer.log appended {**logs, "step": ...} to the history just before calling on_log.
+        if state.log_history:
+            last = state.log_history[-1]
+            if last.get(f"{prefix}_runtime", object()) == runtime and last.get("step") == state.global_step:
+                last.update(metrics)
+
     def on_log(
         self,
         args: TrainingArguments,
@@ -131,10 +163,35 @@ class ECICallback(TrainerCallback, GroupedECI):
         prefix = _evaluation_prefix(logs)
         if prefix is None:
             return
-        report = self.report(model)
-        metrics = dict(zip(self.metric_keys(prefix), report.to_metrics().values(), strict=True))
+        runtime = logs[f"{prefix}_runtime"]
+        metrics = self._score(model, prefix, state)
+        self._scored[prefix] = (state.global_step, runtime, metrics)
         logs.update(metrics)
-        # Trainer.log appended {**logs, "step": ...} to the history just before calling on_log.
-        if state.log_history and f"{prefix}_runtime" in state.log_history[-1]:
-            state.log_history[-1].update(metrics)
-        logger.info("ECICallback at step %d: %s", state.global_step, report)
+        self._add_to_history(state, prefix, runtime, metrics)
+
+    def on_evaluate(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        metrics: dict[str, Any] | None = None,
+        model: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """Add the metrics to the evaluation's metrics dict, reusing the report ``on_log`` computed for it."""
+        if metrics is None:
+            return
+        prefix = _evaluation_prefix(metrics)
+        if prefix is None:
+            return
+        runtime = metrics[f"{prefix}_runtime"]
+        scored = self._scored.pop(prefix, None)
+        if scored is not None and scored[:2] == (state.global_step, runtime):
+            values = scored[2]
+        elif model is None:
+            logger.warning("ECICallback: no model in on_evaluate at step %d; ECI not scored", state.global_step)
+            return
+        else:
+            values = self._score(model, prefix, state)
+            self._add_to_history(state, prefix, runtime, values)
+        metrics.update(values)

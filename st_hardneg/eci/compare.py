@@ -8,12 +8,12 @@ from typing import Any
 
 from datasets import Dataset
 
-from st_hardneg.eci.compute import _stored_scores, eci_from_scores
+from st_hardneg.eci.compute import eci_from_scores, stored_scores
 from st_hardneg.eci.groups import group_queries
-from st_hardneg.eci.heuristics import DEFAULT_TEMPERATURE
 from st_hardneg.eci.report import ECIReport
+from st_hardneg.eci.settings import ECISettings
 from st_hardneg.eci.similarity import score_groups
-from st_hardneg.eci.stats import Clamp
+from st_hardneg.settings.base import document_options
 
 __all__ = ["ECIComparison", "compare_eci"]
 
@@ -58,59 +58,69 @@ class ECIComparison:
         return self.to_markdown()
 
 
+@document_options(ECISettings)
 def compare_eci(
     datasets: Mapping[str, Dataset],
     model: Any | None = None,
+    settings: ECISettings | None = None,
     *,
-    anchor_column: str | None = None,
-    positive_column: str | None = None,
-    top_n: int | None = None,
-    clamp: Clamp = "aggregate",
-    temperature: float = DEFAULT_TEMPERATURE,
-    batch_size: int = 32,
     show_progress: bool = True,
+    **kwargs: Any,
 ) -> ECIComparison:
-    """ECI of several mined sets under the same model, sorted best first.
+    """ECI of several mined sets under the same model and settings, sorted best first.
 
     Texts shared by the sets (anchors, positives, common negatives) are encoded once for all of them.
 
     Args:
         datasets: Name -> mined dataset (any format; see :func:`~st_hardneg.eci.compute_eci`).
         model: The scoring model, or ``None`` to use each set's stored ``scores``.
-        anchor_column: The query column, for every set.
-        positive_column: The positive column, for every set.
-        top_n: Fixed-N cut per query (Table 4), or ``None``.
-        clamp: ``"aggregate"`` (default) or ``"per_query"``; see :func:`~st_hardneg.eci.compute_eci`.
-        temperature: ``tau`` for the estimated gradient norm.
-        batch_size: Encoding batch size.
+        settings: An :class:`~st_hardneg.eci.ECISettings` for every set; keyword arguments override its fields.
         show_progress: Show progress bars.
+        **kwargs: Fields of :class:`~st_hardneg.eci.ECISettings` (an unknown name raises ``TypeError``):
+
+            {options}
 
     Returns:
         An :class:`ECIComparison`; ``print`` it for a table.
 
     Raises:
         ValueError: If ``datasets`` is empty.
+
+    Examples:
+        >>> from datasets import Dataset
+        >>> easy = Dataset.from_dict({"anchor": ["q"], "positive": ["p"], "negative": ["n"], "scores": [[0.9, 0.1]]})
+        >>> hard = Dataset.from_dict({"anchor": ["q"], "positive": ["p"], "negative": ["m"], "scores": [[0.9, 0.5]]})
+        >>> compare_eci({"easy": easy, "hard": hard}, show_progress=False).best
+        'hard'
     """
+    settings = ECISettings.from_kwargs(settings, **kwargs)
     if not datasets:
         raise ValueError("no datasets to compare")
     grouped = {
         name: group_queries(
-            ds, anchor_column=anchor_column, positive_column=positive_column, show_progress=show_progress
+            ds,
+            anchor_column=settings.anchor_column,
+            positive_column=settings.positive_column,
+            show_progress=show_progress,
         )
         for name, ds in datasets.items()
     }
     all_groups = [g for groups in grouped.values() for g in groups]
     if model is None:
-        pos_all, neg_all = _stored_scores(all_groups)
+        pos_all, neg_all = stored_scores(all_groups)
     else:
-        pos_all, neg_all = score_groups(all_groups, model, batch_size=batch_size, show_progress=show_progress)
+        pos_all, neg_all = score_groups(all_groups, model, batch_size=settings.batch_size, show_progress=show_progress)
 
     reports: list[tuple[str, ECIReport]] = []
     start = 0
     for name, groups in grouped.items():
         stop = start + len(groups)
         report = eci_from_scores(
-            pos_all[start:stop], neg_all[start:stop], top_n=top_n, clamp=clamp, temperature=temperature
+            pos_all[start:stop],
+            neg_all[start:stop],
+            top_n=settings.top_n,
+            clamp=settings.clamp,
+            temperature=settings.temperature,
         )
         reports.append((name, report))
         start = stop

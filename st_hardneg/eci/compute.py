@@ -12,12 +12,20 @@ from numpy.typing import ArrayLike
 from st_hardneg.eci.groups import QueryGroup, group_queries
 from st_hardneg.eci.heuristics import DEFAULT_TEMPERATURE
 from st_hardneg.eci.report import ECIReport
+from st_hardneg.eci.settings import ECISettings
 from st_hardneg.eci.similarity import score_groups
 from st_hardneg.eci.stats import Clamp, query_stats
+from st_hardneg.settings.base import document_options
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GroupedECI", "compute_eci", "eci_from_scores", "report_from_groups"]
+__all__ = [
+    "GroupedECI",
+    "compute_eci",
+    "eci_from_scores",
+    "report_from_groups",
+    "stored_scores",
+]
 
 
 def eci_from_scores(
@@ -50,7 +58,18 @@ def eci_from_scores(
     return ECIReport.from_stats(stats, clamp=clamp, temperature=temperature, top_n=top_n)
 
 
-def _stored_scores(groups: Sequence[QueryGroup]) -> tuple[list[list[float]], list[list[float]]]:
+def stored_scores(groups: Sequence[QueryGroup]) -> tuple[list[list[float]], list[list[float]]]:
+    """The scores stored in ``groups`` (a mined set's ``scores`` column), for scoring without a model.
+
+    Args:
+        groups: Queries from :func:`~st_hardneg.eci.groups.group_queries`.
+
+    Returns:
+        ``(positive_scores, negative_scores)``: per query, lists aligned with its positives and negatives.
+
+    Raises:
+        ValueError: If any query lacks stored scores.
+    """
     if any(g.positive_scores is None or g.negative_scores is None for g in groups):
         raise ValueError(
             "model=None needs stored scores for every positive and negative (a `scores` column); "
@@ -59,80 +78,98 @@ def _stored_scores(groups: Sequence[QueryGroup]) -> tuple[list[list[float]], lis
     return [g.positive_scores for g in groups], [g.negative_scores for g in groups]  # type: ignore[misc]
 
 
+@document_options(ECISettings)
 def report_from_groups(
     groups: Sequence[QueryGroup],
     model: Any | None = None,
+    settings: ECISettings | None = None,
     *,
-    top_n: int | None = None,
-    clamp: Clamp = "aggregate",
-    temperature: float = DEFAULT_TEMPERATURE,
-    batch_size: int = 32,
     show_progress: bool = False,
+    **kwargs: Any,
 ) -> ECIReport:
-    """ECI of already grouped queries (see :func:`compute_eci` for the arguments)."""
+    """ECI of already grouped queries (see :func:`compute_eci`).
+
+    Args:
+        groups: Queries from :func:`~st_hardneg.eci.groups.group_queries`.
+        model: The scoring model, or ``None`` to use the stored scores.
+        settings: An :class:`~st_hardneg.eci.ECISettings`; keyword arguments override its fields (the column
+            fields play no part here: the queries are already grouped).
+        show_progress: Show encoding progress bars.
+        **kwargs: Fields of :class:`~st_hardneg.eci.ECISettings`:
+
+            {options}
+
+    Returns:
+        An :class:`~st_hardneg.eci.report.ECIReport`.
+    """
+    settings = ECISettings.from_kwargs(settings, **kwargs)
     if model is None:
-        positive_scores, negative_scores = _stored_scores(groups)
+        positive_scores, negative_scores = stored_scores(groups)
     else:
         positive_scores, negative_scores = score_groups(
-            groups, model, batch_size=batch_size, show_progress=show_progress
+            groups, model, batch_size=settings.batch_size, show_progress=show_progress
         )
-    report = eci_from_scores(positive_scores, negative_scores, top_n=top_n, clamp=clamp, temperature=temperature)
+    report = eci_from_scores(
+        positive_scores, negative_scores, top_n=settings.top_n, clamp=settings.clamp, temperature=settings.temperature
+    )
     if report.signal < 0:
         logger.warning("Mean negative score S_n=%.3f is below 0; ECI counts it as 0 signal", report.signal)
     return report
 
 
+@document_options(ECISettings)
 class GroupedECI:
-    """A mined set grouped once, with the ECI settings: what :class:`ECIEvaluator` and :class:`ECICallback` share.
+    """A mined set grouped into queries once, with its ECI settings.
 
-    Args are those of :func:`compute_eci`; :meth:`report` scores the set with a model.
+    :class:`~st_hardneg.eci.ECIEvaluator` and :class:`~st_hardneg.eci.ECICallback` each hold one. The settings
+    are checked and the dataset grouped at construction, so a bad value or a missing column fails before any model
+    is called; :meth:`report` scores the set with a model.
+
+    Args:
+        dataset: A mined dataset (triplet, n-tuple, labeled-list or labeled-pair).
+        settings: An :class:`~st_hardneg.eci.ECISettings`; keyword arguments override its fields.
+        show_progress: Show encoding progress bars.
+        **kwargs: Fields of :class:`~st_hardneg.eci.ECISettings`:
+
+            {options}
+
+    Attributes:
+        settings: The resolved :class:`~st_hardneg.eci.ECISettings`.
+        groups: The queries, from :func:`~st_hardneg.eci.groups.group_queries`.
+        last_report: The latest report, or ``None`` before the first.
+
+    Examples:
+        >>> from datasets import Dataset
+        >>> ds = Dataset.from_dict({"anchor": ["q"], "positive": ["p"], "negative": ["n"], "scores": [[0.9, 0.4]]})
+        >>> grouped = GroupedECI(ds, top_n=1)
+        >>> grouped.settings.top_n, len(grouped.groups), round(grouped.report(None).max_margin, 3)
+        (1, 1, 0.5)
     """
 
     def __init__(
-        self,
-        dataset: Dataset,
-        *,
-        anchor_column: str | None = None,
-        positive_column: str | None = None,
-        top_n: int | None = None,
-        clamp: Clamp = "aggregate",
-        temperature: float = DEFAULT_TEMPERATURE,
-        batch_size: int = 32,
-        show_progress: bool = False,
+        self, dataset: Dataset, settings: ECISettings | None = None, *, show_progress: bool = False, **kwargs: Any
     ) -> None:
-        self.groups = group_queries(dataset, anchor_column=anchor_column, positive_column=positive_column)
-        self.top_n = top_n
-        self.clamp = clamp
-        self.temperature = temperature
-        self.batch_size = batch_size
+        self.settings = ECISettings.from_kwargs(settings, **kwargs)
         self.show_progress = show_progress
+        self.groups = group_queries(
+            dataset, anchor_column=self.settings.anchor_column, positive_column=self.settings.positive_column
+        )
         self.last_report: ECIReport | None = None
 
-    def report(self, model: Any) -> ECIReport:
-        """The ECI report of the set under ``model`` (also kept as :attr:`last_report`)."""
-        self.last_report = report_from_groups(
-            self.groups,
-            model,
-            top_n=self.top_n,
-            clamp=self.clamp,
-            temperature=self.temperature,
-            batch_size=self.batch_size,
-            show_progress=self.show_progress,
-        )
+    def report(self, model: Any | None) -> ECIReport:
+        """The ECI report of the set under ``model`` (``None``: stored scores); also kept as :attr:`last_report`."""
+        self.last_report = report_from_groups(self.groups, model, self.settings, show_progress=self.show_progress)
         return self.last_report
 
 
+@document_options(ECISettings)
 def compute_eci(
     dataset: Dataset,
     model: Any | None = None,
+    settings: ECISettings | None = None,
     *,
-    anchor_column: str | None = None,
-    positive_column: str | None = None,
-    top_n: int | None = None,
-    clamp: Clamp = "aggregate",
-    temperature: float = DEFAULT_TEMPERATURE,
-    batch_size: int = 32,
     show_progress: bool = True,
+    **kwargs: Any,
 ) -> ECIReport:
     """Effective Contrastive Information of a mined hard-negative dataset.
 
@@ -151,15 +188,12 @@ def compute_eci(
             :mod:`st_hardneg.eci.groups`).
         model: A ``SentenceTransformer`` (each unique text encoded once), a ``CrossEncoder`` (each unique pair
             scored once), or ``None`` to use the dataset's stored ``scores`` column.
-        anchor_column: The query column; default ``anchor`` if present, else the first column.
-        positive_column: The positive column; default ``positive`` if present, else the next column.
-        top_n: Keep only each query's ``top_n`` hardest negatives under ``model`` (the fixed-N variant of
-            Table 4); ``None`` keeps all.
-        clamp: ``"aggregate"`` (default) or ``"per_query"``, see above.
-        temperature: ``tau`` for the estimated gradient norm heuristic; 0.05 matches the scale of 20 in
-            ``MultipleNegativesRankingLoss``.
-        batch_size: Encoding batch size.
+        settings: An :class:`~st_hardneg.eci.ECISettings`; keyword arguments override its fields. Settings are
+            checked before the dataset is read or any model is called.
         show_progress: Show progress bars.
+        **kwargs: Fields of :class:`~st_hardneg.eci.ECISettings` (an unknown name raises ``TypeError``):
+
+            {options}
 
     Returns:
         An :class:`~st_hardneg.eci.report.ECIReport` with the set-level figures and per-query arrays.
@@ -173,16 +207,14 @@ def compute_eci(
         >>> report = compute_eci(ds, show_progress=False)  # stored scores; pass a model to rescore
         >>> report.num_queries, report.num_negatives, round(report.signal, 3)
         (2, 1.5, 0.5)
+        >>> compute_eci(ds, top_n=1, show_progress=False).num_negatives
+        1.0
     """
+    settings = ECISettings.from_kwargs(settings, **kwargs)
     groups = group_queries(
-        dataset, anchor_column=anchor_column, positive_column=positive_column, show_progress=show_progress
-    )
-    return report_from_groups(
-        groups,
-        model,
-        top_n=top_n,
-        clamp=clamp,
-        temperature=temperature,
-        batch_size=batch_size,
+        dataset,
+        anchor_column=settings.anchor_column,
+        positive_column=settings.positive_column,
         show_progress=show_progress,
     )
+    return report_from_groups(groups, model, settings, show_progress=show_progress)

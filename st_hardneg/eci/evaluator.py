@@ -11,39 +11,42 @@ from datasets import Dataset
 
 from st_hardneg._compat import BaseEvaluator
 from st_hardneg.eci.compute import GroupedECI
-from st_hardneg.eci.heuristics import DEFAULT_TEMPERATURE
+from st_hardneg.eci.groups import QueryGroup
 from st_hardneg.eci.report import ECIReport
-from st_hardneg.eci.stats import Clamp
+from st_hardneg.eci.settings import ECISettings
+from st_hardneg.settings.base import document_options
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["ECIEvaluator"]
 
 
-class ECIEvaluator(BaseEvaluator, GroupedECI):
+@document_options(ECISettings)
+class ECIEvaluator(BaseEvaluator):
     """Score a mined hard-negative set's ECI under the model being evaluated.
 
     The primary metric is ``eci`` (greater is better); the returned metrics are ECI and its parts
     (``eci_signal``, ``eci_max_margin``, ``eci_harmonic_efficiency``, ``eci_num_negatives``, ...), prefixed with
-    ``name + "_"`` when a name is given. The trainer adds its own prefix, so in ``trainer.state.log_history`` they
-    appear as ``eval_eci``, ``eval_eci_signal``, ... (or ``eval_{name}_eci``). The metrics are also stored in the
+    ``name + "_"`` when a name is given. The trainer adds its own prefix, so in ``trainer.state.log_history`` and in
+    the dict ``trainer.evaluate()`` returns they appear as ``eval_eci``, ``eval_eci_signal``, ... (or
+    ``eval_{name}_eci``): ``metric_for_best_model="eval_eci"`` selects on ECI. The metrics are also stored in the
     model card data, as sentence-transformers evaluators do.
 
-    The dataset is grouped by anchor once, at construction; each call re-encodes its texts with the model.
+    The settings are checked and the dataset grouped by anchor once, at construction (held as :attr:`grouped`, a
+    :class:`~st_hardneg.eci.compute.GroupedECI`); each call re-encodes its texts with the model.
 
     Args:
         dataset: A mined dataset (triplet, n-tuple, labeled-list or labeled-pair).
+        settings: An :class:`~st_hardneg.eci.ECISettings`; keyword arguments override its fields.
         name: Prefix for the metric names, e.g. the set's name.
-        anchor_column: The query column; default ``anchor`` if present, else the first column.
-        positive_column: The positive column; default ``positive`` if present, else the next column.
-        top_n: Keep only each query's ``top_n`` hardest negatives (Table 4), or ``None``.
-        clamp: ``"aggregate"`` (default) or ``"per_query"``; see :func:`~st_hardneg.eci.compute_eci`.
-        temperature: ``tau`` for the estimated gradient norm kept in :attr:`last_report`.
-        batch_size: Encoding batch size.
         show_progress: Show encoding progress bars.
         write_csv: Append the metrics to ``eci_evaluation[_name]_results.csv`` under ``output_path``.
+        **kwargs: Fields of :class:`~st_hardneg.eci.ECISettings` (an unknown name raises ``TypeError``):
+
+            {options}
 
     Attributes:
+        grouped: The grouped set and its settings.
         last_report: The full :class:`~st_hardneg.eci.report.ECIReport` of the latest call (per-query arrays
             included), or ``None`` before the first call.
 
@@ -52,7 +55,7 @@ class ECIEvaluator(BaseEvaluator, GroupedECI):
 
             from st_hardneg.eci import ECIEvaluator
 
-            evaluator = ECIEvaluator(mined_eval, name="bm25")
+            evaluator = ECIEvaluator(mined_eval, name="bm25", top_n=3)
             metrics = evaluator(model)  # {"bm25_eci": 1.16, "bm25_eci_signal": 0.577, ...}
             trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train, loss=loss,
                                                  evaluator=evaluator)
@@ -61,38 +64,39 @@ class ECIEvaluator(BaseEvaluator, GroupedECI):
     def __init__(
         self,
         dataset: Dataset,
+        settings: ECISettings | None = None,
         *,
         name: str = "",
-        anchor_column: str | None = None,
-        positive_column: str | None = None,
-        top_n: int | None = None,
-        clamp: Clamp = "aggregate",
-        temperature: float = DEFAULT_TEMPERATURE,
-        batch_size: int = 32,
         show_progress: bool = False,
         write_csv: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__()
-        GroupedECI.__init__(
-            self,
-            dataset,
-            anchor_column=anchor_column,
-            positive_column=positive_column,
-            top_n=top_n,
-            clamp=clamp,
-            temperature=temperature,
-            batch_size=batch_size,
-            show_progress=show_progress,
-        )
+        self.grouped = GroupedECI(dataset, settings, show_progress=show_progress, **kwargs)
         self.name = name
         self.write_csv = write_csv
         self.primary_metric = "eci"
         self.greater_is_better = True
         self.csv_file = "eci_evaluation" + (f"_{name}" if name else "") + "_results.csv"
 
+    @property
+    def settings(self) -> ECISettings:
+        """The :class:`~st_hardneg.eci.ECISettings` this evaluator scores with."""
+        return self.grouped.settings
+
+    @property
+    def groups(self) -> list[QueryGroup]:
+        """The set's queries, grouped by anchor at construction."""
+        return self.grouped.groups
+
+    @property
+    def last_report(self) -> ECIReport | None:
+        """The report of the latest call, or ``None`` before the first."""
+        return self.grouped.last_report
+
     def compute_report(self, model: Any) -> ECIReport:
         """The full report for ``model`` on this evaluator's set (also kept as :attr:`last_report`)."""
-        return self.report(model)
+        return self.grouped.report(model)
 
     def __call__(
         self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
@@ -133,7 +137,7 @@ class ECIEvaluator(BaseEvaluator, GroupedECI):
         return "Effective Contrastive Information"
 
     def get_config_dict(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"clamp": self.clamp}
-        if self.top_n is not None:
-            config["top_n"] = self.top_n
+        config: dict[str, Any] = {"clamp": self.settings.clamp}
+        if self.settings.top_n is not None:
+            config["top_n"] = self.settings.top_n
         return config

@@ -9,7 +9,9 @@ Formats (sentence-transformers conventions, as the core miner writes them):
 - ``"labeled-pair"``: ``(anchor, document, label)`` rows, optional ``score``; ``label > 0`` marks a positive.
 
 Rows that share an anchor text are one query: its positives and its negatives are the unions over those rows,
-deduplicated by text (the first score seen for a text is kept).
+deduplicated by text (the first score seen for a text is kept). The anchor and positive columns follow the
+project's one column rule, :func:`st_hardneg.columns.resolve_columns`, with text and list-of-text columns read from
+the dataset's features.
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from typing import Any, Literal
 from datasets import Dataset
 from tqdm.auto import tqdm
 
+from st_hardneg.columns import NON_TEXT_COLUMNS, resolve_columns
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["MinedFormat", "QueryGroup", "detect_format", "group_queries", "resolve_columns"]
+__all__ = ["MinedFormat", "QueryGroup", "detect_format", "group_queries"]
 
 MinedFormat = Literal["triplet", "n-tuple", "labeled-list", "labeled-pair"]
-
-_NON_TEXT_COLUMNS = {"scores", "score", "label", "labels"}
 
 
 @dataclass
@@ -58,60 +60,16 @@ def _is_text_list(feature: Any) -> bool:
     return _is_text(getattr(feature, "feature", None))
 
 
-def resolve_columns(
-    dataset: Dataset, anchor_column: str | None = None, positive_column: str | None = None
-) -> tuple[str, str]:
-    """Pick the anchor and positive columns: the given names, else ``anchor``/``positive``, else the first two.
-
-    Args:
-        dataset: The mined dataset.
-        anchor_column: The query column, or ``None`` for the default.
-        positive_column: The positive (or document, or document-list) column, or ``None`` for the default.
-
-    Returns:
-        ``(anchor_column, positive_column)``.
-
-    Raises:
-        ValueError: If a named column is missing or the dataset has fewer than two columns.
-    """
-    columns = dataset.column_names
-    if anchor_column is None:
-        anchor_column = "anchor" if "anchor" in columns else columns[0]
-    if positive_column is None:
-        rest = [c for c in columns if c != anchor_column and c not in _NON_TEXT_COLUMNS]
-        positive_column = "positive" if "positive" in rest else (rest[0] if rest else None)
-    for name in (anchor_column, positive_column):
-        if name is None or name not in columns:
-            raise ValueError(f"column {name!r} not in the dataset's columns {columns}")
-    return anchor_column, positive_column
-
-
 def _negative_columns(dataset: Dataset, anchor_column: str, positive_column: str) -> list[str]:
     return [
         c
         for c in dataset.column_names
-        if c not in (anchor_column, positive_column) and c not in _NON_TEXT_COLUMNS and _is_text(dataset.features[c])
+        if c not in (anchor_column, positive_column) and c not in NON_TEXT_COLUMNS and _is_text(dataset.features[c])
     ]
 
 
-def detect_format(
-    dataset: Dataset, anchor_column: str | None = None, positive_column: str | None = None
-) -> MinedFormat:
-    """Tell which mined format ``dataset`` is in.
-
-    Args:
-        dataset: The mined dataset.
-        anchor_column: The query column (see :func:`resolve_columns`).
-        positive_column: The positive column (see :func:`resolve_columns`).
-
-    Returns:
-        ``"labeled-list"`` when the positive column holds lists, ``"labeled-pair"`` when there is a ``label``
-        column, ``"triplet"`` with one negative column, ``"n-tuple"`` with more.
-
-    Raises:
-        ValueError: If no negatives can be found.
-    """
-    anchor_column, positive_column = resolve_columns(dataset, anchor_column, positive_column)
+def _format_of(dataset: Dataset, anchor_column: str, positive_column: str) -> MinedFormat:
+    """The format of ``dataset`` once its anchor and positive columns are known."""
     if _is_text_list(dataset.features[positive_column]):
         return "labeled-list"
     if "label" in dataset.column_names:
@@ -123,6 +81,33 @@ def detect_format(
             f"positive={positive_column!r}); expected a triplet, n-tuple, labeled-list or labeled-pair dataset"
         )
     return "triplet" if len(negatives) == 1 else "n-tuple"
+
+
+def detect_format(
+    dataset: Dataset, anchor_column: str | None = None, positive_column: str | None = None
+) -> MinedFormat:
+    """Tell which mined format ``dataset`` is in.
+
+    Args:
+        dataset: The mined dataset.
+        anchor_column: The query column; default by the project's column rule
+            (:func:`st_hardneg.columns.resolve_columns`).
+        positive_column: The positive (or document, or document-list) column; default by the same rule.
+
+    Returns:
+        ``"labeled-list"`` when the positive column holds lists, ``"labeled-pair"`` when there is a ``label``
+        column, ``"triplet"`` with one negative column, ``"n-tuple"`` with more.
+
+    Raises:
+        ValueError: If a named column is missing, or no negatives can be found.
+
+    Examples:
+        >>> from datasets import Dataset
+        >>> detect_format(Dataset.from_dict({"query": ["q"], "docs": [["p", "n"]], "labels": [[1, 0]]}))
+        'labeled-list'
+    """
+    anchor_column, positive_column = resolve_columns(dataset, anchor_column, positive_column)
+    return _format_of(dataset, anchor_column, positive_column)
 
 
 def _row_items(
@@ -164,8 +149,9 @@ def group_queries(
 
     Args:
         dataset: A mined dataset in any of the four formats (see the module docstring).
-        anchor_column: The query column; default ``anchor`` if present, else the first column.
-        positive_column: The positive column; default ``positive`` if present, else the next column.
+        anchor_column: The query column; default ``anchor`` if present, else the first text column (the
+            project's one column rule, :func:`st_hardneg.columns.resolve_columns`).
+        positive_column: The positive column; default ``positive`` if present, else the next text column.
         show_progress: Show a tqdm bar over rows.
 
     Returns:
@@ -174,7 +160,7 @@ def group_queries(
         every kept item carries one.
 
     Raises:
-        ValueError: If the dataset's format cannot be recognised.
+        ValueError: If a named column is missing, or the dataset's format cannot be recognised.
 
     Examples:
         >>> from datasets import Dataset
@@ -183,7 +169,7 @@ def group_queries(
         ['n1', 'n2']
     """
     anchor_column, positive_column = resolve_columns(dataset, anchor_column, positive_column)
-    fmt = detect_format(dataset, anchor_column, positive_column)
+    fmt = _format_of(dataset, anchor_column, positive_column)
     negative_columns = _negative_columns(dataset, anchor_column, positive_column)
     logger.debug("Reading %d rows as %s (anchor=%r, positive=%r)", len(dataset), fmt, anchor_column, positive_column)
 

@@ -14,9 +14,11 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["Clamp", "QueryStats", "aggregate_margin", "query_stats"]
+__all__ = ["CLAMPS", "Clamp", "QueryStats", "aggregate_margin", "query_stats"]
 
 Clamp = Literal["aggregate", "per_query"]
+#: Where the margin's clamp at 0 (Eq. 9) may apply; see :func:`aggregate_margin`.
+CLAMPS: tuple[Clamp, ...] = ("aggregate", "per_query")
 
 
 @dataclass(frozen=True, eq=False)

@@ -182,7 +182,7 @@ class TopKPercPos(MiningMethod):
 
     def __post_init__(self) -> None:
         _check_finite("TopKPercPos", "percentage", self.percentage)
-        if self.percentage > 1 and self.percentage <= 100:
+        if 5 <= self.percentage <= 100:
             raise ValueError(
                 f"TopKPercPos takes a fraction in (0, 1] (0.95 for 95%), got {self.percentage}; "
                 f"did you mean {self.percentage / 100:g}?"

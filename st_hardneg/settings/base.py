@@ -93,7 +93,7 @@ class Settings:
         ``TypeError`` that suggests the closest option.
         """
         if settings is not None and not isinstance(settings, cls):
-            raise TypeError(f"settings must be a {cls.__name__}, got {type(settings).__name__}")
+            raise TypeError(f"settings must be {cls.__name__}, got {type(settings).__name__}")
         _reject_unknown(cls, kwargs)
         if settings is None:
             return cls(**kwargs)
@@ -124,7 +124,8 @@ def options_doc(*classes: type[Settings], indent: int = 8) -> str:
     for cls in classes:
         for f in dataclasses.fields(cls):
             default = f.default.to_dict() if hasattr(f.default, "to_dict") else f.default
-            lines.append(f"{pad}{f.name}: {f.metadata.get('help', '')} Default: ``{default!r}`` ({cls.__name__}).")
+            text = f.metadata.get("help", "").rstrip(".")
+            lines.append(f"{pad}{f.name}: {text}. Default: ``{default!r}`` ({cls.__name__}).")
     return "\n".join(lines)
 
 

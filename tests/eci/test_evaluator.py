@@ -6,8 +6,8 @@ import csv
 
 import pytest
 
-from st_hardneg.eci import ECIEvaluator, compute_eci
 from st_hardneg._compat import BaseEvaluator
+from st_hardneg.eci import ECIEvaluator, compute_eci
 
 from .test_compute import TRIPLETS
 

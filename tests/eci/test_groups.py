@@ -100,5 +100,28 @@ def test_dataset_without_negatives_is_rejected() -> None:
 
 
 def test_missing_named_column_is_rejected() -> None:
-    with pytest.raises(ValueError, match="not in the dataset"):
+    with pytest.raises(ValueError, match="anchor_column='question' is not a column of the dataset"):
         group_queries(TRIPLET, anchor_column="question")
+
+
+def test_columns_follow_the_project_rule_skipping_non_text_columns() -> None:
+    # An id column first: the old ECI rule took the first column as the anchor; the project's rule reads the
+    # features and takes the first text column.
+    ds = Dataset.from_dict({"id": [7, 8], "query": ["q1", "q1"], "answer": ["a", "a"], "hard": ["x", "y"]})
+    assert _as_dict(group_queries(ds)) == {"q1": (["a"], ["x", "y"])}
+    assert detect_format(ds) == "triplet"
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_renamed_columns_are_found_in_every_format(fmt: str) -> None:
+    renames = {"anchor": "question", "positive": "docs"} if fmt != "labeled-pair" else {"anchor": "question"}
+    dataset = FORMATS[fmt].rename_columns(renames)
+    assert detect_format(dataset) == fmt
+    assert _as_dict(group_queries(dataset)) == EXPECTED
+
+
+def test_eci_package_no_longer_exports_its_own_column_resolver() -> None:
+    import st_hardneg.eci as eci
+    import st_hardneg.eci.groups as groups
+
+    assert "resolve_columns" not in eci.__all__ and "resolve_columns" not in groups.__all__
