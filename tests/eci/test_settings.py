@@ -160,7 +160,7 @@ def test_every_entry_point_rejects_an_unknown_keyword(entry: str) -> None:
 def test_every_entry_point_rejects_settings_of_another_kind(entry: str) -> None:
     from st_hardneg.settings import PoolSettings
 
-    with pytest.raises(TypeError, match="settings must be a ECISettings, got PoolSettings"):
+    with pytest.raises(TypeError, match="settings must be ECISettings, got PoolSettings"):
         ENTRY_POINTS[entry](settings=PoolSettings())
 
 
