@@ -31,7 +31,7 @@ logger = logging.getLogger("st_hardneg")
 DEFAULT_TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
 FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
 #: Options that build a pool, which do not apply when selecting from a saved one (``--pool``).
-_BUILD_OPTIONS = {f for f in PoolSettings.field_names() if f != "seed"} | set(DenseSettings.field_names()) | {
+_BUILD_OPTIONS = {"depth", "num_random"} | set(DenseSettings.field_names()) | {
     "teacher",
     "save_pool",
 }

@@ -48,7 +48,7 @@ def add_settings_options(
         help_text = f.metadata.get("help", "")
         if "default" not in help_text:
             help_text += f" (default: {_show(f.default)})"
-        kwargs: dict[str, Any] = {"dest": f.name, "default": f.default, "help": help_text}
+        kwargs: dict[str, Any] = {"dest": _dest(f), "default": f.default, "help": help_text}
         if base is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         else:
@@ -62,8 +62,13 @@ def add_settings_options(
 
 def settings_from_args(cls: type[Settings], args: argparse.Namespace) -> Settings:
     """The settings the parsed options describe (validated by the class)."""
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
+    values = {f.name: getattr(args, _dest(f)) for f in dataclasses.fields(cls) if hasattr(args, _dest(f))}
     return cls(**values)
+
+
+def _dest(f: dataclasses.Field) -> str:
+    """Where argparse stores a field: its command-line name with underscores (unique across the command)."""
+    return (f.metadata.get("cli_name") or f.name).replace("-", "_")
 
 
 def given_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> set[str]:

@@ -2,7 +2,8 @@
 
 import json
 
-from datasets import load_from_disk
+import pytest
+from datasets import Dataset, load_from_disk
 
 from st_hardneg.cli import main
 
@@ -81,3 +82,156 @@ def test_jsonl_input_bm25_triplets_and_pool_reuse(tmp_path):
         == 0
     )
     assert again.read_text() == out.read_text()
+
+
+# ---------------------------------------------------------------------------------------------- renamed columns
+ROWS = [
+    {"id": i, "question": f"{t} question", "answer": f"{t} answer text"}
+    for i, t in enumerate(["alpha", "beta", "gamma", "delta", "omega", "sigma"])
+]
+
+
+def _write_pairs(tmp_path, fmt):
+    ds = Dataset.from_list(ROWS)
+    path = tmp_path / f"pairs.{fmt}" if fmt != "saved" else tmp_path / "saved"
+    if fmt == "jsonl":
+        ds.to_json(str(path))
+    elif fmt == "json":
+        path.write_text(json.dumps(ROWS))
+    elif fmt == "csv":
+        ds.to_csv(str(path), index=False)
+    elif fmt == "parquet":
+        ds.to_parquet(str(path))
+    else:
+        ds.save_to_disk(str(path))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "parquet", "saved"])
+def test_renamed_columns_work_for_every_input_format(tmp_path, fmt):
+    pairs = _write_pairs(tmp_path, fmt)
+    corpus = tmp_path / "docs.txt"
+    corpus.write_text("\n".join(f"{r['question'].split()[0]} other words" for r in ROWS))
+    out = tmp_path / "out.jsonl"
+    args = ["--quiet", str(pairs), "--corpus", str(corpus), "--teacher", "bm25", "--method", "naive-topk"]
+    args += ["--anchor-column", "question", "--positive-column", "answer", "--num-negatives", "1", "--output", str(out)]
+    assert main(args) == 0
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [list(line) for line in lines] == [["question", "answer", "negative_1"]] * 6
+    assert lines[0]["question"] == "alpha question" and lines[0]["negative_1"] == "alpha other words"
+    report = json.loads((tmp_path / "out.jsonl.mining.json").read_text())
+    assert report["pool"]["settings"]["anchor_column"] == "question"
+
+
+# ---------------------------------------------------------------------------------------------- user mistakes
+MISTAKES = [
+    (["--method", "topk-perpos:0.95"], "Unknown mining method 'topk-perpos'"),
+    (["--method", "topk-percpos:95"], "did you mean 0.95"),
+    (["--num-negatives", "0"], "num_negatives must be a whole number >= 1, got 0"),
+    (["--num-negatives", "two"], "argument --num-negatives: expected a whole number, got 'two'"),
+    (["--output-format", "ntuple"], "argument --output-format: invalid choice: 'ntuple'"),
+    (["--depth", "2"], "num_negatives=4 cannot come from 2 reachable candidates"),
+    (["--sampling", "bogus"], "argument --sampling: invalid choice"),
+    (["--temperature", "0"], "temperature must be > 0"),
+    (["--on-short", "keep"], "on_short='keep' contradicts output_format='n-tuple'"),
+    (["--teacher", "bm25", "--query-prompt", "q: "], "--query-prompt applies to dense teachers"),
+    (["--backend", "fais"], "argument --backend: invalid choice: 'fais'"),
+    (["--corpus", "docs.txt"], "--corpus and --split need a dataset argument"),
+    (["--output", "out.txt"], "a file output ends in one of"),
+    (["--nm", "3"], "unrecognized arguments: --nm"),
+    (["--dept", "30"], "unrecognized arguments: --dept"),
+    (["missing.jsonl"], "Pairs path not found: missing.jsonl"),
+    (["empty.jsonl"], "No pairs in empty.jsonl: the file is empty"),
+    (["pairs.jsonl", "--anchor-column", "query"], "anchor_column='query' is not a column of pairs.jsonl"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), MISTAKES, ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_a_mistake_is_one_line_and_exit_status_2_before_any_model(tmp_path, monkeypatch, capsys, argv, message):
+    import st_hardneg.teachers.dense as dense
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded before the mistake was reported")
+
+    monkeypatch.setattr(dense, "load_sentence_transformer", no_model)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty.jsonl").write_text("\n")
+    Dataset.from_list(ROWS).to_json("pairs.jsonl")
+    (tmp_path / "docs.txt").write_text("a\nb\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("st-hardneg: error: "), err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "mined").exists()
+
+
+def test_pool_options_and_pool_inputs_are_checked(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    pairs = _write_pairs(tmp_path, "jsonl")
+    base = ["--quiet", str(pairs), "--teacher", "bm25", "--anchor-column", "question", "--positive-column", "answer"]
+    assert main([*base, "--num-negatives", "1", "--output", str(tmp_path / "a.jsonl"), "--save-pool", "p"]) == 0
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--pool", "p", "--depth", "50", "--output", str(tmp_path / "b.jsonl")])
+    assert exit_info.value.code == 2 and "--depth build a pool and do not apply with --pool" in capsys.readouterr().err
+    other = tmp_path / "other.jsonl"
+    Dataset.from_list(ROWS[:3]).to_json(str(other))
+    with pytest.raises(SystemExit):
+        main(["--pool", "p", str(other), "--anchor-column", "question", "--positive-column", "answer",
+              "--output", str(tmp_path / "c.jsonl")])  # fmt: skip
+    assert "This pool was built on another dataset" in capsys.readouterr().err
+    # the right dataset is accepted, and the source is the original dataset, not the pool folder
+    args = ["--quiet", "--pool", "p", str(pairs), "--anchor-column", "question", "--positive-column", "answer"]
+    assert main([*args, "--num-negatives", "1", "--output", str(tmp_path / "d.jsonl")]) == 0
+    assert json.loads((tmp_path / "d.jsonl.mining.json").read_text())["source"] == str(pairs)
+
+
+# ---------------------------------------------------------------------------------------------- outputs
+def test_outputs_are_never_overwritten_without_overwrite(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "README.md").write_text("my project")
+    base = ["--quiet", "--teacher", "bm25", "--num-negatives", "1"]
+    for output in (".", str(tmp_path)):
+        with pytest.raises(SystemExit):
+            main([*base, "--output", output, "--overwrite"])
+        assert "does not hold an st-hardneg output" in capsys.readouterr().err
+    assert (tmp_path / "README.md").read_text() == "my project"
+
+    assert main([*base, "--output", "mined"]) == 0
+    with pytest.raises(SystemExit):
+        main([*base, "--output", "mined"])
+    assert "mined exists and is not empty; pass overwrite=True (--overwrite)" in capsys.readouterr().err
+    assert main([*base, "--output", "mined", "--overwrite", "--num-negatives", "2"]) == 0
+    assert load_from_disk("mined").column_names[-1] == "negative_2"
+
+    assert main([*base, "--output", "out.jsonl"]) == 0
+    (tmp_path / "out.jsonl").unlink()  # the side files alone still block a new run
+    with pytest.raises(SystemExit):
+        main([*base, "--output", "out.jsonl"])
+    assert "out.jsonl.mining.json exists" in capsys.readouterr().err
+    assert main([*base, "--output", "out.jsonl", "--overwrite"]) == 0
+
+
+def test_quiet_silences_every_bar(tmp_path, capfd, minilm):
+    assert main(["--quiet", "--output", str(tmp_path / "mined"), "--num-negatives", "2"]) == 0
+    captured = capfd.readouterr()
+    assert captured.err == ""
+    assert captured.out.startswith("Mined 63 examples from 63 pairs")
+
+
+def test_help_lists_every_setting_with_its_default(capsys):
+    from dataclasses import fields
+
+    from st_hardneg.settings import DenseSettings, PoolSettings, SelectionSettings
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for cls in (SelectionSettings, PoolSettings, DenseSettings):
+        for f in fields(cls):
+            flag = "--" + (f.metadata.get("cli_name") or f.name.replace("_", "-"))
+            assert flag in text, flag
+    assert "(default: topk-percpos:0.95)" in text and "(default: 4)" in text and "(default: 100)" in text
+    assert "(default: 42)" in text and "(default: 'exact')" in text
