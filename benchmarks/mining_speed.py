@@ -109,7 +109,6 @@ def phase_build(kind: str) -> dict:
 
 def phase_select() -> dict:
     from st_hardneg import CandidatePool
-    from st_hardneg.sampling import Sampler
 
     t = time.perf_counter()
     pool = CandidatePool.load(POOL)
@@ -117,15 +116,12 @@ def phase_select() -> dict:
     before = rss_mb()
     t_all = time.perf_counter()
     for name, method, sampling, _ in CONFIGS:
-        if sampling == "random":
-            sampler = Sampler("sampled", DEPTH, "uniform", 1.0)
-        else:
-            sampler = "top"
+        sampler = dict(sampling="sampled", sample_from=DEPTH, weighting="uniform") if sampling == "random" else {}
         t = time.perf_counter()
         res = pool.select(
             method,
             num_negatives=NUM_NEG,
-            sampling=sampler,
+            **sampler,
             positive_score="min",  # ST's convention with several positives
             output_format="n-tuple",
             seed=0,
@@ -239,7 +235,6 @@ def phase_tracemalloc() -> dict:
     import tracemalloc
 
     from st_hardneg import CandidatePool
-    from st_hardneg.sampling import Sampler
 
     pairs, corpus = load_data()
     out: dict = {}
@@ -251,8 +246,8 @@ def phase_tracemalloc() -> dict:
     pool = CandidatePool.load(POOL)
     tracemalloc.start()
     for _, method, sampling, _ in CONFIGS:
-        sampler = Sampler("sampled", DEPTH, "uniform", 1.0) if sampling == "random" else "top"
-        pool.select(method, num_negatives=NUM_NEG, sampling=sampler, positive_score="min", seed=0, show_progress=False)
+        sampler = dict(sampling="sampled", sample_from=DEPTH, weighting="uniform") if sampling == "random" else {}
+        pool.select(method, num_negatives=NUM_NEG, **sampler, positive_score="min", seed=0, show_progress=False)
     out["select_x10_traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return out

@@ -54,6 +54,7 @@ def select() -> dict:
 
     from st_hardneg import CandidatePool, TopKPercPos
     from st_hardneg.pool import PoolStatistics, TeacherCandidates
+    from st_hardneg.settings import PoolSettings
 
     g = np.random.default_rng(0)
     rows, corpus_size, depth = 1_000_000, 1_000_000, 100
@@ -68,6 +69,7 @@ def select() -> dict:
         positive_scores=(0.5 + 0.5 * g.random(rows, dtype=np.float32)),
         random_candidates=g.integers(0, corpus_size, (rows, 16), dtype=np.int32),
         random_scores=g.random((rows, 16), dtype=np.float32) * 0.3,
+        min_positive_scores=np.zeros(rows, dtype=np.float32),
     )
     pool = CandidatePool(
         queries,
@@ -77,12 +79,12 @@ def select() -> dict:
         np.arange(rows + 1),
         np.arange(rows),
         {"synthetic": tc},
-        {"anchor_column": "anchor", "positive_column": "positive", "depth": depth},
+        {"settings": PoolSettings(depth=depth, anchor_column="anchor", positive_column="positive").to_dict()},
         PoolStatistics(rows, rows, corpus_size, 0, 0, 0),
     )
     base = peak_rss_mib()
     t = time.perf_counter()
-    res = pool.select(TopKPercPos(0.95), 4, seed=0, show_progress=False, return_statistics=True)
+    res = pool.select(TopKPercPos(0.95), num_negatives=4, seed=0, show_progress=False, return_statistics=True)
     seconds = time.perf_counter() - t
     arrays = (tc.candidates, tc.scores, tc.random_candidates, tc.random_scores)
     arrays_mib = sum(a.nbytes for a in arrays) / 2**20

@@ -18,7 +18,9 @@ def main() -> None:
     pairs, corpus = load_default()
     model = load_sentence_transformer("sentence-transformers/all-MiniLM-L6-v2")
     pool = CandidatePool.build(pairs, model, corpus=corpus, depth=50, seed=0, show_progress=False)
-    result = pool.select(TopKPercPos(0.95), 4, "top1_sampled", seed=0, show_progress=False, return_statistics=True)
+    result = pool.select(
+        TopKPercPos(0.95), num_negatives=4, sampling="top1_sampled", seed=0, show_progress=False, return_statistics=True
+    )
     card = MinedDatasetCard.from_selection(
         result,
         pool,

@@ -6,7 +6,12 @@ Each name is imported on first use, so ``import st_hardneg`` stays cheap.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sentence_transformers.base.evaluation.evaluator import BaseEvaluator
+    from sentence_transformers.base.modules.transformer import Transformer
+    from sentence_transformers.sentence_transformer.modules.pooling import Pooling
 
 __all__ = ["BaseEvaluator", "Pooling", "Transformer"]
 

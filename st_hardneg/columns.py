@@ -41,9 +41,7 @@ def column_names(dataset: Any) -> list[str]:
     if names is None and hasattr(dataset, "columns"):  # pandas
         names = list(dataset.columns)
     if names is None:
-        raise TypeError(
-            f"dataset must be a datasets.Dataset or a dict of columns, got {type(dataset).__name__}"
-        )
+        raise TypeError(f"dataset must be a datasets.Dataset or a dict of columns, got {type(dataset).__name__}")
     return list(names)
 
 

@@ -141,4 +141,3 @@ class HardNegativeMiner:
             if (a, p) not in present and p in self.corpus.ids
         ]
         return [a for a, _ in extra], [p for _, p in extra]
-

@@ -31,10 +31,14 @@ logger = logging.getLogger("st_hardneg")
 DEFAULT_TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
 FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
 #: Options that build a pool, which do not apply when selecting from a saved one (``--pool``).
-_BUILD_OPTIONS = {"depth", "num_random"} | set(DenseSettings.field_names()) | {
-    "teacher",
-    "save_pool",
-}
+_BUILD_OPTIONS = (
+    {"depth", "num_random"}
+    | set(DenseSettings.field_names())
+    | {
+        "teacher",
+        "save_pool",
+    }
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,7 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_TEACHER,
         help=f"a sentence-transformers model name or path, or 'bm25' (default: {DEFAULT_TEACHER})",
     )
-    io.add_argument("--output", default="mined", help="a folder (save_to_disk) or a .jsonl/.json/.parquet/.csv file (default: mined)")
+    io.add_argument(
+        "--output",
+        default="mined",
+        help="a folder (save_to_disk) or a .jsonl/.json/.parquet/.csv file (default: mined)",
+    )
     io.add_argument("--overwrite", action="store_true", help="replace existing outputs (never other files)")
     io.add_argument("--save-pool", metavar="DIR", help="also save the candidate pool, to select again without encoding")
     io.add_argument("--pool", metavar="DIR", help="select from a saved pool instead of mining (no encoding)")
@@ -143,7 +151,9 @@ def _check_combinations(
             raise ValueError(f"{names} {verb} to dense teachers, not to --teacher bm25")
     if args.dataset is None and (args.corpus or "split" in given):
         raise ValueError("--corpus and --split need a dataset argument (the embedded example has its own)")
-    paths = {name: Path(getattr(args, name)).resolve() for name in ("output", "save_pool", "pool") if getattr(args, name)}
+    paths = {
+        name: Path(getattr(args, name)).resolve() for name in ("output", "save_pool", "pool") if getattr(args, name)
+    }
     for a, b in (("output", "save_pool"), ("output", "pool"), ("save_pool", "pool")):
         if a in paths and b in paths and paths[a] == paths[b]:
             raise ValueError(f"--{a.replace('_', '-')} and --{b.replace('_', '-')} are the same path: {paths[a]}")

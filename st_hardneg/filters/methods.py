@@ -249,5 +249,9 @@ def _method_class(name: str | None) -> type[MiningMethod]:
 
 
 def _check_finite(cls: str, field: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not math.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.floating, np.integer))
+        or not math.isfinite(value)
+    ):
         raise ValueError(f"{cls} needs a finite number for {field}, got {value!r}")

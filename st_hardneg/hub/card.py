@@ -14,6 +14,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 TEMPLATE_PATH = Path(__file__).parent / "dataset_card_template.md"
 
+
 class MinedDatasetCard(DatasetCard):
     """A dataset card for a mined hard-negative set.
 

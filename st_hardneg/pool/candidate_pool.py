@@ -454,7 +454,12 @@ def _fit_warnings(
     method = settings.method
     scores = teacher.candidate_scores if teacher is not None else None
     considered, removed = stats.candidates_considered, stats.removed_by_method
-    if method.absolute and scores is not None and scores.count and (scores.max > 1.0 + 1e-6 or scores.min < -1.0 - 1e-6):
+    if (
+        method.absolute
+        and scores is not None
+        and scores.count
+        and (scores.max > 1.0 + 1e-6 or scores.min < -1.0 - 1e-6)
+    ):
         warnings.append(
             f"{method} compares raw scores with {method.max_score:g}, a cosine-scale threshold, but teacher "
             f"{settings.teacher!r} scores its candidates from {scores.min:.3g} to {scores.max:.3g} (median "

@@ -23,10 +23,10 @@ class DenseSettings(Settings):
     """Options of :class:`~st_hardneg.teachers.DenseTeacher`.
 
     Examples:
-        >>> DenseSettings(backend="fais")
+        >>> DenseSettings(backend="fais")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: backend must be one of 'exact', 'faiss', 'faiss-cpu', 'faiss-gpu'; got 'fais' (did you mean 'faiss'?)
+        ValueError: backend must be one of 'exact', 'faiss', ...; got 'fais' (did you mean 'faiss'?)
     """
 
     query_prompt: str | None = option(None, "text put before every anchor when encoding", metavar="TEXT")

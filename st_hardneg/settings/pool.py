@@ -29,9 +29,7 @@ class PoolSettings(Settings):
         100,
         "candidates kept per anchor after removing its positives; a selection looks at most this deep",
     )
-    num_random: int = option(
-        16, "random corpus documents kept and scored per anchor, to fill rows short of negatives"
-    )
+    num_random: int = option(16, "random corpus documents kept and scored per anchor, to fill rows short of negatives")
     seed: int = option(
         DEFAULT_SEED, "seeds every random draw (fill documents here, sampling in the selection), keyed by anchor"
     )

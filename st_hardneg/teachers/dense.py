@@ -110,9 +110,7 @@ class DenseTeacher(Teacher):
             )
         else:
             config.update(query_prompt=s.query_prompt, corpus_prompt=s.corpus_prompt)
-        config.update(
-            query_prompt_name=s.query_prompt_name, corpus_prompt_name=s.corpus_prompt_name, backend=s.backend
-        )
+        config.update(query_prompt_name=s.query_prompt_name, corpus_prompt_name=s.corpus_prompt_name, backend=s.backend)
         return config
 
     def encode(self, texts: Sequence[str], role: str, show_progress: bool = True) -> np.ndarray:

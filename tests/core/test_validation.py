@@ -3,7 +3,6 @@ ValueError/TypeError naming the parameter, column or row, while a teacher that c
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from datasets import Dataset
 
