@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from st_hardneg.eci.heuristics import DEFAULT_TEMPERATURE
 from st_hardneg.eci.stats import CLAMPS, Clamp
-from st_hardneg.settings.base import Settings, check_choice, check_float, check_int, option
+from st_hardneg.settings.base import Settings, check_choice, check_columns, check_float, check_int, option
 
 __all__ = ["ECISettings"]
 
@@ -66,12 +66,7 @@ class ECISettings(Settings):
     batch_size: int = option(32, "encoding (or cross-encoder prediction) batch size")
 
     def __post_init__(self) -> None:
-        for name in ("anchor_column", "positive_column"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, str) or not value):
-                raise TypeError(f"{name} must be a column name, got {value!r}")
-        if self.anchor_column is not None and self.anchor_column == self.positive_column:
-            raise ValueError(f"anchor_column and positive_column must differ; both are {self.anchor_column!r}")
+        check_columns(self.anchor_column, self.positive_column)
         check_int("top_n", self.top_n, minimum=1, optional=True)
         check_choice("clamp", self.clamp, CLAMPS)
         check_float("temperature", self.temperature, minimum=0, strict_minimum=True)

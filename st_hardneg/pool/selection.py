@@ -64,7 +64,7 @@ def select_negatives(
         keep = method.keep(scores, pos, valid)
         st.removed_by_method += int((valid & ~keep).sum())
         if min_score is not None:
-            easy = keep & (scores < min_score)
+            easy = keep & (scores < np.float64(min_score))  # float64, as the methods compare
             st.removed_below_min_score += int(easy.sum())
             keep &= ~easy
         noise = gumbel(combine(row_keys[rows][:, None], cand.astype(np.uint64))) if sampler.random else None
@@ -102,7 +102,7 @@ def select_negatives(
         row_query=row_query[kept],
         row_positive=row_positive[kept],
         negatives=negatives,
-        positive_scores=positive_scores[kept],
+        positive_scores=np.asarray(tc.positive_scores)[kept],  # each row's own, whatever the methods compared
         negative_scores=negative_scores,
     )
     st.rows_out = len(kept)
@@ -145,7 +145,7 @@ def _fill(
     if limit is not None:
         ok &= rs <= limit[:, None]
     if min_score is not None:
-        ok &= rs >= min_score
+        ok &= rs >= np.float64(min_score)
     need = num_negatives - have
     ok &= (np.cumsum(ok, axis=1) - 1) < need[:, None]
     take = first_true(ok, num_negatives)  # [rows, num_negatives] positions in the reserve, -1 padded

@@ -95,6 +95,7 @@ class Sampler:
             window &= ~forced
         with np.errstate(divide="ignore", invalid="ignore"):
             logits = scores.astype(np.float64) / self.temperature if self.weighting == "softmax" else 0.0
+            logits = np.clip(logits, -1e300, 1e300)  # a tiny temperature overflows: keep every survivor drawable
         if noise is None or noise.shape != keep.shape:
             raise ValueError(f"sampling={self.strategy!r} needs Gumbel noise of shape {keep.shape}")
         keys = np.where(window, logits + noise, -np.inf)
@@ -107,7 +108,7 @@ class Sampler:
         )
         chosen = np.zeros_like(keep)
         rows = np.arange(keep.shape[0])[:, None]
-        chosen[rows, top] = np.isfinite(keys[rows, top]) | forced[rows, top]
+        chosen[rows, top] = (window | forced)[rows, top]
         return first_true(chosen, num_negatives)
 
 

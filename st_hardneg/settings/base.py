@@ -42,6 +42,7 @@ S = TypeVar("S", bound="Settings")
 __all__ = [
     "Settings",
     "check_choice",
+    "check_columns",
     "check_float",
     "check_int",
     "document_options",
@@ -211,6 +212,15 @@ def check_float(
         raise ValueError(f"{name} must be {'>' if strict_minimum else '>='} {minimum:g}, got {value!r}")
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum:g}, got {value!r}")
+
+
+def check_columns(anchor_column: Any, positive_column: Any) -> None:
+    """Raise unless both column names are None or non-empty strings, and not the same column."""
+    for name, value in (("anchor_column", anchor_column), ("positive_column", positive_column)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise TypeError(f"{name} must be a column name, got {value!r}")
+    if anchor_column is not None and anchor_column == positive_column:
+        raise ValueError(f"anchor_column and positive_column must differ; both are {anchor_column!r}")
 
 
 def check_choice(name: str, value: Any, choices: Iterable[Any], *, optional: bool = False) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from st_hardneg.settings.base import Settings, check_int, option
+from st_hardneg.settings.base import Settings, check_columns, check_int, option
 
 __all__ = ["DEFAULT_SEED", "PoolSettings"]
 
@@ -44,9 +44,4 @@ class PoolSettings(Settings):
         check_int("depth", self.depth, minimum=1)
         check_int("num_random", self.num_random, minimum=0)
         check_int("seed", self.seed, minimum=0)
-        for name in ("anchor_column", "positive_column"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, str) or not value):
-                raise TypeError(f"{name} must be a column name, got {value!r}")
-        if self.anchor_column is not None and self.anchor_column == self.positive_column:
-            raise ValueError(f"anchor_column and positive_column must differ; both are {self.anchor_column!r}")
+        check_columns(self.anchor_column, self.positive_column)
