@@ -100,10 +100,10 @@ def phase_build(kind: str) -> dict:
     out["pool"] = pool_summary(pool)
     if kind == "dense_warm":
         t = time.perf_counter()
-        pool.save(POOL)
+        pool.save(POOL, overwrite=True)
         out["save_s"] = time.perf_counter() - t
     if kind == "bm25":
-        pool.save(CACHE / "pool_bm25")
+        pool.save(CACHE / "pool_bm25", overwrite=True)
     return out
 
 

@@ -122,7 +122,7 @@ def get_pool(pairs, corpus):
     log("building MiniLM pool (depth 100, seed 0)")
     teacher = DenseTeacher(load_sentence_transformer(MODEL), cache_folder=CACHE / "emb")
     pool = CandidatePool.build(pairs, teacher, corpus=corpus, depth=100, seed=0, show_progress=False)
-    pool.save(POOL)
+    pool.save(POOL, overwrite=True)
     return pool
 
 
