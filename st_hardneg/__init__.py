@@ -30,6 +30,8 @@ _EXPORTS = {
     "Sampler": "st_hardneg.sampling",
     "DenseTeacher": "st_hardneg.teachers",
     "BM25Teacher": "st_hardneg.teachers",
+    "CrossEncoderTeacher": "st_hardneg.teachers",
+    "RandomTeacher": "st_hardneg.teachers",
     "Teacher": "st_hardneg.teachers",
 }
 

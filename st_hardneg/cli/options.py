@@ -3,7 +3,8 @@
 
 Each field of a :class:`~st_hardneg.settings.base.Settings` class becomes ``--field-name`` (or its ``cli_name``),
 with the field's help text and default, its choices, and its parser (a mining method from ``"topk-percpos:0.95"``);
-booleans become ``--flag`` / ``--no-flag``. A field shared by two classes (``seed``) is one option that sets both.
+booleans become ``--flag`` / ``--no-flag``; a field declared ``multiple`` is given once per value
+(``--select-teacher a --select-teacher b``). A field shared by two classes (``seed``) is one option that sets both.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def add_settings_options(
         kwargs: dict[str, Any] = {"dest": _dest(f), "default": f.default, "help": help_text}
         if base is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
+        elif f.metadata.get("multiple"):
+            # Given several times, the values collect in a list (the field's default must be None: argparse appends
+            # to a non-None default instead of replacing it).
+            kwargs.update(action="append", type=_argument_type(f.metadata.get("parse") or str, f.name))
+            for key in ("choices", "metavar"):
+                if f.metadata.get(key):
+                    kwargs[key] = f.metadata[key]
         else:
             kwargs["type"] = _argument_type(f.metadata.get("parse") or base, f.name)
             if f.metadata.get("choices"):

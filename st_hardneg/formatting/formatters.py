@@ -13,6 +13,11 @@ Formats, named as sentence-transformers names them (``mine_hard_negatives(output
   share the anchor.
 - ``"labeled-list"``: (anchor, [positive, neg_1, ...], labels [1, 0, ...]); with scores, ``scores`` replaces
   ``labels``.
+
+Scores of several teachers (soft labels, ``score_teachers``) come as one column per teacher, ``scores_<name>``
+(``score_<name>`` for labeled pairs), laid out like ``scores``. The teacher column (``output_teachers``) names who
+chose each negative: ``teachers`` (a list per row, aligned with the negatives; null for the positive of a
+labeled list) or ``teacher`` (triplet and labeled-pair rows; null on positive rows).
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ class Selected:
         negatives: ``[n, k]`` corpus indices of the negatives, hardest first, ``-1``-padded.
         positive_scores: ``[n]``.
         negative_scores: ``[n, k]``, NaN at padding.
+        rows: ``[n]`` position of each kept row among the rows the selection started from.
+        teacher_bits: uint64 ``[n, k]``, bit ``t`` set when the selection's teacher ``t`` chose the negative (0 for
+            padding and random fill documents).
     """
 
     row_query: np.ndarray
@@ -48,6 +56,8 @@ class Selected:
     negatives: np.ndarray
     positive_scores: np.ndarray
     negative_scores: np.ndarray
+    rows: np.ndarray | None = None
+    teacher_bits: np.ndarray | None = None
 
 
 def format_dataset(
@@ -59,12 +69,24 @@ def format_dataset(
     anchor_column: str = "anchor",
     positive_column: str = "positive",
     output_scores: bool = False,
+    score_columns: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    teacher_labels: np.ndarray | None = None,
 ) -> Dataset:
-    """Build the output :class:`datasets.Dataset`. ``queries`` and ``corpus`` are Arrow string arrays."""
+    """Build the output :class:`datasets.Dataset`. ``queries`` and ``corpus`` are Arrow string arrays.
+
+    Args:
+        output_scores: add the selection's own scores as ``scores`` (when ``score_columns`` is not given).
+        score_columns: ``{column: (positive scores [n], negative scores [n, k])}``, each written like ``scores``
+            (named ``scores...``; a labeled-pair column is named ``score...``); replaces ``output_scores``.
+        teacher_labels: ``[n, k]`` strings naming who chose each negative (``None`` at padding).
+    """
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"output_format must be one of {OUTPUT_FORMATS}, got {output_format!r}")
     s = selected
     valid = s.negatives >= 0
+    if score_columns is None:
+        score_columns = {"scores": (s.positive_scores, s.negative_scores)} if output_scores else {}
+    table = {name: np.concatenate([pos[:, None], neg], axis=1) for name, (pos, neg) in score_columns.items()}
     columns: dict[str, pa.Array] = {}
     if output_format == "n-tuple":
         if not valid.all():
@@ -73,37 +95,47 @@ def format_dataset(
         columns[positive_column] = pc.take(corpus, s.row_positive)
         for j in range(s.negatives.shape[1]):
             columns[f"negative_{j + 1}"] = pc.take(corpus, s.negatives[:, j])
-        if output_scores:
-            columns["scores"] = _fixed_lists(np.concatenate([s.positive_scores[:, None], s.negative_scores], axis=1))
+        for name, values in table.items():
+            columns[name] = _fixed_lists(values)
+        if teacher_labels is not None:
+            columns["teachers"] = _string_lists(teacher_labels, np.ones(valid.shape, bool))
     elif output_format == "triplet":
         row, col = np.nonzero(valid)
         columns[anchor_column] = pc.take(queries, s.row_query[row])
         columns[positive_column] = pc.take(corpus, s.row_positive[row])
         columns["negative"] = pc.take(corpus, s.negatives[row, col])
-        if output_scores:
-            columns["scores"] = _fixed_lists(np.stack([s.positive_scores[row], s.negative_scores[row, col]], axis=1))
+        for name, values in table.items():
+            columns[name] = _fixed_lists(np.stack([values[row, 0], values[row, col + 1]], axis=1))
+        if teacher_labels is not None:
+            columns["teacher"] = pa.array(teacher_labels[row, col].tolist(), type=pa.string())
     elif output_format == "labeled-list":
-        counts = valid.sum(axis=1) + 1
-        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
         docs = np.concatenate([s.row_positive[:, None], s.negatives], axis=1)
         keep = np.concatenate([np.ones((len(docs), 1), bool), valid], axis=1)
+        offsets = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int32)
         columns[anchor_column] = pc.take(queries, s.row_query)
         columns[positive_column] = pa.ListArray.from_arrays(offsets, pc.take(corpus, docs[keep]))
-        if output_scores:
-            values = np.concatenate([s.positive_scores[:, None], s.negative_scores], axis=1)[keep]
-            columns["scores"] = pa.ListArray.from_arrays(offsets, pa.array(values.astype(np.float32)))
-        else:
+        for name, values in table.items():
+            columns[name] = pa.ListArray.from_arrays(offsets, pa.array(values[keep].astype(np.float32)))
+        if not table:
             labels = np.zeros(keep.shape, dtype=np.int64)
             labels[:, 0] = 1
             columns["labels"] = pa.ListArray.from_arrays(offsets, pa.array(labels[keep]))
+        if teacher_labels is not None:
+            with_positive = np.concatenate([np.full((len(docs), 1), None, object), teacher_labels], axis=1)
+            columns["teachers"] = _string_lists(with_positive, keep)
     else:  # labeled-pair
-        q, d, label, score = _labeled_pairs(s, valid)
+        at = _labeled_pairs(s, valid)
+        q = np.repeat(s.row_query[:, None], valid.shape[1] + 1, axis=1).ravel()[at]
+        d = np.concatenate([s.row_positive[:, None], s.negatives], axis=1).ravel()[at]
         columns[anchor_column] = pc.take(queries, q)
         columns[positive_column] = pc.take(corpus, d)
-        if output_scores:
-            columns["score"] = pa.array(score.astype(np.float32))
-        else:
-            columns["label"] = pa.array(label)
+        for name, values in table.items():
+            columns["score" + name[len("scores") :]] = pa.array(values.ravel()[at].astype(np.float32))
+        if not table:
+            columns["label"] = pa.array((at % (valid.shape[1] + 1) == 0).astype(np.int64))
+        if teacher_labels is not None:
+            with_positive = np.concatenate([np.full((len(valid), 1), None, object), teacher_labels], axis=1)
+            columns["teacher"] = pa.array(with_positive.ravel()[at].tolist(), type=pa.string())
     # An explicit fingerprint: without it, datasets pickles the whole table to hash it (seconds and several times
     # the table's size in memory on large outputs).
     return Dataset(InMemoryTable(pa.table(columns)), fingerprint=generate_random_fingerprint())
@@ -115,18 +147,23 @@ def _fixed_lists(values: np.ndarray) -> pa.Array:
     return pa.ListArray.from_arrays(offsets, pa.array(values.ravel()))
 
 
-def _labeled_pairs(s: Selected, valid: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(query, doc, label, score) per output row: each row's positive, then each anchor's negatives once."""
+def _string_lists(values: np.ndarray, keep: np.ndarray) -> pa.Array:
+    offsets = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int32)
+    return pa.ListArray.from_arrays(offsets, pa.array(values[keep].tolist(), type=pa.string()))
+
+
+def _labeled_pairs(s: Selected, valid: np.ndarray) -> np.ndarray:
+    """Positions in the flattened ``[n, 1 + k]`` (positive, negatives) matrix of the output rows: each row's
+    positive, then each anchor's negatives once (one row per distinct (query, document, label); the first
+    occurrence keeps its place)."""
     n, k = s.negatives.shape
-    q = np.concatenate([s.row_query[:, None], np.repeat(s.row_query[:, None], k, axis=1)], axis=1)
+    q = np.repeat(s.row_query[:, None], k + 1, axis=1)
     d = np.concatenate([s.row_positive[:, None], s.negatives], axis=1)
     label = np.zeros((n, k + 1), dtype=np.int64)
     label[:, 0] = 1
-    score = np.concatenate([s.positive_scores[:, None], s.negative_scores], axis=1)
     keep = np.concatenate([np.ones((n, 1), bool), valid], axis=1)
-    q, d, label, score = q[keep], d[keep], label[keep], score[keep]
-    # One row per distinct (query, document, label); the first occurrence keeps its place.
-    key = np.stack([q, d, label], axis=1)
+    at = np.flatnonzero(keep.ravel())
+    key = np.stack([q.ravel()[at], d.ravel()[at], label.ravel()[at]], axis=1)
     _, first = np.unique(key, axis=0, return_index=True)
     first.sort()
-    return q[first], d[first], label[first], score[first]
+    return at[first]

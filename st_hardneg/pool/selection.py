@@ -1,4 +1,6 @@
-"""Selecting negatives from a teacher's candidates: mining method, then sampler, then filling or dropping short rows.
+"""Selecting negatives from a teacher's candidates: mining method, then sampler (:func:`pick_negatives`), then
+filling or dropping short rows (:func:`finish_selection`). Ensembles (:mod:`st_hardneg.ensembles`) combine several
+teachers' picks between the two steps.
 
 Rows are processed in chunks of ``chunk_size``, so memory is bounded by ``chunk_size * depth`` whatever the
 dataset size. Random draws are keyed by seed, row (anchor and positive text) and document
@@ -8,6 +10,7 @@ dataset size. Random draws are keyed by seed, row (anchor and positive text) and
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -15,7 +18,7 @@ from tqdm.auto import tqdm
 from st_hardneg.filters.methods import MiningMethod
 from st_hardneg.formatting.formatters import Selected
 from st_hardneg.keyed_random import combine, gumbel
-from st_hardneg.pool.building import TeacherCandidates
+from st_hardneg.pool.building import TeacherCandidates, row_isin
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
 from st_hardneg.sampling.samplers import first_true
 from st_hardneg.settings.selection import SelectionSettings
@@ -30,35 +33,58 @@ def row_positive_scores(tc: TeacherCandidates, row_query: np.ndarray, mode: str)
     return np.asarray(tc.min_positive_scores)[row_query]
 
 
-def select_negatives(
+@dataclass
+class Picks:
+    """One teacher's picks for a set of rows, before short rows are filled.
+
+    Attributes:
+        negatives: int64 ``[rows, width]`` corpus ids, in rank order (or draw order), ``-1``-padded at the end.
+        scores: float32 ``[rows, width]`` the teacher's scores of them, NaN at padding.
+        statistics: the candidate counters (considered, removed by the method or ``min_score``, survivors).
+    """
+
+    negatives: np.ndarray
+    scores: np.ndarray
+    statistics: SelectionStatistics
+
+
+def pick_negatives(
     tc: TeacherCandidates,
     row_query: np.ndarray,
-    row_positive: np.ndarray,
     positive_scores: np.ndarray,
     *,
     settings: SelectionSettings,
     row_keys: np.ndarray,
+    num: int | None = None,
+    draw_order: bool = False,
     chunk_size: int = 16384,
     show_progress: bool = True,
-) -> tuple[Selected, SelectionStatistics]:
-    """Apply the settings' method and sampler to every row; fill, keep or drop the rows left short.
+) -> Picks:
+    """Apply the settings' method, ``min_score`` and sampler to every row's candidates under one teacher.
+
+    This is the building block of every selection: a single-teacher selection fills and drops after it, an
+    ensemble (:mod:`st_hardneg.ensembles`) combines several teachers' picks first.
 
     Args:
         row_keys: uint64 ``[rows]`` key of each row (seed, anchor, positive); the sampler's Gumbel noise for a
-            candidate is keyed by the row's key and the document id.
+            candidate is keyed by the row's key and the document id, so a teacher draws the same negatives for a row
+            alone or in an ensemble.
+        num: how many to pick per row (default ``settings.num_negatives``).
+        draw_order: picks in the sampler's draw order instead of rank order.
     """
     method: MiningMethod = settings.method
     sampler = settings.sampler
-    num_negatives, on_short, min_score = settings.num_negatives, settings.on_short, settings.min_score
-    need_full_rows = settings.output_format == "n-tuple"
+    num = settings.num_negatives if num is None else num
+    min_score = settings.min_score
     st = SelectionStatistics(rows_in=len(row_query))
-    kept_rows, negs, neg_scores = [], [], []
     n = len(row_query)
+    negatives = np.full((n, num), -1, dtype=np.int64)
+    scores_out = np.full((n, num), np.nan, dtype=np.float32)
     for start in tqdm(range(0, n, chunk_size), desc="Selecting", disable=not show_progress or n <= chunk_size):
         rows = np.arange(start, min(start + chunk_size, n))
         q = row_query[rows]
-        cand = tc.candidates[q].astype(np.int64)
-        scores = tc.scores[q].astype(np.float32)
+        cand = np.asarray(tc.candidates[q]).astype(np.int64)
+        scores = np.asarray(tc.scores[q]).astype(np.float32)
         valid = cand >= 0
         pos = positive_scores[rows]
         keep = method.keep(scores, pos, valid)
@@ -68,54 +94,152 @@ def select_negatives(
             st.removed_below_min_score += int(easy.sum())
             keep &= ~easy
         noise = gumbel(combine(row_keys[rows][:, None], cand.astype(np.uint64))) if sampler.random else None
-        picks = sampler.pick(keep, scores, num_negatives, noise)
+        picks = sampler.pick(keep, scores, num, noise, pos, draw_order=draw_order)
         picked = picks >= 0
         safe = np.where(picked, picks, 0)
-        neg = np.where(picked, np.take_along_axis(cand, safe, axis=1), -1)
-        neg_s = np.where(picked, np.take_along_axis(scores, safe, axis=1), np.nan).astype(np.float32)
-
-        have = picked.sum(axis=1)
-        short = have < num_negatives
+        negatives[rows] = np.where(picked, np.take_along_axis(cand, safe, axis=1), -1)
+        scores_out[rows] = np.where(picked, np.take_along_axis(scores, safe, axis=1), np.nan)
         st.candidates_considered += int(valid.sum())
         st.survivors += int(keep.sum())
-        st.negatives_selected += int(have.sum())
-        st.rows_short += int(short.sum())
+    return Picks(negatives, scores_out, st)
 
-        if on_short == "fill" and short.any():
-            filled = _fill(tc, q, pos, method, min_score, neg, neg_s, have, num_negatives)
+
+@dataclass
+class FillSource:
+    """Where short rows get random negatives: a teacher's fill reserve, under its method's bound.
+
+    Attributes:
+        tc: the teacher whose reserve (and scores) fill the rows.
+        positive_scores: ``[rows]`` that teacher's positive score per row, for the method's bound.
+    """
+
+    tc: TeacherCandidates
+    positive_scores: np.ndarray
+
+
+def select_negatives(
+    tc: TeacherCandidates,
+    row_query: np.ndarray,
+    row_positive: np.ndarray,
+    positive_scores: np.ndarray,
+    *,
+    settings: SelectionSettings,
+    row_keys: np.ndarray,
+    own_positive_scores: np.ndarray | None = None,
+    chunk_size: int = 16384,
+    show_progress: bool = True,
+) -> tuple[Selected, SelectionStatistics]:
+    """Apply the settings' method and sampler to every row; fill, keep or drop the rows left short.
+
+    Args:
+        positive_scores: ``[rows]`` the positive score the method compares with (``settings.positive_score``).
+        row_keys: uint64 ``[rows]`` key of each row (seed, anchor, positive); the sampler's Gumbel noise for a
+            candidate is keyed by the row's key and the document id.
+        own_positive_scores: ``[rows]`` each row's own positive score, which the selection reports whatever the
+            method compared (default: ``tc.positive_scores``, when the rows are the pool's rows).
+    """
+    picks = pick_negatives(
+        tc,
+        row_query,
+        positive_scores,
+        settings=settings,
+        row_keys=row_keys,
+        chunk_size=chunk_size,
+        show_progress=show_progress,
+    )
+    bits = (picks.negatives >= 0).astype(np.uint64)
+    return finish_selection(
+        picks.negatives,
+        picks.scores,
+        bits,
+        picks.statistics,
+        row_query=row_query,
+        row_positive=row_positive,
+        positive_scores=np.asarray(tc.positive_scores if own_positive_scores is None else own_positive_scores),
+        fill=FillSource(tc, positive_scores),
+        settings=settings,
+        chunk_size=chunk_size,
+    )
+
+
+def finish_selection(
+    negatives: np.ndarray,
+    scores: np.ndarray,
+    teacher_bits: np.ndarray,
+    st: SelectionStatistics,
+    *,
+    row_query: np.ndarray,
+    row_positive: np.ndarray,
+    positive_scores: np.ndarray,
+    fill: FillSource | None,
+    settings: SelectionSettings,
+    chunk_size: int = 16384,
+) -> tuple[Selected, SelectionStatistics]:
+    """Fill, keep or drop the rows short of their width, count, and gather the :class:`Selected` rows.
+
+    Args:
+        negatives: int64 ``[rows, width]`` picked negatives, valid entries first, ``-1``-padded; the width is the
+            number of negatives a full row has (``num_negatives``, or more for ``ensemble="concat"``).
+        scores: float32 ``[rows, width]``, NaN at padding.
+        teacher_bits: uint64 ``[rows, width]``, bit ``t`` set when teacher ``t`` chose the negative (0 for padding
+            and fill documents).
+        st: the candidate counters so far (completed here).
+        positive_scores: ``[rows]`` the positive scores the selection reports (each row's own).
+        fill: the reserve short rows are filled from, with the positive scores its bound compares with
+            (``None``: nothing is filled).
+    """
+    negatives, scores, teacher_bits = negatives.copy(), scores.copy(), teacher_bits.copy()
+    n, width = negatives.shape
+    on_short, need_full_rows = settings.on_short, settings.output_format == "n-tuple"
+    have = (negatives >= 0).sum(axis=1)
+    short = have < width
+    st.negatives_selected += int(have.sum())
+    st.rows_short += int(short.sum())
+    if on_short == "fill" and short.any() and fill is not None:
+        rows = np.flatnonzero(short)
+        for start in range(0, len(rows), chunk_size):
+            r = rows[start : start + chunk_size]
+            filled = _fill(
+                fill.tc,
+                row_query[r],
+                fill.positive_scores[r],
+                settings.method,
+                settings.min_score,
+                negatives,
+                scores,
+                r,
+                have[r],
+                width,
+            )
             st.negatives_filled += int(filled.sum())
             st.rows_filled += int((filled > 0).sum())
-            have = have + filled
-        still_short = have < num_negatives
-        drop = (have == 0) | (still_short & (need_full_rows or on_short == "drop"))
-        st.rows_dropped += int(drop.sum())
-        st.rows_kept_short += int((still_short & ~drop).sum())
-        kept_rows.append(rows[~drop])
-        negs.append(neg[~drop])
-        neg_scores.append(neg_s[~drop])
-
-    st.not_selected = st.survivors - st.negatives_selected
-    kept = np.concatenate(kept_rows) if kept_rows else np.zeros(0, np.int64)
-    negatives = np.concatenate(negs) if negs else np.zeros((0, num_negatives), np.int64)
-    negative_scores = np.concatenate(neg_scores) if neg_scores else np.zeros((0, num_negatives), np.float32)
+            have[r] += filled
+    still_short = have < width
+    drop = (have == 0) | (still_short & (need_full_rows or on_short == "drop"))
+    st.rows_dropped += int(drop.sum())
+    st.rows_kept_short += int((still_short & ~drop).sum())
+    st.not_selected = max(st.survivors - st.negatives_selected, 0)
+    kept = np.flatnonzero(~drop)
     selected = Selected(
         row_query=row_query[kept],
         row_positive=row_positive[kept],
-        negatives=negatives,
-        positive_scores=np.asarray(tc.positive_scores)[kept],  # each row's own, whatever the methods compared
-        negative_scores=negative_scores,
+        negatives=negatives[kept],
+        positive_scores=positive_scores[kept],
+        negative_scores=scores[kept].astype(np.float32),
+        rows=kept,
+        teacher_bits=teacher_bits[kept],
     )
     st.rows_out = len(kept)
-    valid_out = negatives >= 0
+    valid_out = selected.negatives >= 0
     st.positive_scores = ScoreSummary.of(selected.positive_scores)
-    st.negative_scores = ScoreSummary.of(negative_scores[valid_out])
-    st.margins = ScoreSummary.of((selected.positive_scores[:, None] - negative_scores)[valid_out])
+    st.negative_scores = ScoreSummary.of(selected.negative_scores[valid_out])
+    st.margins = ScoreSummary.of((selected.positive_scores[:, None] - selected.negative_scores)[valid_out])
     if st.rows_dropped:
         logger.warning(
             "%d of %d rows dropped: no negative survived, or short of %d negatives with %s (%d rows were short)",
             st.rows_dropped,
             n,
-            num_negatives,
+            width,
             "an n-tuple output" if need_full_rows else f"on_short={on_short!r}",
             st.rows_short,
         )
@@ -130,28 +254,29 @@ def _fill(
     min_score: float | None,
     neg: np.ndarray,
     neg_s: np.ndarray,
+    rows: np.ndarray,
     have: np.ndarray,
-    num_negatives: int,
+    width: int,
 ) -> np.ndarray:
-    """Fill short rows in place with the anchor's random corpus negatives that obey the method's bound (and
-    ``min_score``).
+    """Fill short ``rows`` of ``neg``/``neg_s`` in place with the anchor's random corpus negatives that obey the
+    method's bound (and ``min_score``) and are not in the row already.
 
     Returns the number of negatives added per row.
     """
-    rc = tc.random_candidates[q].astype(np.int64)
-    rs = tc.random_scores[q]
-    ok = rc >= 0
+    rc = np.asarray(tc.random_candidates[q]).astype(np.int64)
+    rs = np.asarray(tc.random_scores[q])
+    ok = (rc >= 0) & ~row_isin(rc, neg[rows])
     limit = method.threshold(pos)
     if limit is not None:
         ok &= rs <= limit[:, None]
     if min_score is not None:
         ok &= rs >= np.float64(min_score)
-    need = num_negatives - have
+    need = width - have
     ok &= (np.cumsum(ok, axis=1) - 1) < need[:, None]
-    take = first_true(ok, num_negatives)  # [rows, num_negatives] positions in the reserve, -1 padded
+    take = first_true(ok, width)  # [rows, width] positions in the reserve, -1 padded
     count = (take >= 0).sum(axis=1)
-    rows, j = np.nonzero(take >= 0)
-    slot = have[rows] + j
-    neg[rows, slot] = rc[rows, take[rows, j]]
-    neg_s[rows, slot] = rs[rows, take[rows, j]]
+    i, j = np.nonzero(take >= 0)
+    slot = have[i] + j
+    neg[rows[i], slot] = rc[i, take[i, j]]
+    neg_s[rows[i], slot] = rs[i, take[i, j]]
     return count

@@ -3,6 +3,7 @@
 - :class:`PoolSettings`: how a candidate pool is built (depth, fill reserve, seed, columns).
 - :class:`SelectionSettings`: how negatives are selected from it (method, sampler, format, short rows, seed).
 - :class:`DenseSettings`: how a dense teacher encodes and searches (prompts, batch size, backend, cache).
+- :class:`CrossEncoderSettings`: how a cross-encoder teacher rescores its first stage (depth, activation).
 - :class:`~st_hardneg.eci.ECISettings` (in :mod:`st_hardneg.eci`): how ECI is computed.
 
 The public functions take these fields as keyword arguments, or a settings object, or both (keywords override);
@@ -17,6 +18,7 @@ from typing import Any
 _EXPORTS = {
     "Settings": "st_hardneg.settings.base",
     "option": "st_hardneg.settings.base",
+    "CrossEncoderSettings": "st_hardneg.settings.cross_encoder",
     "DenseSettings": "st_hardneg.settings.dense",
     "PoolSettings": "st_hardneg.settings.pool",
     "SelectionSettings": "st_hardneg.settings.selection",

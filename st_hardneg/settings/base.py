@@ -61,6 +61,7 @@ def option(
     cli: bool = True,
     cli_name: str | None = None,
     metavar: str | None = None,
+    multiple: bool = False,
 ) -> Any:
     """A settings field with its help text.
 
@@ -72,9 +73,11 @@ def option(
         cli: whether the command line offers this field.
         cli_name: the option's name on the command line, when it is not the field name with dashes.
         metavar: the placeholder shown in ``--help``.
+        multiple: the command line takes the option several times (``--select-teacher a --select-teacher b``);
+            the field then holds a tuple of the values.
     """
     metadata = {"help": help, "choices": tuple(choices) if choices is not None else None, "parse": parse}
-    metadata.update({"cli": cli, "cli_name": cli_name, "metavar": metavar})
+    metadata.update({"cli": cli, "cli_name": cli_name, "metavar": metavar, "multiple": multiple})
     return dataclasses.field(default=default, metadata=metadata)
 
 

@@ -17,6 +17,8 @@ SETTINGS_CLASSES = {
     "st_hardneg.settings.selection:SelectionSettings": "`CandidatePool.select`, `mine_hard_negatives`, "
     "`HardNegativeMiner`, the command",
     "st_hardneg.settings.dense:DenseSettings": "`DenseTeacher(model, ...)`, the command",
+    "st_hardneg.settings.cross_encoder:CrossEncoderSettings": "`CrossEncoderTeacher(cross_encoder, first_stage, ...)`, "
+    "the command (with `--cross-encoder NAME`)",
     "st_hardneg.eci.settings:ECISettings": "`compute_eci`, `compare_eci`, `ECIEvaluator`, `ECICallback`",
 }
 

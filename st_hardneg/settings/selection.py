@@ -9,7 +9,7 @@ from st_hardneg.sampling.samplers import SAMPLINGS, WEIGHTINGS, Sampler
 from st_hardneg.settings.base import Settings, check_choice, check_float, check_int, option
 from st_hardneg.settings.pool import DEFAULT_SEED
 
-__all__ = ["ON_SHORT", "OUTPUT_FORMATS", "POSITIVE_SCORES", "SelectionSettings"]
+__all__ = ["ENSEMBLES", "ON_SHORT", "OUTPUT_FORMATS", "POSITIVE_SCORES", "SelectionSettings"]
 
 #: Output formats, named as sentence-transformers names them.
 OUTPUT_FORMATS: tuple[str, ...] = ("n-tuple", "triplet", "labeled-pair", "labeled-list")
@@ -17,6 +17,10 @@ OUTPUT_FORMATS: tuple[str, ...] = ("n-tuple", "triplet", "labeled-pair", "labele
 ON_SHORT: tuple[str, ...] = ("fill", "keep", "drop")
 #: Which positive score the positive-aware methods compare against.
 POSITIVE_SCORES: tuple[str, ...] = ("row", "min")
+#: How several teachers' negatives are combined (:mod:`st_hardneg.ensembles`): NV-Retriever section 3.4.2's
+#: cross-sample and intra-sample ensembling (with and without dedup), the ECI paper's concatenated (hybrid) sets,
+#: and two fusions of the teachers' rankings (an extension beyond both papers).
+ENSEMBLES: tuple[str, ...] = ("cross_sample", "intra_sample", "intra_sample_dedup", "concat", "rrf", "mean_score")
 
 
 @dataclass(frozen=True)
@@ -24,12 +28,15 @@ class SelectionSettings(Settings):
     """How :meth:`~st_hardneg.pool.CandidatePool.select` picks negatives.
 
     ``method`` accepts a mining method object, its command-line string (``"topk-percpos:0.95"``) or its dict.
-    ``on_short=None`` resolves to ``"fill"`` for n-tuple output and ``"keep"`` otherwise.
+    ``on_short=None`` resolves to ``"fill"`` for n-tuple output and ``"keep"`` otherwise. ``teacher`` takes one
+    name, or several with ``ensemble`` (:mod:`st_hardneg.ensembles`); a list of one name is that name.
 
     Examples:
         >>> s = SelectionSettings(method="topk-marginpos:0.1", num_negatives=2, output_format="triplet")
         >>> s.method, s.on_short
         (TopKMarginPos(margin=0.1), 'keep')
+        >>> SelectionSettings(teacher=["e5", "bm25"], ensemble="intra_sample").teacher
+        ('e5', 'bm25')
         >>> SelectionSettings(output_format="n-tuple", on_short="keep")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
@@ -45,13 +52,20 @@ class SelectionSettings(Settings):
     )
     num_negatives: int = option(4, "negatives per row")
     sampling: str = option(
-        "top", "how negatives are picked from the survivors: top, sampled (top-k), top1_sampled", choices=SAMPLINGS
+        "top",
+        "how negatives are picked from the survivors: top, sampled (top-k), top1_sampled, or simans (SimANS: "
+        "weights exp(-a (score - positive score + b)^2) over every survivor)",
+        choices=SAMPLINGS,
     )
     sample_from: int = option(10, "the sampled strategies draw from the top this-many survivors")
     weighting: str = option(
         "softmax", "sampling weights: softmax over score / temperature, or uniform", choices=WEIGHTINGS
     )
     temperature: float = option(1.0, "softmax temperature of the sampled strategies (lower favours harder negatives)")
+    simans_a: float = option(0.5, "SimANS a: how sharply the weights fall off around the peak (0 = uniform)")
+    simans_b: float = option(
+        0.0, "SimANS b: the weights peak at the positive score minus b (the authors' code: (s - s_pos + b)^2)"
+    )
     output_format: str = option("n-tuple", "layout of the output dataset", choices=OUTPUT_FORMATS)
     output_scores: bool = option(False, "add the teacher's scores (for distillation losses)")
     on_short: str | None = option(
@@ -66,8 +80,31 @@ class SelectionSettings(Settings):
         choices=POSITIVE_SCORES,
     )
     min_score: float | None = option(None, "also remove candidates scoring below this (too easy)")
-    teacher: str | None = option(
-        None, "which teacher of a multi-teacher pool to select from", cli_name="select-teacher", metavar="NAME"
+    teacher: str | tuple[str, ...] | None = option(
+        None,
+        "which teacher of a multi-teacher pool to select from; several (repeat the option) for an ensemble, default "
+        "then every teacher of the pool",
+        cli_name="select-teacher",
+        metavar="NAME",
+        multiple=True,
+    )
+    ensemble: str | None = option(
+        None,
+        "how several teachers' negatives combine: cross_sample and intra_sample(_dedup) (NV-Retriever 3.4.2), "
+        "concat (union of their lists, ECI's hybrids), rrf or mean_score (fused rankings, an extension)",
+        choices=ENSEMBLES,
+    )
+    rrf_k: int = option(60, "the constant k of reciprocal-rank fusion, 1 / (k + rank) (Cormack et al., 2009)")
+    output_teachers: bool = option(
+        False, "add a column naming the teacher(s) that chose each negative ('fill' for random fill documents)"
+    )
+    score_teachers: tuple[str, ...] | None = option(
+        None,
+        "with output_scores: the teachers whose scores are written (one: a 'scores' column; several: "
+        "'scores_<name>' each); default the selecting teacher, or every member of an ensemble",
+        cli_name="score-teacher",
+        metavar="NAME",
+        multiple=True,
     )
     seed: int = option(DEFAULT_SEED, "seeds the sampler; draws are keyed by seed, anchor and positive")
 
@@ -81,14 +118,20 @@ class SelectionSettings(Settings):
         check_int("sample_from", self.sample_from, minimum=1)
         check_choice("weighting", self.weighting, WEIGHTINGS)
         check_float("temperature", self.temperature, minimum=0, strict_minimum=True)
+        check_float("simans_a", self.simans_a, minimum=0)
+        check_float("simans_b", self.simans_b)
         check_choice("output_format", self.output_format, OUTPUT_FORMATS)
         if not isinstance(self.output_scores, bool):
             raise TypeError(f"output_scores must be True or False, got {self.output_scores!r}")
         check_choice("on_short", self.on_short, ON_SHORT, optional=True)
         check_choice("positive_score", self.positive_score, POSITIVE_SCORES)
         check_float("min_score", self.min_score, optional=True)
-        if self.teacher is not None and not isinstance(self.teacher, str):
-            raise TypeError(f"teacher must be a teacher's name, got {self.teacher!r}")
+        object.__setattr__(self, "teacher", _names("teacher", self.teacher, single=True))
+        check_choice("ensemble", self.ensemble, ENSEMBLES, optional=True)
+        check_int("rrf_k", self.rrf_k, minimum=0)
+        if not isinstance(self.output_teachers, bool):
+            raise TypeError(f"output_teachers must be True or False, got {self.output_teachers!r}")
+        object.__setattr__(self, "score_teachers", _names("score_teachers", self.score_teachers, single=False))
         check_int("seed", self.seed, minimum=0)
         if self.on_short is None:
             object.__setattr__(self, "on_short", "fill" if self.output_format == "n-tuple" else "keep")
@@ -100,7 +143,24 @@ class SelectionSettings(Settings):
                 "on_short='keep' contradicts output_format='n-tuple' (every n-tuple row needs num_negatives "
                 "negatives); use on_short='fill' or 'drop'"
             )
-        if self.sampling != "top" and self.sample_from < self.num_negatives:
+        if self.ensemble is not None and isinstance(self.teacher, str):
+            raise ValueError(
+                f"ensemble={self.ensemble!r} combines several teachers, but teacher={self.teacher!r} names one; "
+                "name two or more, or leave teacher out to combine every teacher of the pool"
+            )
+        if self.ensemble is None and isinstance(self.teacher, tuple):
+            raise ValueError(
+                f"teacher names several teachers {list(self.teacher)}; choose how to combine them with ensemble= "
+                f"one of {', '.join(ENSEMBLES)}"
+            )
+        if self.ensemble == "rrf" and (isinstance(self.method, TopKAbs) or self.min_score is not None):
+            raise ValueError(
+                "ensemble='rrf' fuses ranks into scores 1 / (rrf_k + rank): an absolute threshold (topk-abs, "
+                "min_score) has no meaning on them; use ensemble='mean_score' or a rank/positive-aware method"
+            )
+        if self.score_teachers is not None and not self.output_scores:
+            raise ValueError("score_teachers names whose scores to write: it needs output_scores=True")
+        if self.sampling in ("sampled", "top1_sampled") and self.sample_from < self.num_negatives:
             raise ValueError(
                 f"sampling={self.sampling!r} draws num_negatives={self.num_negatives} from the top sample_from="
                 f"{self.sample_from} survivors; raise sample_from to at least num_negatives"
@@ -113,7 +173,12 @@ class SelectionSettings(Settings):
     @property
     def sampler(self) -> Sampler:
         """The :class:`~st_hardneg.sampling.Sampler` these settings describe."""
-        return Sampler(self.sampling, self.sample_from, self.weighting, self.temperature)
+        return Sampler(self.sampling, self.sample_from, self.weighting, self.temperature, self.simans_a, self.simans_b)
+
+    @property
+    def teachers(self) -> tuple[str, ...] | None:
+        """The teacher names as a tuple (one or several), or None when left to the pool."""
+        return (self.teacher,) if isinstance(self.teacher, str) else self.teacher
 
     def check_depth(self, depth: int) -> None:
         """Raise when ``num_negatives`` cannot come from a pool of this ``depth`` (before any work)."""
@@ -123,3 +188,23 @@ class SelectionSettings(Settings):
                 f"num_negatives={self.num_negatives} cannot come from {max(reachable, 0)} reachable candidates "
                 f"({self.method} in a pool of depth {depth}); raise depth or ask for fewer negatives"
             )
+
+
+def _names(field: str, value: object, *, single: bool) -> str | tuple[str, ...] | None:
+    """Teacher names as given: None, one name, or a list/tuple of distinct names (a list of one name is that name
+    when ``single``)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError(f"{field} is an empty string; give a teacher's name")
+        return value if single else (value,)
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise TypeError(f"{field} must be a teacher's name or a list of names, got {value!r}")
+    if not value:
+        raise ValueError(f"{field} is an empty list; give at least one teacher's name")
+    if len(set(value)) != len(value):
+        raise ValueError(f"{field} names a teacher twice: {list(value)}")
+    if single and len(value) == 1:
+        return value[0]
+    return tuple(value)

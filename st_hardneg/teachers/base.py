@@ -72,6 +72,29 @@ class Teacher(ABC):
     def index(self, corpus: Sequence[str], show_progress: bool = True) -> TeacherIndex:
         """Bind the teacher to ``corpus``."""
 
+    def score_pairs(
+        self,
+        corpus: Sequence[str],
+        queries: Sequence[str],
+        pair_queries: np.ndarray,
+        pair_docs: np.ndarray,
+        show_progress: bool = True,
+    ) -> np.ndarray:
+        """Scores of given (query, document) pairs outside any ranking: soft labels for negatives another teacher
+        chose (``output_scores`` with ``score_teachers``).
+
+        The default binds the teacher to ``corpus`` and runs it (right for any teacher; a teacher that can score
+        pairs without the whole corpus overrides it: dense teachers encode only the documents needed, a
+        cross-encoder predicts the pairs).
+
+        Args:
+            corpus: every document text (the pool's corpus).
+            queries: the anchor texts ``pair_queries`` points into.
+            pair_queries / pair_docs: int arrays, positions in ``queries`` and ``corpus``.
+        """
+        index = self.index(corpus, show_progress)
+        return index.run(queries, 1, np.asarray(pair_queries), np.asarray(pair_docs), show_progress).pair_scores
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
 

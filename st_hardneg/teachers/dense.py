@@ -134,20 +134,40 @@ class DenseTeacher(Teacher):
 
         if cache is None:
             return compute()
+        return cache.get_or_compute(self.cache_key(texts, role), compute)
+
+    def cache_key(self, texts: Sequence[str], role: str) -> str:
+        """The embedding cache's key for ``texts`` encoded as ``role`` ("query" or "document"): the model's weights,
+        the prompt, the model's default prompt for the role, the normalisation and the texts."""
         if self._fingerprint is None:
             self._fingerprint = model_fingerprint(self.model)
-        key = cache.key(
+        return EmbeddingCache.key(
             model=self._fingerprint,
             role=role,
-            prompt=prompt,
+            prompt=self.query_prompt if role == "query" else self.corpus_prompt,
             default_prompt=getattr(self.model, "prompts", {}).get(role),
-            normalize=normalize,
+            normalize=self.similarity_fn_name == "cosine",
             texts=texts_digest(texts),
         )
-        return cache.get_or_compute(key, compute)
 
     def index(self, corpus: Sequence[str], show_progress: bool = True) -> DenseIndex:
         return DenseIndex(self, corpus, self.encode(corpus, "document", show_progress))
+
+    def score_pairs(self, corpus, queries, pair_queries, pair_docs, show_progress=True) -> np.ndarray:
+        """Scores of (query, document) pairs: only the queries and documents involved are encoded (the whole corpus
+        is read from the embedding cache instead when one is set, encoding it there at most once)."""
+        pair_queries, pair_docs = np.asarray(pair_queries, np.int64), np.asarray(pair_docs, np.int64)
+        uq, q_at = np.unique(pair_queries, return_inverse=True)
+        ud, d_at = np.unique(pair_docs, return_inverse=True)
+        q = self.encode([queries[i] for i in uq], "query", show_progress)
+        if self.cache is not None:
+            d = np.asarray(self.encode(corpus, "document", show_progress))[ud]
+        else:
+            d = self.encode([corpus[i] for i in ud], "document", show_progress)
+        index = DenseIndex(self, [corpus[i] for i in ud], d)
+        if self.similarity_fn_name in ("cosine", "dot"):
+            return _pairwise_dot(q, d, q_at, d_at)
+        return index._similarity_pairs(np.asarray(q)[q_at], np.asarray(d)[d_at])
 
 
 class DenseIndex(TeacherIndex):
