@@ -4,7 +4,9 @@ Data flow: dataset -> :func:`~st_hardneg.pool.inputs.read_pairs` and :func:`~st_
 (checked texts; deduplicated anchors and documents) -> each teacher ranks the corpus
 (:func:`~st_hardneg.pool.building.mine_teacher`) -> pool. ``pool.select`` then applies a mining method
 (:mod:`st_hardneg.filters`), a sampler (:mod:`st_hardneg.sampling`) and a formatter (:mod:`st_hardneg.formatting`).
-Several teachers can share one pool (``teacher=[...]``), each with its own candidates and scores.
+Several teachers can share one pool (``teacher=[...]``), each with its own candidates and scores; a selection uses
+one of them or combines several (``ensemble=``, :mod:`st_hardneg.ensembles`), and ``pool.agreement(k)`` measures
+how much they agree (NV-Retriever Appendix A).
 
 How a pool is built is a :class:`~st_hardneg.settings.PoolSettings`; how a selection is made, a
 :class:`~st_hardneg.settings.SelectionSettings`. Both are checked before anything is encoded.
@@ -16,7 +18,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 
 import numpy as np
 import pyarrow as pa
@@ -34,6 +36,7 @@ from st_hardneg.pool.inputs import (
     read_corpus,
     read_pairs,
 )
+from st_hardneg.pool.lookup import lookup_scores
 from st_hardneg.pool.selection import row_positive_scores, select_negatives
 from st_hardneg.pool.statistics import PoolStatistics, SelectionStatistics, TeacherStatistics
 from st_hardneg.settings.base import document_options
@@ -41,6 +44,9 @@ from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.settings.selection import SelectionSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex
 from st_hardneg.teachers.resolve import resolve_teachers
+
+if TYPE_CHECKING:
+    from st_hardneg.ensembles.agreement import TeacherAgreement
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +91,9 @@ class CandidatePool:
         config: how the pool was built: settings, teachers, fingerprints of its dataset and corpus.
         statistics: :class:`~st_hardneg.pool.statistics.PoolStatistics` of the build.
         history: ``[{"config": ..., "statistics": ...}]`` of every selection made from this pool.
+        teacher_objects: ``{name: Teacher}`` of the teachers available in memory (those the pool was built with,
+            or given to :meth:`load`), used to score pairs a teacher did not score in the pool (soft labels of
+            negatives another teacher chose).
     """
 
     def __init__(
@@ -99,6 +108,7 @@ class CandidatePool:
         config: dict[str, Any],
         statistics: PoolStatistics,
         history: list[dict[str, Any]] | None = None,
+        teacher_objects: dict[str, Teacher] | None = None,
     ) -> None:
         self.queries = queries
         self.corpus = corpus
@@ -110,6 +120,7 @@ class CandidatePool:
         self.config = config
         self.statistics = statistics
         self.history = history if history is not None else []
+        self.teacher_objects: dict[str, Teacher] = dict(teacher_objects or {})
         self._query_keys: np.ndarray | None = None
         self._positive_keys: np.ndarray | None = None
 
@@ -192,9 +203,18 @@ class CandidatePool:
         )
         query_keys = text_keys(layout.queries)
         candidates: dict[str, TeacherCandidates] = {}
+        built: dict[int, TeacherIndex] = {}
         for t in teachers:
             logger.info("Mining candidates with teacher %s", t.name)
-            index = (indexes or {}).get(t.name) or t.index(layout.corpus, show_progress)
+            index = (indexes or {}).get(t.name)
+            if index is None:
+                # A cross-encoder over a first stage that is also a teacher of this pool reuses its index.
+                first = built.get(id(getattr(t, "first_stage", None)))
+                if first is not None:
+                    index = t.index(layout.corpus, show_progress, first_stage_index=first)  # type: ignore[call-arg]
+                else:
+                    index = t.index(layout.corpus, show_progress)
+            built[id(t)] = index
             tc, tstats = mine_teacher(
                 layout,
                 index,
@@ -225,6 +245,7 @@ class CandidatePool:
             teachers=candidates,
             config=config,
             statistics=stats,
+            teacher_objects={t.name: t for t in teachers},
         )
         pool._query_keys = query_keys
         return pool
@@ -298,25 +319,58 @@ class CandidatePool:
         return selection if return_statistics else selection.dataset
 
     def _select(self, settings: SelectionSettings, *, chunk_size: int, show_progress: bool) -> Selection:
-        tc = self.teacher_candidates(settings.teacher)
-        depth = tc.candidates.shape[1]
+        names = self._selection_teachers(settings)
+        members = [self.teachers[name] for name in names]
+        depth = members[0].candidates.shape[1]
         settings.check_depth(depth)
-        settings = settings.replace(teacher=tc.name)
-        positive_scores = row_positive_scores(tc, self.row_query, settings.positive_score)
-        selected, stats = select_negatives(
-            tc,
-            self.row_query,
-            self.row_positive,
-            positive_scores,
-            settings=settings,
-            row_keys=self.row_keys(settings.seed),
-            chunk_size=chunk_size,
-            show_progress=show_progress,
-        )
-        stats.warnings.extend(_fit_warnings(settings, stats, self.statistics.teachers.get(tc.name)))
+        if settings.ensemble is None:
+            tc = members[0]
+            settings = settings.replace(teacher=tc.name)
+            positive_scores = row_positive_scores(tc, self.row_query, settings.positive_score)
+            selected, stats = select_negatives(
+                tc,
+                self.row_query,
+                self.row_positive,
+                positive_scores,
+                settings=settings,
+                row_keys=self.row_keys(settings.seed),
+                chunk_size=chunk_size,
+                show_progress=show_progress,
+            )
+            teacher_context = tc.config
+            stats.warnings.extend(_fit_warnings(settings, stats, self.statistics.teachers.get(tc.name)))
+        else:
+            from st_hardneg.ensembles import EnsembleInput, select_ensemble
+
+            settings = settings.replace(teacher=tuple(names))
+            if self._query_keys is None:
+                self._query_keys = text_keys(self.queries.to_pylist())
+            selected, stats = select_ensemble(
+                EnsembleInput(
+                    members,
+                    self.row_query,
+                    self.row_positive,
+                    self._query_keys,
+                    self.row_keys(settings.seed),
+                    settings,
+                    chunk_size=chunk_size,
+                    show_progress=show_progress,
+                )
+            )
+            teacher_context = {
+                "type": "ensemble",
+                "strategy": settings.ensemble,
+                **({"rrf_k": settings.rrf_k} if settings.ensemble == "rrf" else {}),
+                "members": {name: self.teachers[name].config for name in names},
+            }
+            stats.warnings.extend(_fit_warnings(settings, stats, None))
+        _count_teachers(stats, selected, names)
         for message in stats.warnings:
             logger.warning(message)
         pool_settings = self.config["settings"]
+        score_columns, score_context = (
+            self._score_columns(settings, selected, names, stats, show_progress) if settings.output_scores else ({}, {})
+        )
         dataset = format_dataset(
             selected,
             self.queries,
@@ -324,11 +378,13 @@ class CandidatePool:
             settings.output_format,
             anchor_column=pool_settings["anchor_column"],
             positive_column=pool_settings["positive_column"],
-            output_scores=settings.output_scores,
+            score_columns=score_columns,
+            teacher_labels=_teacher_labels(selected, names) if settings.output_teachers else None,
         )
         stats.examples_out = len(dataset)
         context = {
-            "teacher": tc.config,
+            "teacher": teacher_context,
+            **({"score_teachers": score_context} if score_context else {}),
             "pool": {
                 "depth": depth,
                 "seed": pool_settings["seed"],
@@ -348,6 +404,115 @@ class CandidatePool:
             stats.rows_dropped,
         )
         return selection
+
+    def _selection_teachers(self, settings: SelectionSettings) -> list[str]:
+        """The teacher names a selection uses, checked against the pool (all of them for an unnamed ensemble)."""
+        names = settings.teachers
+        if names is None:
+            if settings.ensemble is None:
+                return [self.teacher_candidates(None).name]
+            names = tuple(self.teachers)
+            if len(names) < 2:
+                raise ValueError(f"ensemble={settings.ensemble!r} needs two or more teachers; this pool has {names}")
+        for name in names:
+            self.teacher_candidates(name)
+        return list(names)
+
+    def _score_columns(
+        self,
+        settings: SelectionSettings,
+        selected: Any,
+        names: list[str],
+        stats: SelectionStatistics,
+        show_progress: bool,
+    ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, Any]]:
+        """Soft labels: each score teacher's score of every output (anchor, positive) and (anchor, negative) pair.
+
+        A pair the teacher never scored in the pool (a negative another teacher chose outside its candidates and
+        fill reserve) is scored by the teacher itself when it is in memory, and counted in
+        ``stats.pairs_scored_on_demand``; otherwise a ``ValueError`` says which teacher and how many pairs.
+        """
+        score_names = list(settings.score_teachers or (names if settings.ensemble else names[:1]))
+        for name in score_names:
+            self.teacher_candidates(name)
+        columns, context = {}, {}
+        for name in score_names:
+            tc = self.teachers[name]
+            positives = np.asarray(tc.positive_scores)[selected.rows].astype(np.float32)
+            negatives = lookup_scores(tc, selected.row_query, selected.negatives)
+            missing = np.isnan(negatives) & (selected.negatives >= 0)
+            if missing.any():
+                negatives[missing] = self._score_missing(name, selected, missing, show_progress)
+                stats.pairs_scored_on_demand[name] = int(missing.sum())
+            columns["scores" if len(score_names) == 1 else f"scores_{name}"] = (positives, negatives)
+            context[name] = tc.config
+        return columns, context
+
+    def _score_missing(self, name: str, selected: Any, missing: np.ndarray, show_progress: bool) -> np.ndarray:
+        rows, cols = np.nonzero(missing)
+        pair_q, pair_d = selected.row_query[rows], selected.negatives[rows, cols]
+        teacher = self.teacher_objects.get(name)
+        if teacher is None:
+            example_q, example_d = self.queries[int(pair_q[0])].as_py(), self.corpus[int(pair_d[0])].as_py()
+            raise ValueError(
+                f"teacher {name!r} never scored {len(rows)} of the selected (anchor, negative) pairs (e.g. "
+                f"{example_q[:60]!r} / {example_d[:60]!r}: outside its {self.depth} candidates and its fill reserve), "
+                "and the teacher is not in memory to score them (a pool read from disk holds no teacher): pass it to "
+                f"CandidatePool.load(path, teachers=[...]), or leave {name!r} out of score_teachers"
+            )
+        logger.info("Scoring %d (anchor, negative) pairs with teacher %s for soft labels", len(rows), name)
+        return teacher.score_pairs(
+            self.corpus.to_pylist(), self.queries.to_pylist(), pair_q, pair_d, show_progress=show_progress
+        ).astype(np.float32)
+
+    @document_options(SelectionSettings)
+    def agreement(
+        self,
+        k: int = 4,
+        *,
+        teachers: Sequence[str] | None = None,
+        settings: SelectionSettings | None = None,
+        chunk_size: int = 16384,
+        **kwargs: Any,
+    ) -> TeacherAgreement:
+        """How much the pool's teachers agree: the Jaccard similarity of their top-``k`` negatives for every row
+        and every pair of teachers, and its mean (NV-Retriever Appendix A, Tables 6-8: top-4 negatives).
+
+        Each teacher's negatives are those it selects alone with the selection settings (by default the paper's
+        TopK-PercPos 95%, footnote 11; ``method="naive-topk"`` compares the raw top-``k`` candidates). No encoding.
+
+        Args:
+            k: negatives per teacher and row (the paper's 4).
+            teachers: the teachers compared (default: all of the pool's, at least two).
+            settings / **kwargs: a :class:`~st_hardneg.settings.SelectionSettings` and fields overriding it
+                (method, sampling, positive_score, min_score, seed; ``num_negatives`` is ``k``):
+
+                {options}
+
+        Returns:
+            A :class:`~st_hardneg.ensembles.agreement.TeacherAgreement` (per-row arrays, means, ``to_markdown()``).
+        """
+        from st_hardneg.ensembles.agreement import teacher_agreement
+
+        for name in ("teacher", "ensemble", "num_negatives"):
+            if name in kwargs:
+                raise TypeError(f"agreement() takes teachers= and k=, not {name}=")
+        settings = SelectionSettings.from_kwargs(settings, **kwargs).replace(
+            num_negatives=k, teacher=None, ensemble=None
+        )
+        names = list(teachers) if teachers is not None else list(self.teachers)
+        if len(names) < 2:
+            raise ValueError(f"agreement needs two or more teachers; got {names}")
+        for name in names:
+            self.teacher_candidates(name)
+        settings.check_depth(self.depth)
+        return teacher_agreement(
+            [self.teachers[n] for n in names],
+            self.row_query,
+            row_keys=self.row_keys(settings.seed),
+            settings=settings,
+            chunk_size=chunk_size,
+        )
 
     def teacher_candidates(self, name: str | None = None) -> TeacherCandidates:
         """One teacher's candidates; ``name`` may be left out when the pool has one teacher."""
@@ -383,6 +548,7 @@ class CandidatePool:
             teachers=teachers,
             config=self.config,
             statistics=self.statistics,
+            teacher_objects=self.teacher_objects,
         )
         pool._query_keys = self._query_keys
         if self._positive_keys is not None:
@@ -423,16 +589,29 @@ class CandidatePool:
         save_pool(self, Path(path), overwrite=overwrite)
 
     @classmethod
-    def load(cls, path: str | Path, *, dataset: Any = None, corpus: Any = None) -> CandidatePool:
+    def load(
+        cls, path: str | Path, *, dataset: Any = None, corpus: Any = None, teachers: Any = None
+    ) -> CandidatePool:
         """Read a pool written by :meth:`save`; large arrays are memory-mapped.
 
         Args:
             dataset / corpus: when given, checked against the pool's fingerprints (:meth:`check_inputs`).
+            teachers: teachers of the pool to hold in memory again (by name; as for :meth:`build`), so soft labels
+                can score pairs they did not score in the pool. Nothing is encoded here.
         """
         from st_hardneg.pool.storage import load_pool
 
         pool = load_pool(cls, Path(path))
         pool.check_inputs(dataset, corpus)
+        if teachers is not None:
+            for teacher in resolve_teachers(teachers):
+                saved = pool.teacher_candidates(teacher.name).config
+                if saved.get("type") != teacher.config().get("type"):
+                    raise ValueError(
+                        f"teacher {teacher.name!r} is a {teacher.config().get('type')} teacher; the pool's "
+                        f"{teacher.name!r} was built with a {saved.get('type')} teacher"
+                    )
+                pool.teacher_objects[teacher.name] = teacher
         return pool
 
     def __len__(self) -> int:
@@ -479,3 +658,28 @@ def _fit_warnings(
             "the method kept"
         )
     return warnings
+
+
+def _count_teachers(stats: SelectionStatistics, selected: Any, names: list[str]) -> None:
+    """Negatives per teacher, shared by several, and repeated within a row, from the selection's teacher bits."""
+    bits = selected.teacher_bits
+    valid = selected.negatives >= 0
+    for t, name in enumerate(names):
+        stats.negatives_per_teacher[name] = int(((bits >> np.uint64(t)) & np.uint64(1)).astype(bool).sum())
+    several = np.zeros(bits.shape, dtype=np.int64)
+    for t in range(len(names)):
+        several += ((bits >> np.uint64(t)) & np.uint64(1)).astype(np.int64)
+    stats.negatives_shared = int((several > 1).sum())
+    ordered = np.sort(np.where(valid, selected.negatives, -1), axis=1)
+    stats.duplicate_negatives = int(((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)).sum())
+
+
+def _teacher_labels(selected: Any, names: list[str]) -> np.ndarray:
+    """``[n, k]`` strings: the teachers that chose each negative, joined by "+"; "fill" for a random fill document;
+    None at padding."""
+    bits = selected.teacher_bits
+    labels = np.full(bits.shape, None, dtype=object)
+    for value in np.unique(bits[selected.negatives >= 0]):
+        chosen = [name for t, name in enumerate(names) if (int(value) >> t) & 1]
+        labels[(bits == value) & (selected.negatives >= 0)] = "+".join(chosen) if chosen else "fill"
+    return labels

@@ -103,8 +103,15 @@ class SelectionStatistics:
         rows_filled: short rows that got fill negatives.
         rows_dropped: rows left out of the output (``on_short="drop"``, or still short after filling n-tuples).
         rows_kept_short: rows written with fewer than ``num_negatives`` negatives.
+        negatives_per_teacher: output negatives each teacher chose (an ensemble's negative chosen by two teachers
+            counts for both; random fill documents for none).
+        negatives_shared: output negatives chosen by more than one teacher of an ensemble.
+        duplicate_negatives: negatives repeated within a row (``ensemble="intra_sample"`` keeps them).
+        pairs_scored_on_demand: per teacher, (anchor, negative) pairs its soft labels (``score_teachers``) needed
+            that it had not scored in the pool, scored by the teacher in memory.
         positive_scores / negative_scores / margins: score distributions of the output (margin = positive score
-            minus negative score, one per output negative).
+            minus negative score, one per output negative), on the selecting teacher's scale; for an ensemble the
+            first member's (its pairs only), for rrf/mean_score the fused score.
         warnings: what looked wrong with the settings for this pool (e.g. a threshold off the teacher's score
             scale), also logged.
     """
@@ -123,6 +130,10 @@ class SelectionStatistics:
     rows_filled: int = 0
     rows_dropped: int = 0
     rows_kept_short: int = 0
+    negatives_per_teacher: dict[str, int] = field(default_factory=dict)
+    negatives_shared: int = 0
+    duplicate_negatives: int = 0
+    pairs_scored_on_demand: dict[str, int] = field(default_factory=dict)
     positive_scores: ScoreSummary | None = None
     negative_scores: ScoreSummary | None = None
     margins: ScoreSummary | None = None
