@@ -66,8 +66,10 @@ def mine_hard_negatives(
 
     Args:
         dataset: a :class:`datasets.Dataset` (or dict of columns) of (anchor, positive) rows.
-        teacher: a SentenceTransformer, a model name, ``"bm25"``, or a :class:`~st_hardneg.teachers.Teacher`
-            (``DenseTeacher(model, query_prompt=..., backend="faiss", cache_folder=...)`` for prompts and the rest).
+        teacher: a SentenceTransformer, a model name, ``"bm25"``, ``"random"``, or a
+            :class:`~st_hardneg.teachers.Teacher` (``DenseTeacher(model, query_prompt=..., backend="faiss",
+            cache_folder=...)`` for prompts and the rest; ``CrossEncoderTeacher(cross_encoder, first_stage=...)``);
+            or a list of them with ``ensemble=`` (:mod:`st_hardneg.ensembles`) to combine their negatives.
         corpus: document texts to mine from; positives not in it are added. Default: the dataset's positives.
         settings: a :class:`~st_hardneg.settings.SelectionSettings`; keyword arguments override its fields.
         pool_settings: a :class:`~st_hardneg.settings.PoolSettings`; keyword arguments override its fields.

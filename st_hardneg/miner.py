@@ -22,7 +22,8 @@ from st_hardneg.pool.inputs import FixedCorpus, build_layout, dataset_fingerprin
 from st_hardneg.settings.base import document_options
 from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.settings.selection import SelectionSettings
-from st_hardneg.teachers.resolve import resolve_teacher
+from st_hardneg.pool.building import index_teachers
+from st_hardneg.teachers.resolve import resolve_teachers
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ class HardNegativeMiner:
     """A callable for ``dataset.map(miner, batched=True)`` that adds hard negatives to each batch.
 
     Args:
-        teacher: as for :func:`~st_hardneg.mine_hard_negatives` (a model name loads on the first batch).
+        teacher: as for :func:`~st_hardneg.mine_hard_negatives` (a model name loads on the first batch); a list
+            of teachers with ``ensemble=`` selects an ensemble of them.
         corpus: the documents to mine from; must contain every positive.
         settings / pool_settings: selection and pool settings; keyword arguments override their fields.
         positives: every positive of each anchor, as the pairs ``datasets.Dataset`` itself or as
@@ -75,12 +77,12 @@ class HardNegativeMiner:
         self.pool_settings, self.settings = settings_from_kwargs(kwargs, pool_settings, settings)
         if corpus is None:
             raise ValueError("HardNegativeMiner needs a corpus that contains every positive")
-        self.teacher = resolve_teacher(teacher)
+        self.teachers = resolve_teachers(teacher)
         self.corpus = FixedCorpus(corpus)
         self.positives = self._positives_mapping(positives)
         self.show_progress = show_progress
         self.history: list[dict[str, Any]] = []
-        self._index = None
+        self._indexes = None
         self._seen: set[str] = set()
         self._warned = False
 
@@ -101,15 +103,15 @@ class HardNegativeMiner:
         anchor_column, positive_column, anchors, positives = read_pairs(dict(batch), s.anchor_column, s.positive_column)
         extra_anchors, extra_positives = self._extra_rows(anchors, positives)
         layout = build_layout(anchors + extra_anchors, positives + extra_positives, fixed_corpus=self.corpus)
-        if self._index is None:
-            self._index = self.teacher.index(self.corpus.texts, self.show_progress)
+        if self._indexes is None:
+            self._indexes = index_teachers(self.teachers, self.corpus.texts, show_progress=self.show_progress)
         pool = CandidatePool.from_layout(
             layout,
-            [self.teacher],
+            self.teachers,
             s.replace(anchor_column=anchor_column, positive_column=positive_column),
             dataset_fingerprint=dataset_fingerprint(anchors, positives),
             corpus_given=True,
-            indexes={self.teacher.name: self._index},
+            indexes=self._indexes,
             fixed_corpus=self.corpus,
             show_progress=self.show_progress,
         )

@@ -7,6 +7,8 @@ Run with no dataset, it mines the small embedded default (``st_hardneg/data/defa
     st-hardneg                                      # embedded default -> ./mined
     st-hardneg pairs.jsonl --corpus docs.jsonl --method topk-percpos:0.95 --num-negatives 4 --output out/
     st-hardneg ../shared/data/scifact --split train --teacher bm25 --output scifact-mined/ --save-pool pool/
+    st-hardneg pairs.jsonl --teacher bm25 --teacher all-MiniLM-L6-v2 --ensemble intra_sample --output mixed/
+    st-hardneg pairs.jsonl --teacher bm25 --cross-encoder cross-encoder/ms-marco-MiniLM-L6-v2 --output ce/
 
 The order of work is fixed so that mistakes surface early: options and settings, then the output paths, then the
 data (columns, texts), and only then the model and the encoding.
@@ -22,6 +24,7 @@ from typing import Any
 
 from st_hardneg.cli import quiet_progress_bars
 from st_hardneg.cli.options import OneLineParser, add_settings_options, given_options, settings_from_args
+from st_hardneg.settings.cross_encoder import CrossEncoderSettings
 from st_hardneg.settings.dense import DenseSettings
 from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.settings.selection import SelectionSettings
@@ -34,11 +37,11 @@ FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
 _BUILD_OPTIONS = (
     {"depth", "num_random"}
     | set(DenseSettings.field_names())
-    | {
-        "teacher",
-        "save_pool",
-    }
+    | {"cross_encoder_depth", "cross_encoder_activation", "cross_encoder_batch_size"}
+    | {"teacher", "cross_encoder", "save_pool"}
 )
+#: Shorthands of teachers that need no model (their name in the pool is the shorthand).
+_NO_MODEL = ("bm25", "random")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,8 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--split", default="train", help="split of a BEIR folder or saved DatasetDict (default: train)")
     io.add_argument(
         "--teacher",
-        default=DEFAULT_TEACHER,
-        help=f"a sentence-transformers model name or path, or 'bm25' (default: {DEFAULT_TEACHER})",
+        action="append",
+        help="a sentence-transformers model name or path, 'bm25' or 'random'; repeat it for a pool of several "
+        f"teachers (select one with --select-teacher, or combine them with --ensemble) (default: {DEFAULT_TEACHER})",
+    )
+    io.add_argument(
+        "--cross-encoder",
+        metavar="NAME",
+        help="also a cross-encoder teacher (a sentence-transformers CrossEncoder name or path) rescoring the first "
+        "--teacher's candidates; selected from unless --select-teacher or --ensemble says otherwise",
     )
     io.add_argument(
         "--output",
@@ -73,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_options(p, SelectionSettings, title="selection (SelectionSettings)")
     add_settings_options(p, PoolSettings, title="pool build (PoolSettings)")
     add_settings_options(p, DenseSettings, title="dense teacher (DenseSettings)")
+    add_settings_options(p, CrossEncoderSettings, title="cross-encoder teacher (CrossEncoderSettings)")
     return p
 
 
@@ -85,7 +96,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     selection = settings_from_args(SelectionSettings, args)
     pool_settings = settings_from_args(PoolSettings, args)
     dense = settings_from_args(DenseSettings, args)
-    _check_combinations(args, given, pool_settings, selection)
+    cross = settings_from_args(CrossEncoderSettings, args)
+    args.teacher = args.teacher or [DEFAULT_TEACHER]
+    selection = _check_combinations(args, given, pool_settings, selection)
 
     # 2. outputs: nothing the user owns is overwritten without --overwrite
     out = Path(args.output)
@@ -104,7 +117,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     else:
         # 4. the model loads (lazily, inside build) only after the columns and texts were checked
         pool = CandidatePool.build(
-            pairs, _teacher(args.teacher, dense), corpus=corpus, settings=pool_settings, show_progress=progress
+            pairs, _teachers(args, dense, cross), corpus=corpus, settings=pool_settings, show_progress=progress
         )
         pool.config["source"] = source
     result = pool.select(selection, show_progress=progress, return_statistics=True)
@@ -133,7 +146,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
 
 def _check_combinations(
     args: argparse.Namespace, given: set[str], pool_settings: PoolSettings, selection: SelectionSettings
-) -> None:
+) -> SelectionSettings:
+    """Raise for options that contradict each other; return the selection settings with the teacher to select from
+    filled in where the command decides it (the cross-encoder)."""
     if args.pool:
         clash = sorted(given & _BUILD_OPTIONS)
         if clash:
@@ -143,12 +158,8 @@ def _check_combinations(
             raise ValueError("--save-pool does not apply with --pool")
     else:
         selection.check_depth(pool_settings.depth)
-    if args.teacher.strip().lower() == "bm25":
-        dense_given = sorted(given & set(DenseSettings.field_names()))
-        if dense_given:
-            names = ", ".join("--" + c.replace("_", "-") for c in dense_given)
-            verb = "applies" if len(dense_given) == 1 else "apply"
-            raise ValueError(f"{names} {verb} to dense teachers, not to --teacher bm25")
+    if not args.pool:
+        selection = _check_teachers(args, given, selection)
     if args.dataset is None and (args.corpus or "split" in given):
         raise ValueError("--corpus and --split need a dataset argument (the embedded example has its own)")
     paths = {
@@ -157,6 +168,40 @@ def _check_combinations(
     for a, b in (("output", "save_pool"), ("output", "pool"), ("save_pool", "pool")):
         if a in paths and b in paths and paths[a] == paths[b]:
             raise ValueError(f"--{a.replace('_', '-')} and --{b.replace('_', '-')} are the same path: {paths[a]}")
+    return selection
+
+
+def _check_teachers(args: argparse.Namespace, given: set[str], selection: SelectionSettings) -> SelectionSettings:
+    """The teachers' names are known before any model loads: check them against the selection's."""
+    kinds = [t.strip().lower() for t in args.teacher]
+    if all(kind in _NO_MODEL for kind in kinds):
+        dense_given = sorted(given & set(DenseSettings.field_names()))
+        if dense_given:
+            names = ", ".join("--" + c.replace("_", "-") for c in dense_given)
+            verb = "applies" if len(dense_given) == 1 else "apply"
+            raise ValueError(f"{names} {verb} to dense teachers, not to --teacher {' '.join(args.teacher)}")
+    cross_given = sorted(given & {"cross_encoder_depth", "cross_encoder_activation", "cross_encoder_batch_size"})
+    if cross_given and not args.cross_encoder:
+        raise ValueError(f"--{cross_given[0].replace('_', '-')} needs --cross-encoder NAME")
+    names = [kind if kind in _NO_MODEL else t for t, kind in zip(args.teacher, kinds)]
+    if args.cross_encoder:
+        names.append(args.cross_encoder)
+    if len(set(names)) != len(names):
+        raise ValueError(f"the teachers need distinct names, got {names}")
+    for name in selection.teachers or ():
+        if name not in names:
+            raise ValueError(f"--select-teacher {name}: not a teacher of this pool; the teachers are {names}")
+    for name in selection.score_teachers or ():
+        if name not in names:
+            raise ValueError(f"--score-teacher {name}: not a teacher of this pool; the teachers are {names}")
+    if len(names) > 1 and selection.teacher is None and selection.ensemble is None:
+        if not args.cross_encoder:
+            raise ValueError(
+                f"several teachers {names}: select from one with --select-teacher NAME, or combine them with "
+                "--ensemble STRATEGY"
+            )
+        selection = selection.replace(teacher=args.cross_encoder)
+    return selection
 
 
 def _check_outputs(args: argparse.Namespace, out: Path) -> tuple[Path, Path]:
@@ -195,14 +240,17 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, str]:
     return loaded.pairs, loaded.corpus, str(args.dataset)
 
 
-def _teacher(name: str, dense: DenseSettings) -> Any:
-    if name.strip().lower() == "bm25":
-        from st_hardneg.teachers.bm25 import BM25Teacher
+def _teachers(args: argparse.Namespace, dense: DenseSettings, cross: CrossEncoderSettings) -> list[Any]:
+    from st_hardneg.teachers import CrossEncoderTeacher, DenseTeacher
+    from st_hardneg.teachers.resolve import resolve_teacher
 
-        return BM25Teacher()
-    from st_hardneg.teachers.dense import DenseTeacher
-
-    return DenseTeacher(name, dense)
+    teachers = [
+        resolve_teacher(name) if name.strip().lower() in _NO_MODEL else DenseTeacher(name, dense)
+        for name in args.teacher
+    ]
+    if args.cross_encoder:
+        teachers.append(CrossEncoderTeacher(args.cross_encoder, first_stage=teachers[0], settings=cross))
+    return teachers
 
 
 def _write(dataset: Any, out: Path, *, overwrite: bool) -> None:

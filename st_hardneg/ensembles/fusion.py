@@ -35,9 +35,10 @@ def fused_teacher(
     """One :class:`TeacherCandidates` holding the fused ranking of every query.
 
     Args:
-        contribution: ``(t, tc, row_query, row_positive_scores) -> (candidate scores [q, depth], positive scores
+        contribution: ``(t, tc, row_query, positive_scores) -> (candidate scores [q, depth], positive scores
             [rows], reserve scores [q, R])`` of teacher ``t``: what it adds to a document's fused score (0 where it
-            did not rank the document).
+            did not rank the document); it must not depend on which rows are selected (any batch gives the same
+            rows), only on the anchor's candidates and the given positive scores.
         divisor: the fused score is the sum of the contributions divided by this (1 for RRF, T for the mean).
     """
     teachers = inp.teachers
@@ -50,21 +51,25 @@ def fused_teacher(
     reserve = np.asarray(reference.random_candidates).astype(np.int64)
     reserve = np.where(row_isin(reserve, union), -1, reserve)
     reserve_scores = np.zeros(reserve.shape, dtype=np.float64)
+    # positive_score="min": the fused score of each teacher's lowest positive of the anchor (the pool's per-query
+    # minimum, which also covers positives of rows outside this selection, so any batch gives the same rows).
+    min_pos = np.zeros(nq, dtype=np.float64)
+    every_query = np.arange(nq)
     for t, tc in enumerate(teachers):
         own_pos = row_positive_scores(tc, inp.row_query, "row")
         cand_c, pos_c, res_c = contribution(t, tc, inp.row_query, own_pos)
         pos += pos_c
+        min_pos += contribution(t, tc, every_query, np.asarray(tc.min_positive_scores))[1]
         fused += _gather(union, np.asarray(tc.candidates).astype(np.int64), cand_c)
         own_reserve = np.asarray(tc.random_candidates).astype(np.int64)
         reserve_scores += _gather(reserve, own_reserve, res_c)
     fused /= divisor
     pos /= divisor
+    min_pos /= divisor
     reserve_scores /= divisor
     fused = np.where(union >= 0, fused, -np.inf)
     union, fused = sort_candidates(union, fused)
     reserve, reserve_scores = compact(reserve, reserve_scores, reserve >= 0, reserve.shape[1], -np.inf)
-    min_pos = np.full(nq, np.inf)
-    np.minimum.at(min_pos, inp.row_query, pos)
     return TeacherCandidates(
         name=name,
         config=config,

@@ -89,6 +89,17 @@ class MinedDatasetCard(DatasetCard):
             output_format=settings.output_format,
             output_scores=settings.output_scores,
             teacher_line=_teacher_line(cfg["teacher"]),
+            teacher_counts=", ".join(f"`{k}` {v}" for k, v in stats.negatives_per_teacher.items())
+            if cfg["teacher"].get("type") == "ensemble"
+            else "",
+            ensemble=settings.ensemble,
+            scale_line=""
+            if settings.ensemble is None
+            else "Scores are the fused scores the method compared."
+            if settings.ensemble in ("rrf", "mean_score")
+            else f"Scores are the first teacher's (`{settings.teachers[0]}`); pairs it did not score are left out.",
+            ensemble_teachers=list(settings.teachers or ()),
+            score_teachers_line=", ".join(f"`{name}`" for name in cfg.get("score_teachers", {})),
             method_line=method.describe(),
             method_repr=f'"{method.spec}"',
             sampling=settings.sampler.to_dict(),
@@ -127,6 +138,26 @@ def _size_category(n: int) -> str:
 
 
 def _teacher_line(t: dict[str, Any]) -> str:
+    if t.get("type") == "ensemble":
+        members = ", ".join(f"`{name}` ({_teacher_line(c)})" for name, c in t.get("members", {}).items())
+        how = {
+            "cross_sample": "cross-sample ensemble (one teacher drawn per anchor; NV-Retriever 3.4.2)",
+            "intra_sample": "intra-sample ensemble, duplicates kept (teachers take turns; NV-Retriever 3.4.2)",
+            "intra_sample_dedup": "intra-sample ensemble, duplicates replaced (NV-Retriever 3.4.2)",
+            "concat": "concatenation: the union of the teachers' negatives (the ECI paper's hybrid sets)",
+            "rrf": f"reciprocal-rank fusion (k={t.get('rrf_k')}), the method on the fused score",
+            "mean_score": "mean of per-teacher min-max normalised scores, the method on the fused score",
+        }.get(t.get("strategy"), str(t.get("strategy")))
+        return f"{how} of {members}"
+    if t.get("type") == "cross-encoder":
+        first = t.get("first_stage") or {}
+        depth = f"top {t['depth']}" if t.get("depth") else "the candidates"
+        return (
+            f"cross-encoder `{t.get('model')}` ({t.get('activation')} scores) rescoring {depth} of "
+            f"{_teacher_line(first)}"
+        )
+    if t.get("type") == "random":
+        return f"random scores (seed {t.get('seed')}): NV-Retriever's random negatives"
     if t.get("type") == "dense":
         prompts = ", ".join(
             f"{k} `{v!r}`"
@@ -142,6 +173,11 @@ def _teacher_line(t: dict[str, Any]) -> str:
 def _sampling_line(s: dict[str, Any]) -> str:
     if s["strategy"] == "top":
         return "top: the highest-scoring survivors"
+    if s["strategy"] == "simans":
+        return (
+            f"SimANS: drawn from every survivor with weights exp(-{s['simans_a']:g} (score - positive score + "
+            f"{s['simans_b']:g})^2)"
+        )
     what = f"softmax over scores, temperature {s['temperature']:g}" if s["weighting"] == "softmax" else "uniform"
     head = "the top survivor plus the rest " if s["strategy"] == "top1_sampled" else ""
     return f"{s['strategy']}: {head}drawn from the top {s['sample_from']} survivors ({what})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ import numpy as np
 from st_hardneg.keyed_random import combine, salt, uniform
 from st_hardneg.pool.inputs import PairLayout
 from st_hardneg.pool.statistics import ScoreSummary, TeacherStatistics
-from st_hardneg.teachers.base import TeacherIndex
+from st_hardneg.teachers.base import Teacher, TeacherIndex
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,30 @@ class TeacherCandidates:
     random_candidates: np.ndarray
     random_scores: np.ndarray
     min_positive_scores: np.ndarray
+
+
+def index_teachers(
+    teachers: Sequence[Teacher],
+    corpus: Sequence[str],
+    *,
+    indexes: dict[str, TeacherIndex] | None = None,
+    show_progress: bool = True,
+) -> dict[str, TeacherIndex]:
+    """Bind every teacher to ``corpus`` (those in ``indexes`` are bound already). A teacher with a ``first_stage``
+    that is also one of ``teachers`` (a cross-encoder over BM25 or a dense model of the same pool) reuses that
+    index, so the corpus is encoded once."""
+    out: dict[str, TeacherIndex] = {}
+    built: dict[int, TeacherIndex] = {}
+    for t in teachers:
+        index = (indexes or {}).get(t.name)
+        if index is None:
+            first = built.get(id(getattr(t, "first_stage", None)))
+            if first is not None:
+                index = t.index(corpus, show_progress, first_stage_index=first)  # type: ignore[call-arg]
+            else:
+                index = t.index(corpus, show_progress)
+        built[id(t)] = out[t.name] = index
+    return out
 
 
 def mine_teacher(

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from st_hardneg.formatting.formatters import format_dataset
 from st_hardneg.keyed_random import combine, salt, text_keys
-from st_hardneg.pool.building import TeacherCandidates, mine_teacher
+from st_hardneg.pool.building import TeacherCandidates, index_teachers, mine_teacher
 from st_hardneg.pool.inputs import (
     FixedCorpus,
     PairLayout,
@@ -203,18 +203,10 @@ class CandidatePool:
         )
         query_keys = text_keys(layout.queries)
         candidates: dict[str, TeacherCandidates] = {}
-        built: dict[int, TeacherIndex] = {}
+        bound = index_teachers(teachers, layout.corpus, indexes=indexes, show_progress=show_progress)
         for t in teachers:
             logger.info("Mining candidates with teacher %s", t.name)
-            index = (indexes or {}).get(t.name)
-            if index is None:
-                # A cross-encoder over a first stage that is also a teacher of this pool reuses its index.
-                first = built.get(id(getattr(t, "first_stage", None)))
-                if first is not None:
-                    index = t.index(layout.corpus, show_progress, first_stage_index=first)  # type: ignore[call-arg]
-                else:
-                    index = t.index(layout.corpus, show_progress)
-            built[id(t)] = index
+            index = bound[t.name]
             tc, tstats = mine_teacher(
                 layout,
                 index,
