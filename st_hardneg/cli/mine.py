@@ -194,6 +194,8 @@ def _check_teachers(args: argparse.Namespace, given: set[str], selection: Select
     for name in selection.score_teachers or ():
         if name not in names:
             raise ValueError(f"--score-teacher {name}: not a teacher of this pool; the teachers are {names}")
+    if selection.ensemble is not None and len(selection.teachers or names) < 2:
+        raise ValueError(f"--ensemble {selection.ensemble} combines two or more teachers; this pool has {names}")
     if len(names) > 1 and selection.teacher is None and selection.ensemble is None:
         if not args.cross_encoder:
             raise ValueError(

@@ -143,6 +143,13 @@ MISTAKES = [
     (["missing.jsonl"], "Pairs path not found: missing.jsonl"),
     (["empty.jsonl"], "No pairs in empty.jsonl: the file is empty"),
     (["pairs.jsonl", "--anchor-column", "query"], "anchor_column='query' is not a column of pairs.jsonl"),
+    (["--teacher", "bm25", "--teacher", "random"], "several teachers ['bm25', 'random']: select from one with"),
+    (["--teacher", "bm25", "--select-teacher", "e5"], "--select-teacher e5: not a teacher of this pool"),
+    (["--teacher", "bm25", "--ensemble", "concat"], "--ensemble concat combines two or more teachers"),
+    (["--teacher", "bm25", "--cross-encoder-depth", "5"], "--cross-encoder-depth needs --cross-encoder NAME"),
+    (["--teacher", "bm25", "--teacher", "bm25", "--ensemble", "concat"], "the teachers need distinct names"),
+    (["--teacher", "bm25", "--score-teacher", "bm25"], "score_teachers names whose scores to write"),
+    (["--ensemble", "vote"], "argument --ensemble: invalid choice: 'vote'"),
 ]
 
 
@@ -223,15 +230,33 @@ def test_quiet_silences_every_bar(tmp_path, capfd, minilm):
 def test_help_lists_every_setting_with_its_default(capsys):
     from dataclasses import fields
 
-    from st_hardneg.settings import DenseSettings, PoolSettings, SelectionSettings
+    from st_hardneg.settings import CrossEncoderSettings, DenseSettings, PoolSettings, SelectionSettings
 
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
     assert exit_info.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    for cls in (SelectionSettings, PoolSettings, DenseSettings):
+    for cls in (SelectionSettings, PoolSettings, DenseSettings, CrossEncoderSettings):
         for f in fields(cls):
             flag = "--" + (f.metadata.get("cli_name") or f.name.replace("_", "-"))
             assert flag in text, flag
     assert "(default: topk-percpos:0.95)" in text and "(default: 4)" in text and "(default: 100)" in text
-    assert "(default: 42)" in text and "(default: 'exact')" in text
+    assert "(default: 42)" in text and "(default: 'exact')" in text and "--cross-encoder NAME" in text
+
+
+def test_several_teachers_an_ensemble_and_soft_labels_from_the_command(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = ["--quiet", "--teacher", "bm25", "--teacher", "random", "--ensemble", "intra_sample", "--num-negatives",
+            "2", "--method", "naive-topk", "--output-teachers", "--output-scores", "--score-teacher", "bm25",
+            "--output", "out.jsonl"]  # fmt: skip
+    assert main(argv) == 0
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(rows) == 63 and {"teachers", "scores"} <= set(rows[0])
+    assert sum(row["teachers"] == ["bm25", "random"] for row in rows) > 50
+    report = json.loads((tmp_path / "out.jsonl.mining.json").read_text())
+    assert report["selection"]["teacher"]["strategy"] == "intra_sample"
+    assert report["selection"]["settings"]["teacher"] == ["bm25", "random"]
+    assert report["selection"]["score_teachers"]["bm25"]["type"] == "bm25"
+    assert "intra-sample ensemble" in (tmp_path / "out.jsonl.README.md").read_text()
+    # One teacher of the two, by name.
+    assert main([*argv[:5], "--select-teacher", "random", "--num-negatives", "1", "--output", "one.jsonl"]) == 0

@@ -97,3 +97,57 @@ def test_invalid_sampler_settings_raise():
         Sampler("random")
     with pytest.raises(ValueError, match="temperature"):
         Sampler("sampled", temperature=0)
+
+
+# ------------------------------------------------------------------------------------------------------- SimANS
+def test_simans_weights_match_the_hand_computed_distribution():
+    # Scores (.9, .5, .1), positive .6, a = 2, b = 0: log-weights -2 (s - .6)^2 = -.18, -.02, -.5;
+    # weights e^-.18 = .8353, e^-.02 = .9802, e^-.5 = .6065 -> p = .3449, .4047, .2504 (the middle one, nearest
+    # the positive, is the likeliest: SimANS's "ambiguous" negatives).
+    w = np.exp([-0.18, -0.02, -0.5])
+    p = w / w.sum()
+    n = 40000
+    keep = np.ones((n, 3), bool)
+    scores = np.tile([0.9, 0.5, 0.1], (n, 1))
+    sampler = Sampler("simans", simans_a=2.0, simans_b=0.0)
+    picks = sampler.pick(keep, scores, 1, noise(keep.shape, 11), np.full(n, 0.6))
+    np.testing.assert_allclose(np.bincount(picks[:, 0], minlength=3) / n, p, atol=0.01)
+    # Two distinct negatives, successive sampling without replacement (the authors draw until k are distinct).
+    incl = np.array([p[i] + sum(p[j] * p[i] / (1 - p[j]) for j in range(3) if j != i) for i in range(3)])
+    picks = sampler.pick(keep, scores, 2, noise(keep.shape, 12), np.full(n, 0.6))
+    assert (picks[:, 0] != picks[:, 1]).all()
+    np.testing.assert_allclose(np.bincount(picks.ravel(), minlength=3) / n, incl, atol=0.012)
+
+
+def test_simans_b_moves_the_peak_below_the_positive():
+    # b = .4 (the authors' sign: (s - s_pos + b)^2): the peak is at .6 - .4 = .2, so the candidate scoring .1 is the
+    # likeliest: log-weights -2 (.7^2, .3^2, .1^2) = -.98, -.18, -.02.
+    w = np.exp([-0.98, -0.18, -0.02])
+    n = 40000
+    keep = np.ones((n, 3), bool)
+    picks = Sampler("simans", simans_a=2.0, simans_b=0.4).pick(
+        keep, np.tile([0.9, 0.5, 0.1], (n, 1)), 1, noise(keep.shape, 13), np.full(n, 0.6)
+    )
+    np.testing.assert_allclose(np.bincount(picks[:, 0], minlength=3) / n, w / w.sum(), atol=0.01)
+
+
+def test_simans_draws_from_every_survivor_and_only_from_survivors():
+    keep = np.ones((3000, 30), bool)
+    keep[:, ::3] = False  # the method removed every third candidate
+    scores = np.tile(np.linspace(0.9, 0.0, 30), (3000, 1))
+    picks = Sampler("simans", sample_from=5, simans_a=0.0).pick(keep, scores, 4, noise(keep.shape, 14), np.zeros(3000))
+    chosen = np.unique(picks)
+    assert chosen.min() >= 0 and not np.isin(chosen, np.arange(0, 30, 3)).any()
+    assert chosen.max() > 10  # sample_from does not limit SimANS (a = 0: uniform over all 20 survivors)
+    with pytest.raises(ValueError, match="positive scores"):
+        Sampler("simans").pick(keep[:1], scores[:1], 1, noise((1, 30)))
+
+
+def test_simans_in_a_selection_is_recorded_and_seeded():
+    from tests.core.test_selection import hand_pool
+
+    kw = dict(method="naive-topk", num_negatives=2, sampling="simans", simans_a=3.0, simans_b=0.1, show_progress=False)
+    a = hand_pool().select(seed=1, return_statistics=True, **kw)
+    assert a.config["settings"]["sampling"] == "simans"
+    assert a.settings.sampler.to_dict() == {"strategy": "simans", "simans_a": 3.0, "simans_b": 0.1}
+    assert hand_pool().select(seed=1, **kw).to_list() == a.dataset.to_list()

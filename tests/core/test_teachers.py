@@ -129,3 +129,40 @@ def test_bm25_scores_match_lucene_bm25_by_hand():
     np.testing.assert_allclose(out.scores[0, :1], [idf_cherry * tf(2, 3)], rtol=1e-5)
     np.testing.assert_allclose(out.scores[1, :2], [idf_apple * tf(1, 2), idf_apple * tf(1, 3)], rtol=1e-5)
     np.testing.assert_allclose(out.pair_scores, [idf_apple * tf(1, 2), idf_apple * tf(1, 3), 0.0], rtol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------- random teacher
+def test_random_teacher_scores_are_keyed_by_seed_anchor_and_document_text():
+    from st_hardneg.teachers import RandomTeacher
+
+    docs = [f"document {i}" for i in range(50)]
+    out = RandomTeacher(seed=3).index(docs, show_progress=False).run(
+        ["a", "b"], 10, np.array([0, 1]), np.array([7, 7]), show_progress=False
+    )
+    assert (np.diff(out.scores, axis=1) <= 0).all() and ((out.scores > 0) & (out.scores < 1)).all()
+    # The same scores whatever the corpus order, the batch of anchors or the way they are asked for.
+    shuffled = docs[::-1]
+    again = RandomTeacher(seed=3).index(shuffled, show_progress=False).run(
+        ["b"], 10, np.array([0]), np.array([shuffled.index("document 7")]), show_progress=False
+    )
+    assert [shuffled[i] for i in again.candidates[0]] == [docs[i] for i in out.candidates[1]]
+    assert again.pair_scores[0] == out.pair_scores[1] != out.pair_scores[0]
+    pairs = RandomTeacher(seed=3).score_pairs(docs, ["a", "b"], np.array([0, 1]), np.array([7, 7]))
+    np.testing.assert_array_equal(pairs, out.pair_scores)
+    other = RandomTeacher(seed=4).index(docs, show_progress=False).run(["a"], 10, np.zeros(0, int), np.zeros(0, int))
+    assert other.candidates[0].tolist() != out.candidates[0].tolist()
+
+
+def test_random_teacher_ranks_uniformly_and_is_a_pool_teacher():
+    from st_hardneg import CandidatePool
+    from st_hardneg.data import load_default
+
+    pairs, corpus = load_default()
+    pool = CandidatePool.build(pairs, "random", corpus=corpus, depth=20, seed=0, show_progress=False)
+    tc = pool.teachers["random"]
+    # Scores uniform on (0, 1): the positives' mean near .5; each anchor's top 20 of ~160 near the top.
+    assert abs(float(np.mean(tc.positive_scores)) - 0.5) < 0.1
+    assert float(tc.scores[:, -1].mean()) > 0.8
+    counts = np.bincount(tc.candidates.ravel(), minlength=len(pool.corpus))
+    assert counts.max() < 0.5 * len(pool.queries)  # no document is everyone's candidate
+    assert pool.config["teachers"]["random"] == {"type": "random", "name": "random", "seed": 0}

@@ -1,0 +1,312 @@
+"""NV-Retriever Tables 1-2 and the ECI paper's hybrid sets in miniature: fine-tune all-MiniLM-L6-v2 on SciFact train
+with negatives from single teachers (all-MiniLM-L6-v2, all-mpnet-base-v2, BM25) and from their ensembles, evaluate
+NDCG@10 on SciFact dev, with per-query paired tests and each training set's ECI.
+
+Usage (from the repository root; resumable, results are written after every run):
+    python benchmarks/ensembles_scifact.py                     # the whole grid, in priority order
+    python benchmarks/ensembles_scifact.py --only minilm,bm25  # a subset
+    python benchmarks/ensembles_scifact.py --teachers minilm,bm25  # without mpnet (a pool of two teachers)
+    python benchmarks/ensembles_scifact.py --table             # the Markdown tables of the saved results
+    python benchmarks/ensembles_scifact.py --analyze           # recompute the paired tests
+
+Protocol: that of benchmarks/quality_scifact.py (its ``train``, ``evaluate`` and ``paired_tests`` are imported):
+MultipleNegativesRankingLoss, batch 16 (NO_DUPLICATES), 1 epoch, lr 2e-5, 10% warmup, training seed 0,
+``--max-seq-length`` for training and evaluation, SciFact dev (160 queries) against the full 5,183-document corpus.
+
+Mining: one CandidatePool with every teacher (depth 100, pool seed 0); each run is one ``pool.select`` with the
+library's defaults (TopK-PercPos 95%, "top", n-tuple, short rows filled) and ``--num-negatives`` negatives per
+teacher, single teacher or ``ensemble=...`` over the teachers in the order mpnet, minilm, bm25 (best first by
+expectation: the order decides who fills short rows). Teachers: all-MiniLM-L6-v2 at its max_seq_length 256 (the
+embeddings cached by benchmarks/mining_speed.py are copied, not re-encoded), all-mpnet-base-v2 at max_seq_length
+128 (encoded once by benchmarks/encode_scifact.py), BM25 (bm25s defaults).
+
+ECI: ``compute_eci`` on each training set with the scores stored by ``output_scores=True, score_teachers=["minilm"]``
+(every pair scored by the all-MiniLM-L6-v2 teacher, pairs outside its pool scored from its cached embeddings), so
+every set is measured on one scale, as the ECI paper's Table 3 scores every set with all-MiniLM-L6-v2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import quality_scifact as Q  # noqa: E402  (the protocol's pieces)
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "benchmarks" / "cache"
+EMB = CACHE / "emb"
+MAIN_EMB = Path("/work/main/benchmarks/cache/emb")  # MiniLM SciFact embeddings cached by mining_speed.py
+RESULTS = ROOT / "benchmarks" / "results"
+SUMMARY = RESULTS / "ensembles_scifact.json"
+PERQUERY = RESULTS / "ensembles_scifact_perquery.json"
+MPNET = Path("/work/models/all-mpnet-base-v2")
+TEACHER_ORDER = ("mpnet", "minilm", "bm25")
+
+# name -> (teacher or None for all the pool's teachers, ensemble). Priority order.
+RUNS = {
+    "minilm": ("minilm", None),
+    "bm25": ("bm25", None),
+    "mpnet": ("mpnet", None),
+    "cross_sample": (None, "cross_sample"),
+    "concat": (None, "concat"),
+    "rrf": (None, "rrf"),
+    "mean_score": (None, "mean_score"),
+    "intra_sample": (None, "intra_sample"),
+    "intra_sample_dedup": (None, "intra_sample_dedup"),
+}
+SINGLE = ("minilm", "mpnet", "bm25")
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def teachers(names: list[str]):
+    from st_hardneg.teachers import BM25Teacher, DenseTeacher, load_sentence_transformer
+
+    out = []
+    for name in names:
+        if name == "bm25":
+            out.append(BM25Teacher())
+        elif name == "minilm":
+            out.append(DenseTeacher(load_sentence_transformer(Q.MODEL), cache_folder=EMB, name="minilm"))
+        elif name == "mpnet":
+            model = load_sentence_transformer(str(MPNET), device="cpu")
+            model.max_seq_length = 128  # as encoded by encode_scifact.py (the cache key does not record it)
+            out.append(DenseTeacher(model, cache_folder=EMB, name="mpnet"))
+        else:
+            raise SystemExit(f"unknown teacher {name}")
+    return out
+
+
+def get_pool(pairs, corpus, names: list[str]):
+    from st_hardneg import CandidatePool
+    from st_hardneg.pool.inputs import build_layout, read_corpus, read_pairs
+
+    path = CACHE / f"pool_{'+'.join(names)}"
+    built = teachers(names)
+    # Embeddings come from caches only: MiniLM's from mining_speed.py (copied), mpnet's from encode_scifact.py.
+    _, _, anchors, positives = read_pairs(pairs)
+    layout = build_layout(anchors, positives, read_corpus(corpus))
+    for t in built:
+        if t.name in ("minilm", "mpnet"):
+            for role, texts in (("query", list(layout.queries)), ("document", list(layout.corpus))):
+                key = t.cache_key(texts, role)
+                if not (EMB / f"{key}.npy").exists():
+                    if t.name == "minilm" and (MAIN_EMB / f"{key}.npy").exists():
+                        EMB.mkdir(parents=True, exist_ok=True)
+                        shutil.copy(MAIN_EMB / f"{key}.npy", EMB / f"{key}.npy")
+                    else:
+                        raise SystemExit(f"{t.name} {role} embeddings not cached ({key}); run encode_scifact.py")
+    if path.exists():
+        log(f"loading pool {path}")
+        return CandidatePool.load(path, dataset=pairs, corpus=corpus, teachers=built)
+    log(f"building the pool of {names} (depth 100, seed 0) from cached embeddings")
+    pool = CandidatePool.build(pairs, built, corpus=corpus, depth=100, seed=0, show_progress=False)
+    pool.save(path)
+    return pool
+
+
+def select(pool, name: str, names: list[str], num_negatives: int):
+    teacher, ensemble = RUNS[name]
+    kw = dict(
+        num_negatives=num_negatives,
+        sampling="top",
+        seed=0,
+        output_scores=True,
+        score_teachers=["minilm"],
+        output_teachers=True,
+        show_progress=False,
+        return_statistics=True,
+    )
+    if ensemble is None:
+        return pool.select(teacher=teacher, **kw)
+    return pool.select(teacher=[n for n in TEACHER_ORDER if n in names], ensemble=ensemble, **kw)
+
+
+def analyze() -> dict:
+    summary = Q.read_json(SUMMARY, {})
+    perq = Q.read_json(PERQUERY, {})
+    tests = {}
+    for ref in SINGLE:
+        if ref not in perq:
+            continue
+        qids = sorted(perq[ref])
+        b = np.array([perq[ref][q] for q in qids])
+        for name in perq:
+            if name != ref:
+                tests[f"{name}_vs_{ref}"] = Q.paired_tests(np.array([perq[name][q] for q in qids]), b)
+    summary["tests"] = tests
+    SUMMARY.write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def table() -> str:
+    summary = Q.read_json(SUMMARY, {})
+    runs, tests = summary.get("runs", {}), summary.get("tests", {})
+    refs = [r for r in SINGLE if r in runs]
+    head = "| run | negatives / row | rows filled | ECI (|N|, S_n, margin) | NDCG@10 | " + " | ".join(
+        f"vs {r}: diff, Wilcoxon p, bootstrap p" for r in refs
+    )
+    lines = [head + " |", "|---|---:|---:|---|---:|" + "---|" * len(refs)]
+    for name in RUNS:
+        if name not in runs:
+            continue
+        r = runs[name]
+        m, e = r.get("mining", {}), r.get("eci", {})
+        eci = f"{e['eci']:.3f} ({e['num_negatives']:.2f}, {e['signal']:.3f}, {e['max_margin']:.3f})" if e else "-"
+        cells = []
+        for ref in refs:
+            t = tests.get(f"{name}_vs_{ref}")
+            boot = "" if t is None else ("<0.0001" if t["bootstrap_p"] == 0 else f"{t['bootstrap_p']:.3f}")
+            cells.append("-" if t is None else f"{t['mean_diff']:+.4f}, {t['wilcoxon_p']:.3f}, {boot}")
+        width = m.get("negatives_per_row", "-")
+        lines.append(
+            f"| {r['label']} | {width} | {m.get('rows_filled', '-')} | {eci} | {r['ndcg@10']:.4f} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--only", default=",".join(RUNS))
+    p.add_argument("--teachers", default=",".join(TEACHER_ORDER), help="the pool's teachers (ensemble members)")
+    p.add_argument("--num-negatives", type=int, default=1, help="negatives per teacher and row")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--max-seq-length", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--agreement", action="store_true", help="only the teachers' agreement table (Appendix A)")
+    p.add_argument("--analyze", action="store_true")
+    p.add_argument("--table", action="store_true")
+    args = p.parse_args()
+    if args.table:
+        print(table())
+        return
+    if args.analyze:
+        print(json.dumps(analyze()["tests"], indent=2))
+        return
+
+    import torch
+
+    from st_hardneg.data import load_beir, load_pairs
+    from st_hardneg.eci import compute_eci
+
+    names = [n for n in TEACHER_ORDER if n in args.teachers.split(",")]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "student": Q.MODEL,
+        "train": "SciFact train: 732 pairs, 649 queries",
+        "eval": "SciFact dev: 160 queries, full 5,183-doc corpus, exact cosine search",
+        "loss": "MultipleNegativesRankingLoss (n-tuple), NO_DUPLICATES batch sampler",
+        "teachers": names,
+        "teacher_models": {
+            "minilm": "all-MiniLM-L6-v2, max_seq_length 256",
+            "mpnet": "all-mpnet-base-v2, max_seq_length 128",
+            "bm25": "bm25s, lucene, k1 1.5, b 0.75, English stopwords",
+        },
+        "selection": "TopK-PercPos 95%, top, n-tuple, on_short fill, pool depth 100, pool seed 0, select seed 0",
+        "num_negatives_per_teacher": args.num_negatives,
+        "batch_size": args.batch_size,
+        "epochs": 1,
+        "lr": 2e-5,
+        "warmup_ratio": 0.1,
+        "max_seq_length_train_and_eval": args.max_seq_length,
+        "seed": args.seed,
+        "eci": "compute_eci on stored all-MiniLM-L6-v2 teacher scores (score_teachers=['minilm'])",
+        "torch_threads": torch.get_num_threads(),
+        "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM, no GPU",
+    }
+    summary = Q.read_json(SUMMARY, {})
+    # A single teacher's selection is the same from any pool holding it (each teacher's candidates depend on it
+    # alone), so runs made with a smaller pool (before mpnet's embeddings were ready) stay comparable.
+    volatile = ("torch_threads", "teachers")
+    fixed = {k: v for k, v in settings.items() if k not in volatile}
+    if summary.get("settings") and {k: v for k, v in summary["settings"].items() if k not in volatile} != fixed:
+        raise SystemExit(f"{SUMMARY} was made with other settings; move it away to start over")
+    summary["settings"] = settings
+    summary.setdefault("runs", {})
+    perq = Q.read_json(PERQUERY, {})
+
+    pairs, corpus = load_pairs(Q.DATA, split="train")
+    pool = get_pool(pairs, corpus, names)
+    if summary.get("agreement", {}).get("teachers") != names or args.agreement:
+        summary["agreement"] = {"teachers": names}
+        for k in (1, 4):
+            agreement = pool.agreement(k=k)
+            summary["agreement"][f"top{k}"] = {**agreement.to_dict(), "markdown": agreement.to_markdown()}
+            log("\n" + agreement.to_markdown())
+        SUMMARY.write_text(json.dumps(summary, indent=2))
+    if args.agreement:
+        return
+    beir = load_beir(Q.DATA, "dev")
+    for name in args.only.split(","):
+        teacher, ensemble = RUNS[name]
+        if teacher is not None and teacher not in names:
+            log(f"{name}: teacher not in the pool, skipping")
+            continue
+        if name in summary["runs"]:
+            log(f"{name}: done already, skipping")
+            continue
+        log(f"{name}: start (load average {os.getloadavg()})")
+        run: dict = {
+            "label": name if ensemble is None else f"{ensemble} ({'+'.join(names)})",
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "loadavg_start": list(os.getloadavg()),
+            "pool_teachers": names,
+        }
+        t = time.perf_counter()
+        sel = select(pool, name, names, args.num_negatives)
+        s = sel.statistics
+        run["select_s"] = time.perf_counter() - t
+        ds = sel.dataset
+        report = compute_eci(ds, show_progress=False)  # the stored all-MiniLM-L6-v2 teacher scores
+        width = sum(c.startswith("negative_") for c in ds.column_names)
+        run["mining"] = {
+            "negatives_per_row": width,
+            "rows_out": len(ds),
+            "rows_filled": s.rows_filled,
+            "negatives_filled": s.negatives_filled,
+            "rows_dropped": s.rows_dropped,
+            "removed_by_method": s.removed_by_method,
+            "negatives_per_teacher": s.negatives_per_teacher,
+            "negatives_shared": s.negatives_shared,
+            "pairs_scored_on_demand": s.pairs_scored_on_demand,
+            "minilm_mean_negative_score": float(np.nanmean(np.array(ds["scores"])[:, 1:])),
+        }
+        run["eci"] = {
+            k: getattr(report, k)
+            for k in ("eci", "num_negatives", "signal", "max_margin", "violation_rate", "num_queries")
+        }
+        train_ds = ds.remove_columns(["scores", "teachers"])
+        run["train_rows"] = len(train_ds)
+        model, run["train_s"], run["train_loss"] = Q.train(train_ds, args, f"ens_{name}")
+        log(f"{name}: trained in {run['train_s']:.0f}s, loss {run['train_loss']:.4f}; ECI {report.eci:.3f}")
+        qids, ndcg, run["eval_s"] = Q.evaluate(model, beir, args.max_seq_length)
+        run["ndcg@10"] = float(ndcg.mean())
+        run["loadavg_end"] = list(os.getloadavg())
+        log(f"{name}: NDCG@10 {run['ndcg@10']:.4f} (eval {run['eval_s']:.0f}s)")
+        perq[name] = {q: float(v) for q, v in zip(qids, ndcg)}
+        PERQUERY.write_text(json.dumps(perq, indent=1))
+        summary["runs"][name] = run
+        SUMMARY.write_text(json.dumps(summary, indent=2))
+        analyze()
+        summary = Q.read_json(SUMMARY, summary)
+        del model
+    log("done")
+
+
+if __name__ == "__main__":
+    main()
