@@ -74,9 +74,24 @@ def cross_sample(inp: EnsembleInput) -> tuple[Selected, SelectionStatistics]:
         np.zeros(0, np.int64),
         np.zeros((0, k), np.uint64),
     )
-    selected = empty if not parts else Selected(*(merged(n) for n in ("row_query", "row_positive", "negatives",
-                                                                      "positive_scores", "negative_scores", "rows",
-                                                                      "teacher_bits")))
+    selected = (
+        empty
+        if not parts
+        else Selected(
+            *(
+                merged(n)
+                for n in (
+                    "row_query",
+                    "row_positive",
+                    "negatives",
+                    "positive_scores",
+                    "negative_scores",
+                    "rows",
+                    "teacher_bits",
+                )
+            )
+        )
+    )
     # The statistics' scores on one scale: the first teacher's.
     selected.positive_scores = inp.positive_scores(0)[selected.rows]
     return with_reference_scores(selected, total, inp.teachers[0])

@@ -581,9 +581,7 @@ class CandidatePool:
         save_pool(self, Path(path), overwrite=overwrite)
 
     @classmethod
-    def load(
-        cls, path: str | Path, *, dataset: Any = None, corpus: Any = None, teachers: Any = None
-    ) -> CandidatePool:
+    def load(cls, path: str | Path, *, dataset: Any = None, corpus: Any = None, teachers: Any = None) -> CandidatePool:
         """Read a pool written by :meth:`save`; large arrays are memory-mapped.
 
         Args:

@@ -82,9 +82,8 @@ class CrossEncoderTeacher(Teacher):
         elif hasattr(cross_encoder, "predict"):
             self._model, self._model_id = cross_encoder, _model_name(cross_encoder)
         else:
-            raise TypeError(
-                f"cross_encoder must be a sentence_transformers.CrossEncoder or its name, got {type(cross_encoder).__name__}"
-            )
+            kind = type(cross_encoder).__name__
+            raise TypeError(f"cross_encoder must be a sentence_transformers.CrossEncoder or its name, got {kind}")
         self.first_stage: Teacher = resolve_teacher(first_stage)
         self._name = name or self._model_id
         if self._name == self.first_stage.name:

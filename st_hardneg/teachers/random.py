@@ -92,5 +92,6 @@ class RandomIndex(TeacherIndex):
             out_i[start : start + step] = top
             out_s[start : start + step] = np.take_along_axis(s, top, axis=1)
         idx, sc = pad_topk(out_i, out_s, k)
-        pair = _scores(qk[np.asarray(pair_queries, np.int64)], self.doc_keys[np.asarray(pair_docs, np.int64)], self.seed)
+        pair_q, pair_d = np.asarray(pair_queries, np.int64), np.asarray(pair_docs, np.int64)
+        pair = _scores(qk[pair_q], self.doc_keys[pair_d], self.seed)
         return TeacherOutput(idx, sc, pair)

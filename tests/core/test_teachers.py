@@ -136,14 +136,18 @@ def test_random_teacher_scores_are_keyed_by_seed_anchor_and_document_text():
     from st_hardneg.teachers import RandomTeacher
 
     docs = [f"document {i}" for i in range(50)]
-    out = RandomTeacher(seed=3).index(docs, show_progress=False).run(
-        ["a", "b"], 10, np.array([0, 1]), np.array([7, 7]), show_progress=False
+    out = (
+        RandomTeacher(seed=3)
+        .index(docs, show_progress=False)
+        .run(["a", "b"], 10, np.array([0, 1]), np.array([7, 7]), show_progress=False)
     )
     assert (np.diff(out.scores, axis=1) <= 0).all() and ((out.scores > 0) & (out.scores < 1)).all()
     # The same scores whatever the corpus order, the batch of anchors or the way they are asked for.
     shuffled = docs[::-1]
-    again = RandomTeacher(seed=3).index(shuffled, show_progress=False).run(
-        ["b"], 10, np.array([0]), np.array([shuffled.index("document 7")]), show_progress=False
+    again = (
+        RandomTeacher(seed=3)
+        .index(shuffled, show_progress=False)
+        .run(["b"], 10, np.array([0]), np.array([shuffled.index("document 7")]), show_progress=False)
     )
     assert [shuffled[i] for i in again.candidates[0]] == [docs[i] for i in out.candidates[1]]
     assert again.pair_scores[0] == out.pair_scores[1] != out.pair_scores[0]

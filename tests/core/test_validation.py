@@ -71,7 +71,7 @@ BAD_SETTINGS = [
     ({"method": "topk-shifted:-1"}, ValueError, "n >= 0"),
     ({"method": "topk-perpos:0.95"}, ValueError, "Unknown mining method 'topk-perpos'"),
     ({"method": "topk-percpos:abc"}, ValueError, "percentage must be a number, got 'abc'"),
-    ({"sampling": "bogus"}, ValueError, "sampling must be one of 'top', 'sampled', 'top1_sampled', 'simans'; got 'bogus'"),
+    ({"sampling": "bogus"}, ValueError, "sampling must be one of 'top', 'sampled', 'top1_sampled', 'simans'; got 'bog"),
     ({"weighting": "flat"}, ValueError, "weighting must be one of"),
     ({"output_format": "ntuple"}, ValueError, "output_format must be one of .* got 'ntuple' \\(did you mean 'n-tuple'"),
     ({"on_short": "pad"}, ValueError, "on_short must be one of"),

@@ -49,7 +49,11 @@ def two_teacher_pool(order=("a", "b")) -> CandidatePool:
         teachers={name: teachers[name] for name in order},
         config={"settings": PoolSettings(depth=4, anchor_column="anchor", positive_column="positive").to_dict()},
         statistics=PoolStatistics(
-            rows=2, queries=2, corpus_size=10, queries_with_several_positives=0, added_positives=0,
+            rows=2,
+            queries=2,
+            corpus_size=10,
+            queries_with_several_positives=0,
+            added_positives=0,
             duplicate_corpus_texts=0,
         ),
     )
