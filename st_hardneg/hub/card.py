@@ -85,7 +85,7 @@ class MinedDatasetCard(DatasetCard):
             version=__version__,
             source=source,
             columns=", ".join(f"`{c}`" for c in dataset.column_names),
-            num_negatives=settings.num_negatives,
+            num_negatives=settings.num_negatives * (len(settings.teachers) if settings.ensemble == "concat" else 1),
             output_format=settings.output_format,
             output_scores=settings.output_scores,
             teacher_line=_teacher_line(cfg["teacher"]),
