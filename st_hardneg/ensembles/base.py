@@ -43,6 +43,10 @@ class EnsembleInput:
         """Teacher ``t``'s positive score per row, as the methods compare it (``settings.positive_score``)."""
         return row_positive_scores(self.teachers[t], self.row_query, self.settings.positive_score)
 
+    def own_positive_scores(self, t: int) -> np.ndarray:
+        """Teacher ``t``'s score of each row's own positive (what a selection reports)."""
+        return row_positive_scores(self.teachers[t], self.row_query, "row")
+
     def picks(self, t: int, num: int | None = None, *, draw_order: bool = False) -> Picks:
         """Teacher ``t``'s own picks for every row (method and sampler on its scores), as it would select alone."""
         return pick_negatives(
@@ -63,7 +67,6 @@ class EnsembleInput:
         """Fill short rows from the first teacher's reserve (under its method bound), drop or keep, and report the
         scores under the first teacher (:func:`with_reference_scores`)."""
         reference = self.teachers[0]
-        pos = self.positive_scores(0)
         selected, st = finish_selection(
             negatives,
             lookup_scores(reference, self.row_query, negatives),
@@ -71,8 +74,8 @@ class EnsembleInput:
             st,
             row_query=self.row_query,
             row_positive=self.row_positive,
-            positive_scores=pos,
-            fill=FillSource(reference, pos),
+            positive_scores=self.own_positive_scores(0),
+            fill=FillSource(reference, self.positive_scores(0)),
             settings=self.settings,
             chunk_size=self.chunk_size,
         )

@@ -52,6 +52,7 @@ def cross_sample(inp: EnsembleInput) -> tuple[Selected, SelectionStatistics]:
             inp.positive_scores(t)[rows],
             settings=settings,
             row_keys=inp.row_keys[rows],
+            own_positive_scores=inp.own_positive_scores(t)[rows],
             chunk_size=inp.chunk_size,
             show_progress=inp.show_progress,
         )
@@ -93,5 +94,5 @@ def cross_sample(inp: EnsembleInput) -> tuple[Selected, SelectionStatistics]:
         )
     )
     # The statistics' scores on one scale: the first teacher's.
-    selected.positive_scores = inp.positive_scores(0)[selected.rows]
+    selected.positive_scores = inp.own_positive_scores(0)[selected.rows]
     return with_reference_scores(selected, total, inp.teachers[0])
