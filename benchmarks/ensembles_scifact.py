@@ -49,20 +49,23 @@ MAIN_EMB = Path("/work/main/benchmarks/cache/emb")  # MiniLM SciFact embeddings 
 RESULTS = ROOT / "benchmarks" / "results"
 SUMMARY = RESULTS / "ensembles_scifact.json"
 PERQUERY = RESULTS / "ensembles_scifact_perquery.json"
+RUN_FILES = RESULTS / "ensembles"  # one file per run (several processes may train at once); --analyze merges them
 MPNET = Path("/work/models/all-mpnet-base-v2")
 TEACHER_ORDER = ("mpnet", "minilm", "bm25")
 
-# name -> (teacher or None for all the pool's teachers, ensemble). Priority order.
+# name -> (teacher or None for all the pool's teachers, ensemble, negatives per teacher or None for --num-negatives).
+# Priority order. Intra-sample needs as many negatives as teachers (with one, only the first teacher would speak).
 RUNS = {
-    "minilm": ("minilm", None),
-    "bm25": ("bm25", None),
-    "mpnet": ("mpnet", None),
-    "cross_sample": (None, "cross_sample"),
-    "concat": (None, "concat"),
-    "rrf": (None, "rrf"),
-    "mean_score": (None, "mean_score"),
-    "intra_sample": (None, "intra_sample"),
-    "intra_sample_dedup": (None, "intra_sample_dedup"),
+    "minilm": ("minilm", None, None),
+    "bm25": ("bm25", None, None),
+    "mpnet": ("mpnet", None, None),
+    "concat": (None, "concat", None),
+    "cross_sample": (None, "cross_sample", None),
+    "rrf": (None, "rrf", None),
+    "mean_score": (None, "mean_score", None),
+    "mpnet_k3": ("mpnet", None, 3),
+    "intra_sample_k3": (None, "intra_sample", 3),
+    "intra_sample_dedup_k3": (None, "intra_sample_dedup", 3),
 }
 SINGLE = ("minilm", "mpnet", "bm25")
 
@@ -118,9 +121,9 @@ def get_pool(pairs, corpus, names: list[str]):
 
 
 def select(pool, name: str, names: list[str], num_negatives: int):
-    teacher, ensemble = RUNS[name]
+    teacher, ensemble, k = RUNS[name]
     kw = dict(
-        num_negatives=num_negatives,
+        num_negatives=k or num_negatives,
         sampling="top",
         seed=0,
         output_scores=True,
@@ -134,9 +137,24 @@ def select(pool, name: str, names: list[str], num_negatives: int):
     return pool.select(teacher=[n for n in TEACHER_ORDER if n in names], ensemble=ensemble, **kw)
 
 
+def collect() -> tuple[dict, dict, dict]:
+    """Every finished run (per-run files, and runs recorded in the summary itself), its per-query NDCG@10, and
+    the training-free selections (ECI only)."""
+    summary = Q.read_json(SUMMARY, {})
+    runs, perq = dict(summary.get("runs", {})), dict(Q.read_json(PERQUERY, {}))
+    eci_only = {}
+    for path in sorted(RUN_FILES.glob("*.json")) if RUN_FILES.exists() else []:
+        data = json.loads(path.read_text())
+        if path.name.startswith("eci_"):
+            eci_only[path.stem[4:]] = data
+        elif path.name != "agreement.json":
+            runs[path.stem], perq[path.stem] = data["run"], data["perquery"]
+    return runs, perq, eci_only
+
+
 def analyze() -> dict:
     summary = Q.read_json(SUMMARY, {})
-    perq = Q.read_json(PERQUERY, {})
+    runs, perq, eci_only = collect()
     tests = {}
     for ref in SINGLE:
         if ref not in perq:
@@ -146,13 +164,16 @@ def analyze() -> dict:
         for name in perq:
             if name != ref:
                 tests[f"{name}_vs_{ref}"] = Q.paired_tests(np.array([perq[name][q] for q in qids]), b)
-    summary["tests"] = tests
+    summary.update(runs=runs, tests=tests, eci_only=eci_only)
+    if (RUN_FILES / "agreement.json").exists():
+        summary["agreement"] = json.loads((RUN_FILES / "agreement.json").read_text())
     SUMMARY.write_text(json.dumps(summary, indent=2))
+    PERQUERY.write_text(json.dumps(perq, indent=1))
     return summary
 
 
 def table() -> str:
-    summary = Q.read_json(SUMMARY, {})
+    summary = analyze()
     runs, tests = summary.get("runs", {}), summary.get("tests", {})
     refs = [r for r in SINGLE if r in runs]
     head = "| run | negatives / row | rows filled | ECI (|N|, S_n, margin) | NDCG@10 | " + " | ".join(
@@ -176,6 +197,18 @@ def table() -> str:
             + " | ".join(cells)
             + " |"
         )
+    lines += ["", "| selection (not trained) | negatives / row | rows filled | negatives per teacher (shared) | ECI | "
+              "|N| | S_n | Max-Margin | violation rate |", "|---|---:|---:|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for name, data in {**{n: r for n, r in runs.items()}, **summary.get("eci_only", {})}.items():
+        m, e = data.get("mining", {}), data.get("eci", {})
+        if not e:
+            continue
+        per = ", ".join(f"{k} {v}" for k, v in m.get("negatives_per_teacher", {}).items())
+        lines.append(
+            f"| {data.get('label', name)} | {m.get('negatives_per_row')} | {m.get('rows_filled')} | {per} "
+            f"({m.get('negatives_shared', 0)}) | {e['eci']:.3f} | {e['num_negatives']:.2f} | {e['signal']:.3f} | "
+            f"{e['max_margin']:.3f} | {e['violation_rate']:.3f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -188,6 +221,7 @@ def main() -> None:
     p.add_argument("--max-seq-length", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--agreement", action="store_true", help="only the teachers' agreement table (Appendix A)")
+    p.add_argument("--eci-only", action="store_true", help="select and score ECI, no training (every run in --only)")
     p.add_argument("--analyze", action="store_true")
     p.add_argument("--table", action="store_true")
     args = p.parse_args()
@@ -230,6 +264,7 @@ def main() -> None:
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM, no GPU",
     }
     summary = Q.read_json(SUMMARY, {})
+    RUN_FILES.mkdir(parents=True, exist_ok=True)
     # A single teacher's selection is the same from any pool holding it (each teacher's candidates depend on it
     # alone), so runs made with a smaller pool (before mpnet's embeddings were ready) stay comparable.
     volatile = ("torch_threads", "teachers")
@@ -237,32 +272,34 @@ def main() -> None:
     if summary.get("settings") and {k: v for k, v in summary["settings"].items() if k not in volatile} != fixed:
         raise SystemExit(f"{SUMMARY} was made with other settings; move it away to start over")
     summary["settings"] = settings
-    summary.setdefault("runs", {})
-    perq = Q.read_json(PERQUERY, {})
+    SUMMARY.write_text(json.dumps(summary, indent=2))
 
     pairs, corpus = load_pairs(Q.DATA, split="train")
     pool = get_pool(pairs, corpus, names)
-    if summary.get("agreement", {}).get("teachers") != names or args.agreement:
-        summary["agreement"] = {"teachers": names}
+    agreement_file = RUN_FILES / "agreement.json"
+    if Q.read_json(agreement_file, {}).get("teachers") != names or args.agreement:
+        agreement = {"teachers": names, "loadavg": list(os.getloadavg())}
         for k in (1, 4):
-            agreement = pool.agreement(k=k)
-            summary["agreement"][f"top{k}"] = {**agreement.to_dict(), "markdown": agreement.to_markdown()}
-            log("\n" + agreement.to_markdown())
-        SUMMARY.write_text(json.dumps(summary, indent=2))
+            result = pool.agreement(k=k)
+            agreement[f"top{k}"] = {**result.to_dict(), "markdown": result.to_markdown()}
+            log("\n" + result.to_markdown())
+        agreement_file.write_text(json.dumps(agreement, indent=2))
     if args.agreement:
         return
+    done, _, eci_done = collect()
     beir = load_beir(Q.DATA, "dev")
     for name in args.only.split(","):
-        teacher, ensemble = RUNS[name]
+        teacher, ensemble, _ = RUNS[name]
         if teacher is not None and teacher not in names:
             log(f"{name}: teacher not in the pool, skipping")
             continue
-        if name in summary["runs"]:
+        if name in (eci_done if args.eci_only else done):
             log(f"{name}: done already, skipping")
             continue
         log(f"{name}: start (load average {os.getloadavg()})")
         run: dict = {
-            "label": name if ensemble is None else f"{ensemble} ({'+'.join(names)})",
+            "label": (teacher if ensemble is None else f"{ensemble} ({'+'.join(names)})")
+            + (f", {RUNS[name][2]} per teacher" if RUNS[name][2] else ""),
             "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "loadavg_start": list(os.getloadavg()),
             "pool_teachers": names,
@@ -290,6 +327,11 @@ def main() -> None:
             k: getattr(report, k)
             for k in ("eci", "num_negatives", "signal", "max_margin", "violation_rate", "num_queries")
         }
+        if args.eci_only:
+            run["loadavg_end"] = list(os.getloadavg())
+            (RUN_FILES / f"eci_{name}.json").write_text(json.dumps(run, indent=2))
+            log(f"{name}: ECI {report.eci:.3f}")
+            continue
         train_ds = ds.remove_columns(["scores", "teachers"])
         run["train_rows"] = len(train_ds)
         model, run["train_s"], run["train_loss"] = Q.train(train_ds, args, f"ens_{name}")
@@ -298,12 +340,8 @@ def main() -> None:
         run["ndcg@10"] = float(ndcg.mean())
         run["loadavg_end"] = list(os.getloadavg())
         log(f"{name}: NDCG@10 {run['ndcg@10']:.4f} (eval {run['eval_s']:.0f}s)")
-        perq[name] = {q: float(v) for q, v in zip(qids, ndcg)}
-        PERQUERY.write_text(json.dumps(perq, indent=1))
-        summary["runs"][name] = run
-        SUMMARY.write_text(json.dumps(summary, indent=2))
-        analyze()
-        summary = Q.read_json(SUMMARY, summary)
+        per_query = {q: float(v) for q, v in zip(qids, ndcg)}
+        (RUN_FILES / f"{name}.json").write_text(json.dumps({"run": run, "perquery": per_query}, indent=1))
         del model
     log("done")
 
