@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from st_hardneg.ensembles.agreement import TeacherAgreement, teacher_agreement
 from st_hardneg.ensembles.base import EnsembleInput
 from st_hardneg.ensembles.concat import concat
 from st_hardneg.ensembles.cross_sample import cross_sample
@@ -36,7 +37,7 @@ from st_hardneg.ensembles.mean_score import mean_score
 from st_hardneg.ensembles.rrf import rrf
 from st_hardneg.settings.selection import ENSEMBLES
 
-__all__ = ["ENSEMBLES", "STRATEGIES", "EnsembleInput", "select_ensemble"]
+__all__ = ["ENSEMBLES", "STRATEGIES", "EnsembleInput", "TeacherAgreement", "select_ensemble", "teacher_agreement"]
 
 #: Strategy name -> function ``(EnsembleInput) -> (Selected, SelectionStatistics)``.
 STRATEGIES: dict[str, Callable] = {
