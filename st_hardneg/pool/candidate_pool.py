@@ -34,6 +34,7 @@ from st_hardneg.pool.inputs import (
     read_corpus,
     read_pairs,
 )
+from st_hardneg.pool.judged import extra_positive_lists, extra_positive_rows, resolve_relabel_mode
 from st_hardneg.pool.selection import row_positive_scores, select_negatives
 from st_hardneg.pool.statistics import PoolStatistics, SelectionStatistics, TeacherStatistics
 from st_hardneg.settings.base import document_options
@@ -85,6 +86,8 @@ class CandidatePool:
         config: how the pool was built: settings, teachers, fingerprints of its dataset and corpus.
         statistics: :class:`~st_hardneg.pool.statistics.PoolStatistics` of the build.
         history: ``[{"config": ..., "statistics": ...}]`` of every selection made from this pool.
+        judgments: the :class:`~st_hardneg.relabel.Judgments` of :meth:`relabel` (``None`` until then): relabeled
+            positives and filtered passages that selections keep out of the negatives.
     """
 
     def __init__(
@@ -99,6 +102,7 @@ class CandidatePool:
         config: dict[str, Any],
         statistics: PoolStatistics,
         history: list[dict[str, Any]] | None = None,
+        judgments: Any = None,
     ) -> None:
         self.queries = queries
         self.corpus = corpus
@@ -110,6 +114,7 @@ class CandidatePool:
         self.config = config
         self.statistics = statistics
         self.history = history if history is not None else []
+        self.judgments = judgments
         self._query_keys: np.ndarray | None = None
         self._positive_keys: np.ndarray | None = None
 
@@ -301,18 +306,48 @@ class CandidatePool:
         tc = self.teacher_candidates(settings.teacher)
         depth = tc.candidates.shape[1]
         settings.check_depth(depth)
-        settings = settings.replace(teacher=tc.name)
+        relabel_mode = resolve_relabel_mode(self.judgments, settings.relabel_mode)
+        settings = settings.replace(teacher=tc.name, relabel_mode=relabel_mode)
+        row_query, row_positive, row_keys = self.row_query, self.row_positive, self.row_keys(settings.seed)
         positive_scores = row_positive_scores(tc, self.row_query, settings.positive_score)
+        # ---- relabeled pools (st_hardneg.relabel): judged candidates, extra positive rows or list entries
+        judged = extras = None
+        if relabel_mode not in (None, "off"):
+            judged = self.judgments.lookup(len(self.corpus), relabel_mode)
+            if settings.relabeled_output != "exclude":
+                rq, rd = judged.relabeled()
+                extras = extra_positive_rows(
+                    tc, rq, rd, corpus=self.corpus, query_keys=self._query_keys, seed=settings.seed,
+                    row_salt=_ROW_SALT, positive_score=settings.positive_score,
+                )  # fmt: skip
+            if settings.relabeled_output == "rows":
+                row_query = np.concatenate([row_query, extras.row_query])
+                row_positive = np.concatenate([row_positive, extras.row_positive])
+                positive_scores = np.concatenate([positive_scores, extras.positive_scores])
+                row_keys = np.concatenate([row_keys, extras.row_keys])
+        elif settings.relabeled_output != "exclude" and self.judgments is None:
+            raise ValueError(
+                f"relabeled_output={settings.relabeled_output!r} needs a relabeled pool; this pool has no judgments: "
+                "run pool.relabel(ARHN(judge, ...)) first"
+            )
         selected, stats = select_negatives(
             tc,
-            self.row_query,
-            self.row_positive,
+            row_query,
+            row_positive,
             positive_scores,
             settings=settings,
-            row_keys=self.row_keys(settings.seed),
+            row_keys=row_keys,
             chunk_size=chunk_size,
             show_progress=show_progress,
+            judged=judged,
         )
+        if extras is not None and settings.relabeled_output == "rows":
+            stats.relabeled_rows = len(extras.row_query)
+        if extras is not None and settings.relabeled_output == "list":
+            selected.extra_positives, selected.extra_positive_scores = extra_positive_lists(
+                selected.row_query, extras.row_query, extras.row_positive, extras.positive_scores
+            )
+            stats.relabeled_in_lists = int((selected.extra_positives >= 0).sum())
         stats.warnings.extend(_fit_warnings(settings, stats, self.statistics.teachers.get(tc.name)))
         for message in stats.warnings:
             logger.warning(message)
@@ -336,6 +371,8 @@ class CandidatePool:
                 "corpus_fingerprint": self.config.get("corpus_fingerprint"),
             },
         }
+        if relabel_mode is not None:
+            context["relabel"] = {**self.judgments.config, "mode": relabel_mode}
         selection = Selection(dataset, stats, settings, context)
         self.history.append({"config": selection.config, "statistics": stats.to_dict()})
         logger.info(
@@ -358,6 +395,34 @@ class CandidatePool:
         if name not in self.teachers:
             raise ValueError(f"teacher={name!r} is not in this pool; it has {list(self.teachers)}")
         return self.teachers[name]
+
+    # ------------------------------------------------------------------ relabeling (st_hardneg.relabel)
+    def relabel(self, arhn: Any, *, overwrite: bool = False, show_progress: bool = True) -> Any:
+        """Judge the pool's top candidates with ARHN and keep the judgments (saved with the pool).
+
+        Selections then keep relabeled positives and filtered passages out of the negatives (and can add the
+        relabeled positives to their output: ``relabeled_output``).
+
+        Args:
+            arhn: an :class:`~st_hardneg.relabel.ARHN` (a judge and its settings).
+            overwrite: replace judgments the pool already holds (the judgment cache makes a rerun cheap).
+            show_progress: a tqdm bar over the questions.
+
+        Returns:
+            The :class:`~st_hardneg.relabel.Judgments` (``.statistics``: relabeled, filtered, unparseable and
+            failed counts, per mode).
+        """
+        from st_hardneg.relabel.arhn import ARHN
+
+        if not isinstance(arhn, ARHN):
+            raise TypeError(f"relabel takes an ARHN(judge, ...), got {type(arhn).__name__}")
+        if self.judgments is not None and not overwrite:
+            raise FileExistsError(
+                f"this pool already holds judgments ({self.judgments.config.get('judge', {}).get('model')}, mode "
+                f"{self.judgments.mode!r}); pass overwrite=True (--overwrite) to replace them"
+            )
+        self.judgments = arhn.run(self, show_progress=show_progress)
+        return self.judgments
 
     # ------------------------------------------------------------------ keys and subsets
     def row_keys(self, seed: int) -> np.ndarray:
@@ -383,6 +448,7 @@ class CandidatePool:
             teachers=teachers,
             config=self.config,
             statistics=self.statistics,
+            judgments=self.judgments,
         )
         pool._query_keys = self._query_keys
         if self._positive_keys is not None:
@@ -439,9 +505,10 @@ class CandidatePool:
         return len(self.row_query)
 
     def __repr__(self) -> str:
+        judged = f", judgments={self.judgments.mode!r}" if self.judgments is not None else ""
         return (
             f"CandidatePool(rows={len(self)}, queries={len(self.queries)}, corpus={len(self.corpus)}, "
-            f"teachers={list(self.teachers)}, depth={self.depth})"
+            f"teachers={list(self.teachers)}, depth={self.depth}{judged})"
         )
 
 

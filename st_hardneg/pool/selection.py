@@ -8,6 +8,7 @@ dataset size. Random draws are keyed by seed, row (anchor and positive text) and
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -15,8 +16,9 @@ from tqdm.auto import tqdm
 from st_hardneg.filters.methods import MiningMethod
 from st_hardneg.formatting.formatters import Selected
 from st_hardneg.keyed_random import combine, gumbel
-from st_hardneg.pool.building import TeacherCandidates
+from st_hardneg.pool.building import TeacherCandidates, compact
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
+from st_hardneg.relabel.judgments import FILTERED, RELABELED
 from st_hardneg.sampling.samplers import first_true
 from st_hardneg.settings.selection import SelectionSettings
 
@@ -40,12 +42,16 @@ def select_negatives(
     row_keys: np.ndarray,
     chunk_size: int = 16384,
     show_progress: bool = True,
+    judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> tuple[Selected, SelectionStatistics]:
     """Apply the settings' method and sampler to every row; fill, keep or drop the rows left short.
 
     Args:
         row_keys: uint64 ``[rows]`` key of each row (seed, anchor, positive); the sampler's Gumbel noise for a
             candidate is keyed by the row's key and the document id.
+        judged: for a relabeled pool, ``judged(queries, candidates)`` gives each candidate's label code
+            (:data:`st_hardneg.relabel.judgments.LABELS`, -1 when not judged); relabeled and filtered candidates
+            are removed before the method, like positives (:mod:`st_hardneg.pool.judged`).
     """
     method: MiningMethod = settings.method
     sampler = settings.sampler
@@ -60,6 +66,15 @@ def select_negatives(
         cand = tc.candidates[q].astype(np.int64)
         scores = tc.scores[q].astype(np.float32)
         valid = cand >= 0
+        if judged is not None:  # relabeled positives and filtered passages leave the candidates, like positives
+            labels = judged(q, cand)
+            relabeled, filtered = labels == RELABELED, labels == FILTERED
+            st.excluded_relabeled += int(relabeled.sum())
+            st.excluded_filtered += int(filtered.sum())
+            if (relabeled | filtered).any():
+                cand, scores = compact(cand, scores, valid & ~relabeled & ~filtered, cand.shape[1], -np.inf)
+                scores = scores.astype(np.float32)
+                valid = cand >= 0
         pos = positive_scores[rows]
         keep = method.keep(scores, pos, valid)
         st.removed_by_method += int((valid & ~keep).sum())

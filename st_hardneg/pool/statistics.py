@@ -107,6 +107,10 @@ class SelectionStatistics:
             minus negative score, one per output negative).
         warnings: what looked wrong with the settings for this pool (e.g. a threshold off the teacher's score
             scale), also logged.
+        excluded_relabeled / excluded_filtered: candidate slots a relabeled pool's judgments removed before the
+            method (relabeled positives; filtered passages), counted per row like ``candidates_considered``.
+        relabeled_rows: rows added for relabeled positives (``relabeled_output="rows"``).
+        relabeled_in_lists: relabeled positives added to labeled-lists (``relabeled_output="list"``).
     """
 
     rows_in: int = 0
@@ -127,6 +131,10 @@ class SelectionStatistics:
     negative_scores: ScoreSummary | None = None
     margins: ScoreSummary | None = None
     warnings: list[str] = field(default_factory=list)
+    excluded_relabeled: int = 0
+    excluded_filtered: int = 0
+    relabeled_rows: int = 0
+    relabeled_in_lists: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,8 +1,10 @@
-"""Saving and loading candidate pools: ``pool.json`` (config, statistics, history), Arrow texts, ``.npy`` arrays."""
+"""Saving and loading candidate pools: ``pool.json`` (config, statistics, history), Arrow texts, ``.npy`` arrays,
+and, for a relabeled pool, ``judgments.arrow`` (format 3; formats 1 and 2 are pools without judgments)."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -15,9 +17,10 @@ from st_hardneg.outputs import prepare_output_folder
 from st_hardneg.pool.building import TeacherCandidates
 from st_hardneg.pool.statistics import PoolStatistics, ScoreSummary, TeacherStatistics
 
-FORMAT_VERSION = 2
-#: Versions this st-hardneg reads (version 1 pools are converted on load).
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+#: Versions this st-hardneg reads (version 1 pools are converted on load; 1 and 2 hold no judgments).
+READABLE_VERSIONS = (1, 2, 3)
+_JUDGMENTS_FILE = "judgments.arrow"
 _ARRAYS = ("candidates", "scores", "positive_scores", "random_candidates", "random_scores", "min_positive_scores")
 
 
@@ -49,7 +52,45 @@ def save_pool(pool: Any, path: Path, *, overwrite: bool = False) -> None:
         "statistics": pool.statistics.to_dict(),
         "history": pool.history,
     }
+    if pool.judgments is not None:
+        meta["judgments"] = _write_judgments(pool.judgments, path)
     (path / "pool.json").write_text(json.dumps(meta, indent=2, default=_json_default))
+
+
+def save_judgments(pool: Any, path: Path) -> None:
+    """Write a pool's judgments into the saved pool at ``path`` (the pool it was loaded from), leaving its arrays as
+    they are: ``judgments.arrow`` and ``pool.json`` are each replaced atomically (written aside, then renamed)."""
+    meta_path = path / "pool.json"
+    meta = json.loads(meta_path.read_text())
+    if meta.get("format_version") not in READABLE_VERSIONS:
+        raise ValueError(f"{path} holds a pool in format {meta.get('format_version')}; it cannot be updated here")
+    if pool.judgments is None:
+        meta.pop("judgments", None)
+    else:
+        meta["judgments"] = _write_judgments(pool.judgments, path)
+    if meta["format_version"] == 1:  # the v1 config was converted on load; write it as the current format
+        meta["config"] = pool.config
+    meta["format_version"] = FORMAT_VERSION
+    meta["history"] = pool.history
+    _atomic_write_text(meta_path, json.dumps(meta, indent=2, default=_json_default))
+
+
+def _write_judgments(judgments: Any, path: Path) -> dict[str, Any]:
+    tmp = path / f".{_JUDGMENTS_FILE}.tmp"
+    feather.write_feather(judgments.to_table(), tmp, compression="uncompressed")
+    os.replace(tmp, path / _JUDGMENTS_FILE)
+    return {
+        "file": _JUDGMENTS_FILE,
+        "mode": judgments.mode,
+        "config": judgments.config,
+        "statistics": judgments.statistics.to_dict(),
+    }
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def load_pool(cls: type, path: Path) -> Any:
@@ -80,6 +121,15 @@ def load_pool(cls: type, path: Path) -> Any:
         teachers[name] = TeacherCandidates(name=name, config=info["config"], **arrays)
     if version == 1:
         meta["config"] = _config_from_v1(meta["config"], texts, rows)
+    judgments = None
+    if meta.get("judgments"):
+        from st_hardneg.relabel.judgments import Judgments
+
+        info = meta["judgments"]
+        table = feather.read_table(path / info["file"], memory_map=True)
+        judgments = Judgments.from_table(
+            table, mode=info["mode"], config=info["config"], statistics=info.get("statistics")
+        )
     return cls(
         queries=texts["queries"],
         corpus=texts["corpus"],
@@ -91,6 +141,7 @@ def load_pool(cls: type, path: Path) -> Any:
         config=meta["config"],
         statistics=_pool_statistics(meta["statistics"]),
         history=meta.get("history", []),
+        judgments=judgments,
     )
 
 

@@ -18,6 +18,14 @@ SETTINGS_CLASSES = {
     "`HardNegativeMiner`, the command",
     "st_hardneg.settings.dense:DenseSettings": "`DenseTeacher(model, ...)`, the command",
     "st_hardneg.eci.settings:ECISettings": "`compute_eci`, `compare_eci`, `ECIEvaluator`, `ECICallback`",
+    "st_hardneg.relabel.settings:ARHNSettings": "`ARHN(judge, ...)`, `st-hardneg relabel`",
+    "st_hardneg.relabel.prompts:Prompts": "`TransformersJudge`, `OpenAIJudge` (`prompts=`), `st-hardneg relabel`",
+    "st_hardneg.relabel.settings:ChatSettings": "`TransformersJudge`, `OpenAIJudge`, `st-hardneg relabel`",
+    "st_hardneg.relabel.settings:OpenAIJudgeSettings": "`OpenAIJudge`, `st-hardneg relabel --judge openai`",
+    "st_hardneg.relabel.settings:TransformersJudgeSettings": "`TransformersJudge`, "
+    "`st-hardneg relabel --judge transformers`",
+    "st_hardneg.relabel.settings:CrossEncoderJudgeSettings": "`CrossEncoderJudge`, "
+    "`st-hardneg relabel --judge cross-encoder`",
 }
 
 

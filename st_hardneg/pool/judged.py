@@ -1,0 +1,105 @@
+"""Selecting from a relabeled pool: what a pool's judgments (:mod:`st_hardneg.relabel`) change in a selection.
+
+- Relabeled passages join their anchor's positives: like positives they are removed from the candidates before the
+  mining method runs, so they are never selected as negatives (nor counted among the candidates considered).
+- Filtered passages are removed the same way.
+- ``relabeled_output="rows"`` adds an (anchor, relabeled passage) row for each relabeled passage, whose negatives
+  are selected like any row's (its positive score: the teacher's score of that passage; its random draws keyed by
+  the seed, the anchor and the passage, as for every row). ``"list"`` adds the relabeled passages to the anchor's
+  labeled-list with label 1 (for listwise losses that take several positives).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from st_hardneg.keyed_random import combine, text_keys
+from st_hardneg.pool.building import TeacherCandidates
+
+__all__ = ["ExtraRows", "extra_positive_rows", "resolve_relabel_mode"]
+
+
+def resolve_relabel_mode(judgments: Any, requested: str | None) -> str | None:
+    """The mode a selection applies: the pool's ARHN mode by default, ``"off"`` to ignore the judgments. ``None``
+    when the pool has no judgments (and none were asked for)."""
+    if judgments is None:
+        if requested not in (None, "off"):
+            raise ValueError(
+                f"relabel_mode={requested!r} needs a relabeled pool; this pool has no judgments: run "
+                "pool.relabel(ARHN(judge, ...)) (or st-hardneg relabel POOL) first"
+            )
+        return None
+    if requested is None:
+        return judgments.mode
+    if requested != "off" and requested not in judgments.modes:
+        judgments.labels(requested)  # raises, naming what the judgments can decide
+    return requested
+
+
+class ExtraRows(NamedTuple):
+    """Rows added for relabeled positives: query, positive (corpus id) and positive score per row, and its key."""
+
+    row_query: np.ndarray
+    row_positive: np.ndarray
+    positive_scores: np.ndarray
+    row_keys: np.ndarray
+
+
+def extra_positive_rows(
+    tc: TeacherCandidates,
+    queries: np.ndarray,
+    documents: np.ndarray,
+    *,
+    corpus: Any,
+    query_keys: np.ndarray,
+    seed: int,
+    row_salt: np.uint64,
+    positive_score: str,
+) -> ExtraRows:
+    """Rows for relabeled (query, document) pairs.
+
+    The positive score is the teacher's score of the passage for ``positive_score="row"`` (the anchor's lowest
+    labelled positive score when the teacher did not rank it), and the anchor's lowest labelled positive score for
+    ``"min"``. Row keys follow :meth:`CandidatePool.row_keys <st_hardneg.pool.CandidatePool.row_keys>`: seed,
+    anchor text and positive text, so a row's draws do not depend on the other rows.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    q = np.asarray(queries, dtype=np.int64)
+    d = np.asarray(documents, dtype=np.int64)
+    lowest = np.asarray(tc.min_positive_scores, dtype=np.float32)[q]
+    if positive_score == "row" and len(q):
+        cand = np.asarray(tc.candidates[q]).astype(np.int64)
+        hit = cand == d[:, None]
+        found = hit.any(axis=1)
+        at = hit.argmax(axis=1)
+        own = np.asarray(tc.scores[q], dtype=np.float32)[np.arange(len(q)), at]
+        scores = np.where(found, own, lowest).astype(np.float32)
+    else:
+        scores = lowest
+    doc_keys = text_keys(pc.take(corpus, pa.array(d)).to_pylist()) if len(d) else np.zeros(0, np.uint64)
+    keys = combine(query_keys[q], doc_keys, np.uint64(seed), row_salt) if len(q) else np.zeros(0, np.uint64)
+    return ExtraRows(q, d, scores, keys)
+
+
+def extra_positive_lists(
+    row_query: np.ndarray, queries: np.ndarray, documents: np.ndarray, scores_of: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """``[rows, m]`` relabeled passages of each row's anchor (-1 padded) and their teacher scores (NaN padded)."""
+    n = len(row_query)
+    if len(queries) == 0:
+        return np.full((n, 0), -1, np.int64), np.full((n, 0), np.nan, np.float32)
+    counts = np.bincount(queries, minlength=int(max(row_query.max(initial=0), queries.max()) + 1))
+    width = int(counts.max())
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    per_row = counts[row_query]
+    out = np.full((n, width), -1, np.int64)
+    out_scores = np.full((n, width), np.nan, np.float32)
+    rows, j = np.nonzero(np.arange(width)[None, :] < per_row[:, None])
+    src = starts[row_query[rows]] + j
+    out[rows, j] = documents[src]
+    out_scores[rows, j] = scores_of[src]
+    return out, out_scores
