@@ -112,6 +112,7 @@ class MinedDatasetCard(DatasetCard):
             fmt=_fmt,
             pool_lines=_pool_lines(pool) if pool is not None else [],
             eci_line=_eci_line(eci_report) if eci_report is not None else "",
+            relabel_line=_relabel_line(cfg.get("relabel"), settings),
         )
 
 
@@ -164,6 +165,29 @@ def _pool_lines(pool: Any) -> list[str]:
             f"{t.positives_among_retrieved} retrieved positives excluded"
         )
     return lines
+
+
+def _relabel_line(relabel: dict[str, Any] | None, settings: Any) -> str:
+    """The false-negative step of a relabeled pool (ARHN), in words; empty when the selection used none."""
+    if not relabel:
+        return ""
+    mode = relabel["mode"]
+    if mode == "off":
+        return "judgments of the pool not applied (relabel_mode off)"
+    judge = relabel.get("judge", {})
+    counts = relabel.get("statistics", {}).get("by_mode", {}).get(mode, {})
+    what = {"relabel": "relabel only", "filter": "filter only", "both": "relabel and filter"}[mode]
+    k = relabel.get("settings", {}).get("candidates")
+    line = (
+        f"ARHN ({what}) over the top {k} candidates per anchor, judge {judge.get('type')} `{judge.get('model')}`: "
+        f"{counts.get('relabeled', 0)} relabeled as positives, {counts.get('filtered', 0)} filtered, "
+        f"{counts.get('unparseable', 0)} unparseable and {counts.get('failed', 0)} failed (left as they were)"
+    )
+    if settings.relabeled_output == "rows":
+        line += "; relabeled positives added as rows"
+    elif settings.relabeled_output == "list":
+        line += "; relabeled positives added to the lists with label 1"
+    return line + ". Prompts in the metadata (`st_hardneg.selection.relabel.judge.prompts`)"
 
 
 def _eci_line(report: Any) -> str:

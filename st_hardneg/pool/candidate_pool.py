@@ -371,8 +371,9 @@ class CandidatePool:
                 "corpus_fingerprint": self.config.get("corpus_fingerprint"),
             },
         }
-        if relabel_mode is not None:
-            context["relabel"] = {**self.judgments.config, "mode": relabel_mode}
+        if relabel_mode is not None:  # the judge, its prompts, ARHN's settings, the mode applied, the judging counts
+            j = self.judgments
+            context["relabel"] = {**j.config, "mode": relabel_mode, "statistics": j.statistics.to_dict()}
         selection = Selection(dataset, stats, settings, context)
         self.history.append({"config": selection.config, "statistics": stats.to_dict()})
         logger.info(
