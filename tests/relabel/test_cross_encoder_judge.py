@@ -91,6 +91,7 @@ def build_tiny_cross_encoder(folder, texts):
     return CrossEncoder(str(folder), device="cpu")
 
 
+@pytest.mark.slow
 def test_a_tiny_cross_encoder_decides_by_its_own_scores(tmp_path):
     pairs, corpus = load_default()
     pool = CandidatePool.build(pairs, "bm25", corpus=corpus, depth=5, show_progress=False)

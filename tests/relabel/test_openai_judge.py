@@ -146,3 +146,25 @@ def test_a_whole_arhn_run_against_the_server(tmp_path):
     relabel = result.config["relabel"]
     assert relabel["judge"]["type"] == "openai" and relabel["judge"]["model"] == MODEL
     assert relabel["judge"]["prompts"] == Prompts().to_dict() and relabel["mode"] == "both"
+
+
+@pytest.mark.slow
+def test_the_documented_example_runs_against_a_served_model(tmp_path, monkeypatch):
+    """docs/relabel.md's first Python block, as written, against a test server serving the model it names."""
+    import re
+
+    from tests.conftest import REPO_ROOT
+
+    block = re.findall(r"```python\n(.*?)```", (REPO_ROOT / "docs" / "relabel.md").read_text(), flags=re.S)[0]
+    pairs, corpus = load_default()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ST_HARDNEG_CACHE", str(tmp_path / "cache"))
+    CandidatePool.build(pairs, "bm25", corpus=corpus, depth=30, show_progress=False).save("pool")
+    with FakeOpenAIServer(rule_judge, models=("Qwen/Qwen2.5-7B-Instruct",)) as server:
+        port = server.url.split(":")[-1].split("/")[0]
+        monkeypatch.setattr("builtins.print", lambda *a, **k: None)
+        scope = {"__name__": "__docs__"}
+        exec(compile(block.replace("localhost:8000", f"127.0.0.1:{port}"), "relabel.md", "exec"), scope)
+    assert scope["judgments"].statistics.candidates > 0 and len(scope["mined"]) > 0
+    assert CandidatePool.load(tmp_path / "pool-judged").judgments.mode == "both"
+    assert (tmp_path / "cache" / "judgments" / "judgments.sqlite").is_file()
