@@ -142,7 +142,10 @@ def _check_combinations(
         if args.save_pool:
             raise ValueError("--save-pool does not apply with --pool")
     else:
+        from st_hardneg.pool.judged import check_no_judgments_needed
+
         selection.check_depth(pool_settings.depth)
+        check_no_judgments_needed(selection)  # only a saved, relabeled pool (--pool) has judgments
     if args.teacher.strip().lower() == "bm25":
         dense_given = sorted(given & set(DenseSettings.field_names()))
         if dense_given:

@@ -15,11 +15,12 @@ Then ``st-hardneg --pool POOL ...`` selects with the judgments.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 from pathlib import Path
 
 from st_hardneg.cli import quiet_progress_bars
-from st_hardneg.cli.options import OneLineParser, add_settings_options, given_options, settings_from_args
+from st_hardneg.cli.options import OneLineParser, _dest, add_settings_options, given_options, settings_from_args
 from st_hardneg.relabel.prompts import Prompts
 from st_hardneg.relabel.settings import (
     ARHNSettings,
@@ -142,10 +143,7 @@ def _judge_kind(args: argparse.Namespace, parser: argparse.ArgumentParser, given
 
 
 def _actions(parser: argparse.ArgumentParser, cls: type) -> list[argparse.Action]:
-    import dataclasses
-
-    from st_hardneg.cli.options import _dest
-
+    """The options generated from ``cls``."""
     dests = {_dest(f) for f in dataclasses.fields(cls)}
     return [a for a in parser._actions if a.dest in dests]
 

@@ -113,6 +113,8 @@ class MinedDatasetCard(DatasetCard):
             pool_lines=_pool_lines(pool) if pool is not None else [],
             eci_line=_eci_line(eci_report) if eci_report is not None else "",
             relabel_line=_relabel_line(cfg.get("relabel"), settings),
+            relabel_code=_relabel_code(cfg.get("relabel")),
+            relabel_args=_relabel_args(cfg.get("relabel"), settings),
         )
 
 
@@ -188,6 +190,27 @@ def _relabel_line(relabel: dict[str, Any] | None, settings: Any) -> str:
     elif settings.relabeled_output == "list":
         line += "; relabeled positives added to the lists with label 1"
     return line + ". Prompts in the metadata (`st_hardneg.selection.relabel.judge.prompts`)"
+
+
+def _relabel_code(relabel: dict[str, Any] | None) -> str:
+    if not relabel:
+        return ""
+    s = relabel.get("settings", {})
+    return (
+        "from st_hardneg.relabel import ARHN  # judge: st_hardneg.selection.relabel.judge in the metadata\n"
+        f'pool.relabel(ARHN(judge, mode="{s.get("mode")}", candidates={s.get("candidates")}, seed={s.get("seed")}))'
+    )
+
+
+def _relabel_args(relabel: dict[str, Any] | None, settings: Any) -> str:
+    if not relabel:
+        return ""
+    args = ""
+    if relabel["mode"] != relabel.get("settings", {}).get("mode"):
+        args += f', relabel_mode="{relabel["mode"]}"'
+    if settings.relabeled_output != "exclude":
+        args += f', relabeled_output="{settings.relabeled_output}"'
+    return args
 
 
 def _eci_line(report: Any) -> str:

@@ -18,7 +18,25 @@ import numpy as np
 from st_hardneg.keyed_random import combine, text_keys
 from st_hardneg.pool.building import TeacherCandidates
 
-__all__ = ["ExtraRows", "extra_positive_rows", "resolve_relabel_mode"]
+__all__ = ["ExtraRows", "check_no_judgments_needed", "extra_positive_rows", "resolve_relabel_mode"]
+
+
+def check_no_judgments_needed(settings: Any) -> None:
+    """Raise before any work when selection settings ask for judgments but the pool will be built fresh (which has
+    none): ``mine_hard_negatives``, ``HardNegativeMiner`` and the command without ``--pool``."""
+    asked = [
+        f"{name}={value!r}"
+        for name, value, default in (
+            ("relabel_mode", settings.relabel_mode, (None, "off")),
+            ("relabeled_output", settings.relabeled_output, ("exclude",)),
+        )
+        if value not in default
+    ]
+    if asked:
+        raise ValueError(
+            f"{' and '.join(asked)} select with a relabeled pool's judgments, and a newly built pool has none: "
+            "build the pool, run pool.relabel(ARHN(judge, ...)) (or st-hardneg relabel POOL), then select from it"
+        )
 
 
 def resolve_relabel_mode(judgments: Any, requested: str | None) -> str | None:

@@ -112,6 +112,12 @@ class ARHN:
         self.check(pool)
         self.judge.check()
         s = self.settings
+        concurrency = getattr(getattr(self.judge, "settings", None), "concurrency", None)
+        if isinstance(concurrency, int) and concurrency > s.chunk_size:
+            logger.warning(
+                "chunk_size=%d caps the judge's concurrency=%d: at most %d questions are in flight; raise chunk_size",
+                s.chunk_size, concurrency, s.chunk_size,
+            )  # fmt: skip
         tc = pool.teacher_candidates(s.teacher)
         cache = self.cache
         fingerprint = self.judge.fingerprint()

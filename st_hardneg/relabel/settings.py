@@ -54,7 +54,11 @@ class ARHNSettings(Settings):
         "$ST_HARDNEG_CACHE/judgments or ~/.cache/st-hardneg/judgments",
         metavar="DIR",
     )
-    chunk_size: int = option(32, "requests handed to the judge between two cache writes (a kill loses at most these)")
+    chunk_size: int = option(
+        256,
+        "questions handed to the judge between two cache writes (a kill loses at most these; keep it above the "
+        "judge's concurrency, which it caps)",
+    )
 
     def __post_init__(self) -> None:
         check_choice("mode", self.mode, ARHN_MODES)

@@ -152,3 +152,27 @@ def test_a_killed_run_resumes_without_asking_a_stored_question_again(pool_copy, 
         )
     assert labels_by_text(resumed, resumed.judgments) == labels_by_text(fresh, uninterrupted)
     assert resumed.judgments.snippet.to_pylist() == uninterrupted.snippet.to_pylist()
+
+
+def test_the_card_of_a_relabeled_selection(tmp_path):
+    from st_hardneg.hub import MinedDatasetCard
+    from tests.relabel.conftest import ScriptedJudge, hand_pool
+
+    pool = hand_pool()
+    pool.relabel(ARHN(ScriptedJudge(), candidates=4, cache_folder=tmp_path), show_progress=False)
+    result = pool.select(
+        "naive-topk", num_negatives=2, relabel_mode="filter", relabeled_output="rows", show_progress=False,
+        return_statistics=True,
+    )  # fmt: skip
+    card = MinedDatasetCard.from_selection(result, pool, source="a hand-made pool")
+    text = card.text
+    line = (
+        "| False negatives | ARHN (filter only) over the top 4 candidates per anchor, judge scripted `scripted`: "
+        "0 relabeled as positives, 2 filtered, 1 unparseable and 2 failed (left as they were)"
+    )
+    assert line in text
+    assert 'pool.relabel(ARHN(judge, mode="both", candidates=4, seed=42))' in text
+    assert 'relabel_mode="filter", relabeled_output="rows")' in text
+    assert "| Kept out as relabeled positives / filtered (judge) | 0 / 3 |" in text
+    meta = card.data.st_hardneg["selection"]["relabel"]
+    assert meta["mode"] == "filter" and meta["judge"] == {"type": "scripted", "model": "scripted"}
