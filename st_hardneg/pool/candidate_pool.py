@@ -310,6 +310,7 @@ class CandidatePool:
         settings = settings.replace(teacher=tc.name, relabel_mode=relabel_mode)
         row_query, row_positive, row_keys = self.row_query, self.row_positive, self.row_keys(settings.seed)
         positive_scores = row_positive_scores(tc, self.row_query, settings.positive_score)
+        own_scores = None  # each row's own positive score: the teacher's, unless relabeled rows are added
         # ---- relabeled pools (st_hardneg.relabel): judged candidates, extra positive rows or list entries
         judged = extras = None
         if relabel_mode not in (None, "off"):
@@ -324,6 +325,7 @@ class CandidatePool:
                 row_query = np.concatenate([row_query, extras.row_query])
                 row_positive = np.concatenate([row_positive, extras.row_positive])
                 positive_scores = np.concatenate([positive_scores, extras.positive_scores])
+                own_scores = np.concatenate([np.asarray(tc.positive_scores), extras.own_scores])
                 row_keys = np.concatenate([row_keys, extras.row_keys])
         elif settings.relabeled_output != "exclude" and self.judgments is None:
             raise ValueError(
@@ -340,12 +342,13 @@ class CandidatePool:
             chunk_size=chunk_size,
             show_progress=show_progress,
             judged=judged,
+            own_positive_scores=own_scores,
         )
         if extras is not None and settings.relabeled_output == "rows":
             stats.relabeled_rows = len(extras.row_query)
         if extras is not None and settings.relabeled_output == "list":
             selected.extra_positives, selected.extra_positive_scores = extra_positive_lists(
-                selected.row_query, extras.row_query, extras.row_positive, extras.positive_scores
+                selected.row_query, extras.row_query, extras.row_positive, extras.own_scores
             )
             stats.relabeled_in_lists = int((selected.extra_positives >= 0).sum())
         stats.warnings.extend(_fit_warnings(settings, stats, self.statistics.teachers.get(tc.name)))

@@ -57,11 +57,13 @@ def resolve_relabel_mode(judgments: Any, requested: str | None) -> str | None:
 
 
 class ExtraRows(NamedTuple):
-    """Rows added for relabeled positives: query, positive (corpus id) and positive score per row, and its key."""
+    """Rows added for relabeled positives: query, positive (corpus id), the positive score the methods compare
+    with, the row's own positive score, and its key."""
 
     row_query: np.ndarray
     row_positive: np.ndarray
     positive_scores: np.ndarray
+    own_scores: np.ndarray
     row_keys: np.ndarray
 
 
@@ -78,10 +80,11 @@ def extra_positive_rows(
 ) -> ExtraRows:
     """Rows for relabeled (query, document) pairs.
 
-    The positive score is the teacher's score of the passage for ``positive_score="row"`` (the anchor's lowest
-    labelled positive score when the teacher did not rank it), and the anchor's lowest labelled positive score for
-    ``"min"``. Row keys follow :meth:`CandidatePool.row_keys <st_hardneg.pool.CandidatePool.row_keys>`: seed,
-    anchor text and positive text, so a row's draws do not depend on the other rows.
+    A row's own positive score is the teacher's score of the passage (the anchor's lowest labelled positive score
+    when the teacher did not rank it); the methods compare with it for ``positive_score="row"``, and with the
+    anchor's lowest labelled positive score for ``"min"``. Row keys follow
+    :meth:`CandidatePool.row_keys <st_hardneg.pool.CandidatePool.row_keys>`: seed, anchor text and positive text, so
+    a row's draws do not depend on the other rows.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -89,18 +92,18 @@ def extra_positive_rows(
     q = np.asarray(queries, dtype=np.int64)
     d = np.asarray(documents, dtype=np.int64)
     lowest = np.asarray(tc.min_positive_scores, dtype=np.float32)[q]
-    if positive_score == "row" and len(q):
+    own = lowest
+    if len(q):
         cand = np.asarray(tc.candidates[q]).astype(np.int64)
         hit = cand == d[:, None]
         found = hit.any(axis=1)
         at = hit.argmax(axis=1)
-        own = np.asarray(tc.scores[q], dtype=np.float32)[np.arange(len(q)), at]
-        scores = np.where(found, own, lowest).astype(np.float32)
-    else:
-        scores = lowest
+        own = np.where(found, np.asarray(tc.scores[q], dtype=np.float32)[np.arange(len(q)), at], lowest)
+    own = own.astype(np.float32)
+    scores = own if positive_score == "row" else lowest
     doc_keys = text_keys(pc.take(corpus, pa.array(d)).to_pylist()) if len(d) else np.zeros(0, np.uint64)
     keys = combine(query_keys[q], doc_keys, np.uint64(seed), row_salt) if len(q) else np.zeros(0, np.uint64)
-    return ExtraRows(q, d, scores, keys)
+    return ExtraRows(q, d, scores, own, keys)
 
 
 def extra_positive_lists(

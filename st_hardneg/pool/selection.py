@@ -43,6 +43,7 @@ def select_negatives(
     chunk_size: int = 16384,
     show_progress: bool = True,
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    own_positive_scores: np.ndarray | None = None,
 ) -> tuple[Selected, SelectionStatistics]:
     """Apply the settings' method and sampler to every row; fill, keep or drop the rows left short.
 
@@ -52,6 +53,8 @@ def select_negatives(
         judged: for a relabeled pool, ``judged(queries, candidates)`` gives each candidate's label code
             (:data:`st_hardneg.relabel.judgments.LABELS`, -1 when not judged); relabeled and filtered candidates
             are removed before the method, like positives (:mod:`st_hardneg.pool.judged`).
+        own_positive_scores: ``[rows]`` each row's own positive score, reported in the output; default the
+            teacher's ``positive_scores`` (a relabeled pool's extra rows bring theirs).
     """
     method: MiningMethod = settings.method
     sampler = settings.sampler
@@ -117,7 +120,7 @@ def select_negatives(
         row_query=row_query[kept],
         row_positive=row_positive[kept],
         negatives=negatives,
-        positive_scores=np.asarray(tc.positive_scores)[kept],  # each row's own, whatever the methods compared
+        positive_scores=np.asarray(tc.positive_scores if own_positive_scores is None else own_positive_scores)[kept],
         negative_scores=negative_scores,
     )
     st.rows_out = len(kept)

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from st_hardneg import CandidatePool, NaiveTopK, TopKShifted
+from st_hardneg import CandidatePool, NaiveTopK, TopKMarginPos, TopKShifted
 from st_hardneg.relabel import ARHN
 from st_hardneg.relabel.judgments import LABELS
 from tests.relabel.conftest import ScriptedJudge
@@ -139,6 +139,18 @@ def test_relabeled_positives_as_extra_rows_or_list_entries(pool, tmp_path):
     assert negatives(ds)[4:] == [["c1", "c4"], ["c1", "c4"], ["c1", "c6"]]
     np.testing.assert_allclose(ds["scores"][4], [0.9, 0.8, 0.5], rtol=1e-6)  # its own teacher score, then negatives
     assert result.statistics.relabeled_rows == 3
+
+    # TopKMarginPos(0): keep candidates scoring at most the positive. The extra row (q0, c0) compares with its own
+    # score .9 (c1 .8 and c4 .5 kept) with positive_score="row", with q0's lowest labelled positive .75 (c4 only)
+    # with "min"; either way it reports its own score .9.
+    for positive_score, expected in (("row", [["c1", 0.8], ["c4", 0.5]]), ("min", [["c4", 0.5]])):
+        triplets = pool.select(
+            TopKMarginPos(0.0), num_negatives=2, relabeled_output="rows", output_format="triplet",
+            positive_score=positive_score, output_scores=True, show_progress=False,
+        ).to_list()  # fmt: skip
+        extra = [r for r in triplets if r["positive"] == "c0"]
+        assert [[r["negative"], round(r["scores"][1], 4)] for r in extra] == expected
+        assert all(r["scores"][0] == pytest.approx(0.9) for r in extra)
 
     listed = pool.select(
         NaiveTopK(), num_negatives=2, output_format="labeled-list", relabeled_output="list", show_progress=False,
