@@ -314,12 +314,14 @@ class CandidatePool:
         # ---- relabeled pools (st_hardneg.relabel): judged candidates, extra positive rows or list entries
         judged = extras = None
         if relabel_mode not in (None, "off"):
-            judged = self.judgments.lookup(len(self.corpus), relabel_mode)
+            same_teacher = self.judgments.config.get("teacher") == tc.name
+            judged = self.judgments.lookup(len(self.corpus), relabel_mode, judged_teacher=same_teacher)
             if settings.relabeled_output != "exclude":
-                rq, rd = judged.relabeled()
+                rq, rd, at = judged.relabeled()
                 extras = extra_positive_rows(
-                    tc, rq, rd, corpus=self.corpus, query_keys=self._query_keys, seed=settings.seed,
-                    row_salt=_ROW_SALT, positive_score=settings.positive_score,
+                    tc, rq, rd, positions=at if same_teacher else None, corpus=self.corpus,
+                    query_keys=self._query_keys, seed=settings.seed, row_salt=_ROW_SALT,
+                    positive_score=settings.positive_score,
                 )  # fmt: skip
             if settings.relabeled_output == "rows":
                 row_query = np.concatenate([row_query, extras.row_query])

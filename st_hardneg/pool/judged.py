@@ -18,6 +18,9 @@ import numpy as np
 from st_hardneg.keyed_random import combine, text_keys
 from st_hardneg.pool.building import TeacherCandidates
 
+#: Rows looked up at once when a relabeled passage's teacher score must be found in another teacher's ranking.
+_CHUNK = 16384
+
 __all__ = ["ExtraRows", "check_no_judgments_needed", "extra_positive_rows", "resolve_relabel_mode"]
 
 
@@ -72,6 +75,7 @@ def extra_positive_rows(
     queries: np.ndarray,
     documents: np.ndarray,
     *,
+    positions: np.ndarray | None = None,
     corpus: Any,
     query_keys: np.ndarray,
     seed: int,
@@ -82,7 +86,8 @@ def extra_positive_rows(
 
     A row's own positive score is the teacher's score of the passage (the anchor's lowest labelled positive score
     when the teacher did not rank it); the methods compare with it for ``positive_score="row"``, and with the
-    anchor's lowest labelled positive score for ``"min"``. Row keys follow
+    anchor's lowest labelled positive score for ``"min"``. ``positions``: where each passage is in ``tc``'s
+    ranking, when ``tc`` is the teacher that was judged (otherwise it is looked up, in chunks). Row keys follow
     :meth:`CandidatePool.row_keys <st_hardneg.pool.CandidatePool.row_keys>`: seed, anchor text and positive text, so
     a row's draws do not depend on the other rows.
     """
@@ -92,13 +97,18 @@ def extra_positive_rows(
     q = np.asarray(queries, dtype=np.int64)
     d = np.asarray(documents, dtype=np.int64)
     lowest = np.asarray(tc.min_positive_scores, dtype=np.float32)[q]
-    own = lowest
-    if len(q):
-        cand = np.asarray(tc.candidates[q]).astype(np.int64)
-        hit = cand == d[:, None]
-        found = hit.any(axis=1)
-        at = hit.argmax(axis=1)
-        own = np.where(found, np.asarray(tc.scores[q], dtype=np.float32)[np.arange(len(q)), at], lowest)
+    own = lowest.copy()
+    if positions is not None and len(q):
+        ok = (positions >= 0) & (positions < tc.candidates.shape[1])
+        at = np.where(ok, positions, 0)
+        ok &= np.asarray(tc.candidates[q, at]) == d  # the passage is where the judged ranking had it
+        own = np.where(ok, np.asarray(tc.scores[q, at], dtype=np.float32), lowest)
+    else:
+        for start in range(0, len(q), _CHUNK):  # memory: a chunk of rows x depth
+            s = slice(start, start + _CHUNK)
+            hit = np.asarray(tc.candidates[q[s]]) == d[s, None]
+            at = hit.argmax(axis=1)
+            own[s] = np.where(hit.any(axis=1), np.asarray(tc.scores[q[s], at], dtype=np.float32), lowest[s])
     own = own.astype(np.float32)
     scores = own if positive_score == "row" else lowest
     doc_keys = text_keys(pc.take(corpus, pa.array(d)).to_pylist()) if len(d) else np.zeros(0, np.uint64)

@@ -164,9 +164,16 @@ class Judgments:
         found = np.bincount(labels, minlength=len(LABELS))
         return {name: int(found[i]) for i, name in enumerate(LABELS) if name != "positive"}
 
-    def lookup(self, corpus_size: int, mode: str | None = None) -> JudgmentLookup:
-        """A vectorised (query, document) -> label lookup for selection."""
-        return JudgmentLookup(self.query, self.document, self.labels(mode), corpus_size, self.position)
+    def lookup(self, corpus_size: int, mode: str | None = None, *, judged_teacher: bool = False) -> JudgmentLookup:
+        """A vectorised (query, document) -> label lookup for selection.
+
+        Args:
+            judged_teacher: the lookup will be given the judged teacher's candidates, in its order: only the columns
+                that were judged (its top ``candidates``) are looked up.
+        """
+        return JudgmentLookup(
+            self.query, self.document, self.labels(mode), corpus_size, self.position, judged_teacher=judged_teacher
+        )
 
     # ---------------------------------------------------------------- persistence and inspection
     def to_table(self) -> pa.Table:
@@ -261,9 +268,19 @@ class JudgmentLookup:
     """Labels of (query, document) pairs, looked up in bulk (sorted keys and ``searchsorted``)."""
 
     def __init__(
-        self, query: np.ndarray, document: np.ndarray, labels: np.ndarray, corpus_size: int, position: np.ndarray
+        self,
+        query: np.ndarray,
+        document: np.ndarray,
+        labels: np.ndarray,
+        corpus_size: int,
+        position: np.ndarray,
+        *,
+        judged_teacher: bool = False,
     ) -> None:
         candidate = labels != POSITIVE
+        judged_positions = position[candidate]
+        #: Candidate columns that can hold a judged passage (all of them unless these are the judged teacher's).
+        self.columns = int(judged_positions.max(initial=-1)) + 1 if judged_teacher else None
         keys = query[candidate].astype(np.int64) * np.int64(corpus_size) + document[candidate].astype(np.int64)
         order = np.argsort(keys, kind="stable")
         self.keys = keys[order]
@@ -276,16 +293,20 @@ class JudgmentLookup:
 
     def __call__(self, q: np.ndarray, cand: np.ndarray) -> np.ndarray:
         """``[rows, depth]`` label codes of ``cand`` for the rows' queries ``q``; -1 where not judged."""
-        keys = q.astype(np.int64)[:, None] * np.int64(self.corpus_size) + cand.astype(np.int64)
+        out = np.full(cand.shape, -1, dtype=np.int8)
         if len(self.keys) == 0:
-            return np.full(cand.shape, -1, dtype=np.int8)
+            return out
+        part = cand if self.columns is None else cand[:, : self.columns]
+        keys = q.astype(np.int64)[:, None] * np.int64(self.corpus_size) + part.astype(np.int64)
         at = np.clip(np.searchsorted(self.keys, keys), 0, len(self.keys) - 1)
-        found = (self.keys[at] == keys) & (cand >= 0)
-        return np.where(found, self.labels[at], -1).astype(np.int8)
+        found = (self.keys[at] == keys) & (part >= 0)
+        out[:, : part.shape[1]] = np.where(found, self.labels[at], -1)
+        return out
 
-    def relabeled(self) -> tuple[np.ndarray, np.ndarray]:
-        """The relabeled (query, document) pairs, by query, in the teacher's order within a query."""
+    def relabeled(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The relabeled (query, document) pairs and their place in the judged teacher's ranking, by query, in the
+        teacher's order within a query."""
         mask = self._all_labels == RELABELED
         q, d, p = self._query[mask], self._document[mask], self._position[mask]
         order = np.lexsort((p, q))
-        return q[order].astype(np.int64), d[order].astype(np.int64)
+        return q[order].astype(np.int64), d[order].astype(np.int64), p[order].astype(np.int64)

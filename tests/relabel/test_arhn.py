@@ -292,3 +292,42 @@ def test_older_formats_load_and_take_judgments_in_place(pool, tmp_path):
 
 def test_label_names_are_stable():
     assert LABELS == ("negative", "relabeled", "filtered", "unparseable", "failed", "positive")
+
+
+def test_extra_rows_find_the_teacher_score_with_or_without_the_judged_positions(pool, tmp_path):
+    from st_hardneg.keyed_random import salt, text_keys
+    from st_hardneg.pool.judged import extra_positive_rows
+
+    judgments = pool.relabel(ARHN(ScriptedJudge(), candidates=4, cache_folder=tmp_path), show_progress=False)
+    q, d, at = judgments.lookup(len(pool.corpus)).relabeled()
+    assert [(pool.queries[int(i)].as_py(), pool.corpus[int(j)].as_py(), int(p)) for i, j, p in zip(q, d, at)] == [
+        ("q0", "c0", 0), ("q0", "c2", 2), ("q1", "c5", 1),
+    ]  # fmt: skip
+    tc = pool.teacher_candidates()
+    kw = dict(corpus=pool.corpus, query_keys=text_keys(["q0", "q1", "q2"]), seed=0, row_salt=salt("x"))
+    by_position = extra_positive_rows(tc, q, d, positions=at, positive_score="row", **kw)
+    searched = extra_positive_rows(tc, q, d, positions=None, positive_score="row", **kw)  # another teacher's way
+    np.testing.assert_allclose(by_position.own_scores, [0.9, 0.7, 0.7], rtol=1e-6)
+    np.testing.assert_array_equal(by_position.own_scores, searched.own_scores)
+    np.testing.assert_array_equal(by_position.row_keys, searched.row_keys)
+    missing = extra_positive_rows(tc, q, np.array([1, 1, 1]), positions=None, positive_score="row", **kw)
+    np.testing.assert_allclose(missing.own_scores, [0.75, 0.75, 0.95], rtol=1e-6)  # unranked: lowest positive
+
+
+def test_judgments_apply_to_another_teacher_of_the_pool(pool, tmp_path):
+    from dataclasses import replace
+
+    hand = pool.teachers["hand"]
+    # "other" ranks the same candidates in reverse (padding kept at the end), with its own scores
+    cand = np.array([[8, 7, 6, 5, 4], [4, 10, 9, 5, -1], [7, 11, 6, -1, -1]], dtype=np.int32)
+    other = replace(hand, name="other", candidates=cand, scores=hand.scores.copy())
+    pool.teachers["other"] = other
+    pool.relabel(ARHN(ScriptedJudge(), candidates=4, teacher="hand", cache_folder=tmp_path), show_progress=False)
+    ds = pool.select(NaiveTopK(), num_negatives=2, teacher="other", show_progress=False)
+    # q0 under "other": c4 c3 c2 c1 c0 -> c3 filtered, c2 and c0 relabeled -> c4, c1
+    # q1: c0 c6 c5 c1 -> c0 filtered, c5 relabeled -> c6, c1; q2: c3 c7 c2 (failed: kept) -> c3, c7
+    assert negatives(ds) == [["c4", "c1"], ["c4", "c1"], ["c6", "c1"], ["c3", "c7"]]
+    rows = pool.select(NaiveTopK(), num_negatives=2, teacher="other", relabeled_output="rows", output_scores=True,
+                       show_progress=False)  # fmt: skip
+    scores = {r["positive"]: r["scores"][0] for r in rows.to_list()[4:]}
+    assert scores == pytest.approx({"c0": 0.5, "c2": 0.7, "c5": 0.6})  # "other"'s scores at their places there
