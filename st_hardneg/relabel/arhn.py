@@ -123,9 +123,10 @@ class ARHN:
         fingerprint = self.judge.fingerprint()
         stats = RelabelStatistics(mode=s.mode)
         n_queries = len(pool.queries)
-        query_keys = text_keys(pool.queries.to_pylist()) if n_queries else np.zeros(0, np.uint64)
-        top = np.asarray(tc.candidates[:, : s.candidates]).astype(np.int64)
-        n_pairs = int((top >= 0).sum())
+        n_pairs = sum(
+            int((np.asarray(tc.candidates[i : i + _ANCHOR_BLOCK, : s.candidates]) >= 0).sum())
+            for i in range(0, n_queries, _ANCHOR_BLOCK)
+        )
         total = n_queries + (n_pairs if s.asks_answers else 0)
         parts: list[dict[str, np.ndarray | list]] = []
         bar = tqdm(total=total, desc=f"Judging ({self.judge.name})", unit="question", disable=not show_progress)
@@ -133,9 +134,8 @@ class ARHN:
         try:
             for start in range(0, n_queries, _ANCHOR_BLOCK):
                 block = np.arange(start, min(start + _ANCHOR_BLOCK, n_queries))
-                part, failed_chunks = self._judge_block(
-                    pool, block, top[block], query_keys[block], cache, fingerprint, stats, bar, failed_chunks
-                )
+                top = np.asarray(tc.candidates[block, : s.candidates]).astype(np.int64)
+                part, failed_chunks = self._judge_block(pool, block, top, cache, fingerprint, stats, bar, failed_chunks)
                 parts.append(part)
         finally:
             bar.close()
@@ -167,7 +167,6 @@ class ARHN:
         pool: Any,
         block: np.ndarray,
         top: np.ndarray,
-        keys: np.ndarray,
         cache: JudgmentCache,
         fingerprint: str,
         stats: RelabelStatistics,
@@ -176,6 +175,7 @@ class ARHN:
     ) -> tuple[dict[str, Any], int]:
         s = self.settings
         queries = pc.take(pool.queries, pa.array(block)).to_pylist()
+        keys = text_keys(queries)
         lo, hi = pool.positives_indptr[block], pool.positives_indptr[block + 1]
         positives = [np.asarray(pool.positives_indices[a:b]).astype(np.int64) for a, b in zip(lo, hi)]
         docs = np.unique(np.concatenate([top[top >= 0], *positives]) if len(block) else np.zeros(0, np.int64))
