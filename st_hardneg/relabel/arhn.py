@@ -15,7 +15,8 @@ What this implementation decides where the abstract is silent (each said again w
   cannot learn that the labelled passage comes first, and the same run asks the same questions.
 - With several labelled positives the reference is the lowest-ranked one (:mod:`st_hardneg.relabel.judgments`).
 - Stage 1 is asked only when the mode filters (relabeling needs the ranking alone).
-- A judge that fails every question of three chunks in a row stops the run (its replies so far are cached).
+- A judge that fails every question of ``stop_after_failed_chunks`` (3) chunks in a row stops the run (a server
+  that is down should not be asked, with retries, for hours); the replies so far are cached, so a rerun resumes.
 - Every question (stage 1: query and passage; stage 2: query and the ordered passages) is asked at most once per
   judge and prompts: replies are cached on disk (:class:`~st_hardneg.relabel.cache.JudgmentCache`) in chunks of
   ``chunk_size``, so a run stopped midway resumes where it stopped.
@@ -44,9 +45,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["ARHN"]
 
 _POSITION_SALT = salt("st-hardneg ARHN positive position")
-#: A run stops (its replies cached) when the judge fails every question of this many chunks in a row: a server that
-#: is down should not be asked, with retries, for hours.
-STOP_AFTER_FAILED_CHUNKS = 3
 #: Anchors prepared at once (memory stays bounded by this many anchors' texts).
 _ANCHOR_BLOCK = 1024
 
@@ -281,7 +279,8 @@ class ARHN:
             if n_failed:
                 reason = next(r.error for r in got if r.status == "failed")
                 logger.warning("%d of %d %s questions failed (%s)", n_failed, len(chunk), stage, reason)
-            if failed_chunks >= STOP_AFTER_FAILED_CHUNKS:
+            limit = self.settings.stop_after_failed_chunks
+            if limit is not None and failed_chunks >= limit:
                 raise RuntimeError(
                     f"the judge {self.judge.name!r} failed every question of {failed_chunks} chunks in a row (last: "
                     f"{reason}); the replies so far are cached: fix the judge and run again to resume"

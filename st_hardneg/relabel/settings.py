@@ -60,6 +60,12 @@ class ARHNSettings(Settings):
         "judge's concurrency, which it caps)",
     )
 
+    stop_after_failed_chunks: int | None = option(
+        3,
+        "stop (replies so far cached) when the judge fails every question of this many chunks in a row, e.g. a "
+        "server that is down; None: never stop, count them as failed",
+    )
+
     def __post_init__(self) -> None:
         check_choice("mode", self.mode, ARHN_MODES)
         check_int("candidates", self.candidates, minimum=1)
@@ -67,6 +73,7 @@ class ARHNSettings(Settings):
             raise TypeError(f"teacher must be a teacher's name, got {self.teacher!r}")
         check_int("seed", self.seed, minimum=0)
         check_int("chunk_size", self.chunk_size, minimum=1)
+        check_int("stop_after_failed_chunks", self.stop_after_failed_chunks, minimum=1, optional=True)
         if self.cache_folder is not None:
             object.__setattr__(self, "cache_folder", str(self.cache_folder))
 

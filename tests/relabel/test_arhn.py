@@ -250,6 +250,9 @@ def test_a_judge_that_raises_fails_its_questions_and_a_dead_judge_stops_the_run(
 
     with pytest.raises(RuntimeError, match="3 chunks in a row.*cached"):
         pool.relabel(ARHN(Dead(), candidates=4, cache_folder=tmp_path / "dead", chunk_size=1), overwrite=True)
+    never_stop = ARHN(Dead(), candidates=4, cache_folder=tmp_path / "dead", chunk_size=1, stop_after_failed_chunks=None)
+    judgments = pool.relabel(never_stop, overwrite=True, show_progress=False)
+    assert judgments.statistics.rankings.failed == 3 and judgments.counts()["failed"] == 11
 
 
 def test_judgments_are_saved_and_loaded_with_the_pool(pool, tmp_path):
