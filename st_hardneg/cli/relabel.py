@@ -108,7 +108,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     arhn.check(pool)
     if args.quiet:
         quiet_progress_bars()
-    judgments = pool.relabel(arhn, overwrite=True, show_progress=not args.quiet)
+    try:
+        judgments = pool.relabel(arhn, overwrite=True, show_progress=not args.quiet)
+    except RuntimeError as err:  # the judge failed chunk after chunk: stopped, replies so far cached
+        parser.exit(1, f"{parser.prog}: error: {err}\n")
     if out is None:
         from st_hardneg.pool.storage import save_judgments
 

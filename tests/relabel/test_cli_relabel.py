@@ -93,6 +93,25 @@ def test_mistakes_are_one_line_and_exit_2_before_any_question(pool_copy, tmp_pat
             ([*base, "--answer-prompt", "{query} only"], r"must contain {passage}"),
             ([*base, "--output", str(pool_copy)], "is POOL itself"),
             ([*base[:1], str(tmp_path), *base[2:]], "is not a saved candidate pool"),
+            (
+                ["relabel", str(pool_copy), "--judge-model", str(tmp_path / "no-model"), "--candidates", "3"],
+                "cannot load the tokenizer",
+            ),
+            (
+                [
+                    "relabel",
+                    str(pool_copy),
+                    "--judge",
+                    "cross-encoder",
+                    "--judge-model",
+                    str(tmp_path / "no-model"),
+                    "--candidates",
+                    "3",
+                    "--cache-folder",
+                    str(cache),
+                ],
+                "cannot load the cross-encoder",
+            ),
         ]
         for argv, message in cases:
             assert message in one_line_error(capsys, argv), argv

@@ -84,7 +84,19 @@ class CrossEncoderJudge(Judge):
         return self._model
 
     def config(self) -> dict[str, Any]:
-        return {"type": "cross-encoder", "model": self._model_id, "weights": self._weights_fingerprint()}
+        return {
+            "type": "cross-encoder",
+            "model": self._model_id,
+            "weights": self._weights_fingerprint(),
+            **self.settings.to_dict(),
+        }
+
+    def check(self) -> None:
+        """The cross-encoder loads (before the first question)."""
+        try:
+            _ = self.model  # loads it
+        except OSError as err:
+            raise ValueError(f"cannot load the cross-encoder {self._model_id!r}: {err}") from None
 
     def fingerprint(self) -> str:
         s = self.settings

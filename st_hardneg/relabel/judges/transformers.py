@@ -106,12 +106,20 @@ class TransformersJudge(ChatJudge):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
     def check(self) -> None:
-        """The tokenizer loads and has a chat template (the model itself loads later, on the first question)."""
-        if not getattr(self.tokenizer, "chat_template", None):
+        """The tokenizer has a chat template and the model loads (before the first question)."""
+        try:
+            tokenizer = self.tokenizer
+        except OSError as err:
+            raise ValueError(f"cannot load the tokenizer of {self._model_id!r}: {err}") from None
+        if not getattr(tokenizer, "chat_template", None):
             raise ValueError(
                 f"the tokenizer of {self._model_id!r} has no chat template; TransformersJudge needs an instruct model "
                 "(or pass tokenizer= with a chat_template)"
             )
+        try:
+            _ = self.model  # loads it
+        except OSError as err:
+            raise ValueError(f"cannot load the judge model {self._model_id!r}: {err}") from None
 
     def config(self) -> dict[str, Any]:
         return {
