@@ -378,5 +378,5 @@ def _pick(name: str | None, options: Mapping[str, Any], what: str) -> str:
             raise ValueError(f"several {what}s: {sorted(options)}; name one")
         return next(iter(options))
     if name not in options:
-        raise ValueError(f"no {what} {name!r}; there are {sorted(options)}")
+        raise ValueError(f"no {what} named {name!r}; there are {sorted(options)}")
     return name

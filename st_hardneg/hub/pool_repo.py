@@ -18,12 +18,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from st_hardneg.hub import repo
 from st_hardneg.hub.pool_card import KIND, PoolCard
 from st_hardneg.hub.repo import (
     check_remote,
     check_repo_id,
     folder_files,
-    make_api,
     previous_push,
     push_folder,
     resolve_token,
@@ -83,7 +83,7 @@ def push_pool_to_hub(
     """
     repo_id = check_repo_id(repo_id)
     if api is None:
-        api = make_api(resolve_token(token))
+        api = repo.make_api(resolve_token(token))  # looked up here, so tests can stand in for the Hub
     remote = previous_push(api, repo_id, KIND)
     check_remote(repo_id, *remote, kind=KIND, overwrite=overwrite)
     with tempfile.TemporaryDirectory(prefix="st-hardneg-pool-") as tmp:

@@ -23,12 +23,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from st_hardneg.hub import repo
 from st_hardneg.hub.card import MinedDatasetCard
 from st_hardneg.hub.config import CONFIG_FILENAME, MiningConfig, mining_config_document
 from st_hardneg.hub.contents import HubPart, collect_parts
 from st_hardneg.hub.layout import MAX_SHARD_SIZE, write_parquet_layout
 from st_hardneg.hub.plots import matplotlib_available, save_score_histograms, score_distributions
-from st_hardneg.hub.repo import check_remote, check_repo_id, make_api, previous_push, push_folder, resolve_token
+from st_hardneg.hub.repo import check_remote, check_repo_id, previous_push, push_folder, resolve_token
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ def push_to_hub(
     """
     repo_id = check_repo_id(repo_id)
     if api is None:
-        api = make_api(resolve_token(token))
+        api = repo.make_api(resolve_token(token))  # looked up here, so tests can stand in for the Hub
     collect_parts(sets, config_name=kwargs.get("config_name"), split=kwargs.get("split"))  # bad input: before work
     remote = previous_push(api, repo_id, KIND)
     check_remote(repo_id, *remote, kind=KIND, overwrite=overwrite)
