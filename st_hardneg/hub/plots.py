@@ -51,7 +51,8 @@ def score_distributions(selection_or_dataset: Any) -> dict[str, ScoreSummary] | 
     """``{"positive", "negative", "margin"}`` score summaries of a selection, or of a dataset's stored scores.
 
     Returns ``None`` for a dataset without a ``scores`` column of ``[positive, negative, ...]`` lists (n-tuple,
-    triplet and labeled-list sets written with ``output_scores=True``).
+    triplet and labeled-list sets written with ``output_scores=True``). From a triplet set's rows, a positive
+    counts once per negative (once per row); the selection's statistics count it once.
 
     Examples:
         >>> from datasets import Dataset
@@ -66,8 +67,6 @@ def score_distributions(selection_or_dataset: Any) -> dict[str, ScoreSummary] | 
         return {"positive": stats.positive_scores, "negative": stats.negative_scores, "margin": stats.margins}
     dataset = getattr(selection_or_dataset, "dataset", selection_or_dataset)
     if "scores" not in getattr(dataset, "column_names", ()):
-        return None
-    if "labels" in dataset.column_names:  # a labeled-list set with labels has no scores column; be safe
         return None
     rows = dataset["scores"]
     positives, negatives, margins = [], [], []
