@@ -7,6 +7,7 @@ version, the files the push wrote) and ``viewer: false`` (a pool is arrays, not 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,8 @@ class PoolCard(DatasetCard):
             template_path=str(template_path or TEMPLATE_PATH),
             pretty_name=card_data.pretty_name,
             version=__version__,
-            repo_id=repo_id or PLACEHOLDER_REPO,
+            repo_literal=json.dumps(repo_id or PLACEHOLDER_REPO),
+            teacher_literal=json.dumps(next(iter(st.teachers), "")),
             source=src.describe(),
             depth=s["depth"],
             license_line=_license_line(license, [src]),
