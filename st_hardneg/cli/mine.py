@@ -23,6 +23,7 @@ from typing import Any
 
 from st_hardneg.cli import quiet_progress_bars
 from st_hardneg.cli.options import OneLineParser, add_settings_options, given_options, settings_from_args
+from st_hardneg.hub.settings import CardSettings
 from st_hardneg.settings.dense import DenseSettings
 from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.settings.selection import SelectionSettings
@@ -78,15 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         "dataset repository, in one commit; needs a token (hf auth login, or HF_TOKEN)",
     )
     hub.add_argument("--private", action="store_true", help="make a new --push-to-hub repository private")
-    hub.add_argument(
-        "--license",
-        help="the dataset card's license (default: apache-2.0 for the embedded example, "
-        "else unknown: the source's license applies)",
-    )
     io.add_argument("--verbose", action="store_true", help="debug messages, and the traceback of an error")
     add_settings_options(p, SelectionSettings, title="selection (SelectionSettings)")
     add_settings_options(p, PoolSettings, title="pool build (PoolSettings)")
     add_settings_options(p, DenseSettings, title="dense teacher (DenseSettings)")
+    add_settings_options(p, CardSettings, title="dataset card (CardSettings)")
     return p
 
 
@@ -99,6 +96,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     selection = settings_from_args(SelectionSettings, args)
     pool_settings = settings_from_args(PoolSettings, args)
     dense = settings_from_args(DenseSettings, args)
+    card = settings_from_args(CardSettings, args)
     _check_combinations(args, given, pool_settings, selection)
     hub = _check_hub(args)
 
@@ -138,7 +136,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     report_path.write_text(json.dumps(report, indent=2, default=str))
     from st_hardneg.hub.card import MinedDatasetCard
 
-    MinedDatasetCard.from_selection(result, pool, source=source, license=args.license).save(card_path)
+    MinedDatasetCard.from_selection(result, pool, source=source, card=card).save(card_path)
     s = result.statistics
     print(
         f"Mined {s.examples_out} examples from {s.rows_in} pairs ({s.rows_dropped} dropped, {s.rows_filled} filled, "
@@ -155,7 +153,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
             private=args.private or None,
             pool=pool,
             source=source,
-            license=args.license,
+            card=card,
             show_progress=progress,
         )
         print(f"Pushed to https://huggingface.co/datasets/{args.push_to_hub} ({getattr(commit, 'commit_url', commit)})")

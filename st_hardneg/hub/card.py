@@ -23,8 +23,10 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from st_hardneg.hub.config import MiningConfig
 from st_hardneg.hub.contents import HubPart
+from st_hardneg.hub.settings import CardSettings
 from st_hardneg.hub.snippets import PLACEHOLDER_REPO, format_of, reproduce_code, train_code
 from st_hardneg.hub.source import DataSource
+from st_hardneg.settings.base import document_options
 
 TEMPLATE_PATH = Path(__file__).parent / "dataset_card_template.md"
 
@@ -80,25 +82,23 @@ class MinedDatasetCard(DatasetCard):
             source: where the pairs came from (a Hub id, a path, words, or a
                 :class:`~st_hardneg.hub.source.DataSource`); default: what the pool recorded.
             repo_id: the repository the snippets load from.
-            **kwargs: as :meth:`from_parts`.
+            **kwargs: as :meth:`from_parts` (``card=``, the :class:`~st_hardneg.hub.settings.CardSettings` fields
+                ``license``, ``language``, ..., ``eci``, ``agreement``).
         """
         part = HubPart("default", "train", selection.dataset, selection)
         config = MiningConfig.from_selection(selection, source=source)
         return cls.from_parts([part], {part.key: config}, pool=pool, repo_id=repo_id, **kwargs)
 
     @classmethod
+    @document_options(CardSettings)
     def from_parts(
         cls,
         parts: Sequence[HubPart],
         configs: Mapping[str, MiningConfig | None],
         *,
+        card: CardSettings | None = None,
         pool: Any | None = None,
         repo_id: str | None = None,
-        pretty_name: str | None = None,
-        license: str | None = None,
-        language: str | list[str] | None = None,
-        source_datasets: Sequence[str] | None = None,
-        tags: Sequence[str] = (),
         plots: Mapping[str, str] | None = None,
         plots_note: str | None = None,
         eci: Mapping[str, tuple[Any, str]] | None = None,
@@ -106,19 +106,16 @@ class MinedDatasetCard(DatasetCard):
         layout: Any = None,
         files: Sequence[str] = (),
         template_path: str | Path | None = None,
+        **kwargs: Any,
     ) -> MinedDatasetCard:
         """Render the card of several configurations and splits.
 
         Args:
             parts: the configurations and splits (:func:`~st_hardneg.hub.contents.collect_parts`).
             configs: ``{part.key: MiningConfig or None}`` (``None`` for a plain dataset).
+            card: a :class:`~st_hardneg.hub.settings.CardSettings`; keyword arguments override its fields.
             pool: the pool the selections came from, for its statistics (one pool).
             repo_id: the repository the snippets load from (default a placeholder).
-            pretty_name, license, language: card metadata; ``license`` defaults to ``apache-2.0`` for the embedded
-                example (written for this project) and to ``unknown`` otherwise (the card then says the source's
-                license applies).
-            source_datasets: Hub ids of the data the pairs came from (Hub sources are added).
-            tags: more Hub tags.
             plots: ``{part key or "comparison": PNG path in the repository}``.
             plots_note: shown instead of the histograms (e.g. matplotlib is not installed).
             eci: ``{part key: (ECIReport, what scored it)}``.
@@ -127,7 +124,12 @@ class MinedDatasetCard(DatasetCard):
             files: the repository's files, recorded under ``st_hardneg.files`` (a re-push deletes the ones it
                 does not write again).
             template_path: another Jinja template; the default ships with st-hardneg.
+            **kwargs: fields of :class:`~st_hardneg.hub.settings.CardSettings`:
+
+                {options}
         """
+        card = CardSettings.from_kwargs(card, **kwargs)
+        license, source_datasets = card.license, card.source_datasets
         from st_hardneg import __version__
 
         repo = repo_id or PLACEHOLDER_REPO
@@ -156,13 +158,13 @@ class MinedDatasetCard(DatasetCard):
         if pool is not None:
             meta["pool_statistics"] = _without_histograms(pool.statistics.to_dict())
         card_data = DatasetCardData(
-            language=language,
+            language=list(card.language) or None,
             license=license,
-            pretty_name=pretty_name or _pretty_name(parts, sources),
+            pretty_name=card.pretty_name or _pretty_name(parts, sources),
             size_categories=[size_category(total_rows)],
             source_datasets=hub_sources or None,
             task_categories=["sentence-similarity", "feature-extraction"],
-            tags=list(dict.fromkeys(["sentence-transformers", "hard-negatives", "st-hardneg", *methods, *tags])),
+            tags=list(dict.fromkeys(["sentence-transformers", "hard-negatives", "st-hardneg", *methods, *card.tags])),
             st_hardneg=meta,
         )
         if layout is not None:

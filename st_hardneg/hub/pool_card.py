@@ -15,8 +15,10 @@ from typing import Any
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from st_hardneg.hub.card import _license_line, _teacher_line, _without_histograms, size_category
+from st_hardneg.hub.settings import CardSettings
 from st_hardneg.hub.snippets import PLACEHOLDER_REPO
 from st_hardneg.hub.source import DataSource
+from st_hardneg.settings.base import document_options
 
 TEMPLATE_PATH = Path(__file__).parent / "pool_card_template.md"
 KIND = "candidate-pool"
@@ -42,29 +44,40 @@ class PoolCard(DatasetCard):
     default_template_path = TEMPLATE_PATH
 
     @classmethod
+    @document_options(CardSettings)
     def from_pool(
         cls,
         pool: Any,
         *,
+        card: CardSettings | None = None,
         repo_id: str | None = None,
         source: Any = None,
-        pretty_name: str | None = None,
-        license: str | None = None,
-        language: str | list[str] | None = None,
-        source_datasets: Sequence[str] | None = None,
-        tags: Sequence[str] = (),
         files: Sequence[str] = (),
         template_path: str | Path | None = None,
+        **kwargs: Any,
     ) -> PoolCard:
-        """Render the card of ``pool`` (``source`` defaults to what the pool recorded)."""
+        """Render the card of ``pool``.
+
+        Args:
+            card: a :class:`~st_hardneg.hub.settings.CardSettings`; keyword arguments override its fields.
+            repo_id: the repository the snippet loads from.
+            source: where the pairs came from; default: what the pool recorded.
+            files: the repository's files (recorded under ``st_hardneg.files``).
+            template_path: another Jinja template.
+            **kwargs: fields of :class:`~st_hardneg.hub.settings.CardSettings`:
+
+                {options}
+        """
         from st_hardneg import __version__
         from st_hardneg.pool.storage import FORMAT_VERSION
 
+        card = CardSettings.from_kwargs(card, **kwargs)
+        license = card.license
         src = DataSource.of(source if source is not None else pool.config.get("source"))
         if license is None:
             license = "apache-2.0" if src.kind == "default" else "unknown"
         st = pool.statistics
-        hub_sources = sorted({src.hub_id} - {None} | set(source_datasets or ()))
+        hub_sources = sorted(({src.hub_id} - {None}) | set(card.source_datasets))
         meta = {
             "kind": KIND,
             "version": __version__,
@@ -74,15 +87,15 @@ class PoolCard(DatasetCard):
             "statistics": _without_histograms(st.to_dict()),
         }
         card_data = DatasetCardData(
-            language=language,
+            language=list(card.language) or None,
             license=license,
-            pretty_name=pretty_name
+            pretty_name=card.pretty_name
             or f"Candidate pool for {src.dataset if src.kind != 'default' else 'the st-hardneg example'}",
             size_categories=[size_category(len(pool))],
             source_datasets=hub_sources or None,
             task_categories=["sentence-similarity"],
             tags=list(
-                dict.fromkeys(["st-hardneg", "candidate-pool", "hard-negatives", "sentence-transformers", *tags])
+                dict.fromkeys(["st-hardneg", "candidate-pool", "hard-negatives", "sentence-transformers", *card.tags])
             ),
             viewer=False,
             st_hardneg=meta,

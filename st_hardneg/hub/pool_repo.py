@@ -28,6 +28,7 @@ from st_hardneg.hub.repo import (
     push_folder,
     resolve_token,
 )
+from st_hardneg.hub.settings import CardSettings
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def save_pool_for_hub(pool: Any, folder: str | Path, *, overwrite: bool = False,
     Args:
         overwrite: replace a previous saved pool in ``folder`` (never other files).
         **card_kwargs: :meth:`~st_hardneg.hub.pool_card.PoolCard.from_pool` options (``repo_id``, ``source``,
-            ``license``, ...).
+            ``card``, and the :class:`~st_hardneg.hub.settings.CardSettings` fields ``license``, ...).
 
     Returns:
         The files written, relative to ``folder``.
@@ -82,6 +83,9 @@ def push_pool_to_hub(
         The ``CommitInfo``.
     """
     repo_id = check_repo_id(repo_id)
+    own = {"card", "source", "template_path"}  # PoolCard.from_pool's own options; the rest are CardSettings fields
+    card_fields = {k: card_kwargs.pop(k) for k in list(card_kwargs) if k not in own}  # an unknown name fails here
+    card_kwargs["card"] = CardSettings.from_kwargs(card_kwargs.get("card"), **card_fields)
     if api is None:
         api = repo.make_api(resolve_token(token))  # looked up here, so tests can stand in for the Hub
     remote = previous_push(api, repo_id, KIND)

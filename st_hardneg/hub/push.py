@@ -17,9 +17,10 @@ directory, and pushes it in one commit that also deletes what a previous push wr
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from st_hardneg.hub.contents import HubPart, collect_parts
 from st_hardneg.hub.layout import MAX_SHARD_SIZE, write_parquet_layout
 from st_hardneg.hub.plots import matplotlib_available, save_score_histograms, score_distributions
 from st_hardneg.hub.repo import check_remote, check_repo_id, previous_push, push_folder, resolve_token
+from st_hardneg.hub.settings import CardSettings
+from st_hardneg.settings.base import document_options
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ KIND = "mined-dataset"
 _MARKER = CONFIG_FILENAME
 
 
+@document_options(CardSettings)
 def save_for_hub(
     sets: Any,
     folder: str | Path,
@@ -49,17 +53,14 @@ def save_for_hub(
     pool: Any = None,
     source: Any = None,
     repo_id: str | None = None,
-    pretty_name: str | None = None,
-    license: str | None = None,
-    language: str | list[str] | None = None,
-    source_datasets: Sequence[str] | None = None,
-    tags: Sequence[str] = (),
+    card: CardSettings | None = None,
     plots: bool = True,
     eci: bool = True,
     eci_model: Any = None,
     agreement: Any = None,
     max_shard_size: int | str = MAX_SHARD_SIZE,
     show_progress: bool = True,
+    **kwargs: Any,
 ) -> list[str]:
     """Write mined sets to ``folder`` exactly as :func:`push_to_hub` would push them.
 
@@ -75,7 +76,8 @@ def save_for_hub(
             :class:`~st_hardneg.hub.source.DataSource`); default: what the pool recorded (the command records the
             dataset, split and corpus).
         repo_id: the repository the card's snippets load from (``push_to_hub`` passes its own).
-        pretty_name, license, language, source_datasets, tags: card metadata, passed through.
+        card: a :class:`~st_hardneg.hub.settings.CardSettings` (license, language, source datasets, tags, title);
+            keyword arguments override its fields.
         plots: draw the score histograms (needs matplotlib).
         eci: compute ECI for the card: with ``eci_model`` if given, else from the sets' stored ``scores`` when
             they have them.
@@ -83,6 +85,9 @@ def save_for_hub(
         agreement: teacher agreement to show in the card (an object with ``to_markdown()``, or Markdown).
         max_shard_size: Arrow bytes per parquet shard (``datasets``' default ``"500MB"``).
         show_progress: progress bars.
+        **kwargs: fields of :class:`~st_hardneg.hub.settings.CardSettings`:
+
+            {options}
 
     Returns:
         The files written, relative to ``folder``.
@@ -101,6 +106,7 @@ def save_for_hub(
         >>> datasets.load_dataset(folder, split="train").to_list() == selection.dataset.to_list()
         True
     """
+    card = CardSettings.from_kwargs(card, **kwargs)
     parts = collect_parts(sets, config_name=config_name, split=split)
     folder = Path(folder)
     from st_hardneg.outputs import prepare_output_folder
@@ -120,13 +126,9 @@ def save_for_hub(
     card = MinedDatasetCard.from_parts(
         parts,
         configs,
+        card=card,
         pool=pool,
         repo_id=repo_id,
-        pretty_name=pretty_name,
-        license=license,
-        language=language,
-        source_datasets=source_datasets,
-        tags=tags,
         plots=plot_files,
         plots_note=plots_note,
         eci=eci_reports,
@@ -164,16 +166,20 @@ def push_to_hub(
         api: an ``HfApi``-compatible object to push with (default ``HfApi(token=token)``).
         overwrite: replace a repository that holds something other than an st-hardneg mined set.
         commit_message: default ``"Upload hard negatives mined with st-hardneg"``.
-        **kwargs: the options of :func:`save_for_hub` (``config_name``, ``split``, ``pool``, ``source``,
-            ``license``, ...).
+        **kwargs: the options of :func:`save_for_hub` (``config_name``, ``split``, ``pool``, ``source``, ``card``
+            and the :class:`~st_hardneg.hub.settings.CardSettings` fields ``license``, ``language``, ...).
 
     Returns:
         The ``CommitInfo`` of the commit.
     """
     repo_id = check_repo_id(repo_id)
+    # Bad input fails before the token, the network or any work: options, settings, names.
+    own = set(inspect.signature(save_for_hub).parameters) - {"sets", "folder", "kwargs"}
+    card_fields = {k: kwargs.pop(k) for k in list(kwargs) if k not in own}  # an unknown name fails here
+    kwargs["card"] = CardSettings.from_kwargs(kwargs.get("card"), **card_fields)
+    collect_parts(sets, config_name=kwargs.get("config_name"), split=kwargs.get("split"))
     if api is None:
         api = repo.make_api(resolve_token(token))  # looked up here, so tests can stand in for the Hub
-    collect_parts(sets, config_name=kwargs.get("config_name"), split=kwargs.get("split"))  # bad input: before work
     remote = previous_push(api, repo_id, KIND)
     check_remote(repo_id, *remote, kind=KIND, overwrite=overwrite)
     with tempfile.TemporaryDirectory(prefix="st-hardneg-hub-") as tmp:

@@ -18,6 +18,8 @@ SETTINGS_CLASSES = {
     "`HardNegativeMiner`, the command",
     "st_hardneg.settings.dense:DenseSettings": "`DenseTeacher(model, ...)`, the command",
     "st_hardneg.eci.settings:ECISettings": "`compute_eci`, `compare_eci`, `ECIEvaluator`, `ECICallback`",
+    "st_hardneg.hub.settings:CardSettings": "`save_for_hub`, `push_to_hub`, `pool.push_to_hub`, `MinedDatasetCard`, "
+    "`PoolCard`, the command",
 }
 
 

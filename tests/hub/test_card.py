@@ -152,7 +152,7 @@ def test_license_language_and_source_datasets_are_passed_through(bm25_pool, tmp_
         source_datasets=["my-org/corpus"],
         agreement=Agreement(),
     )
-    assert card.data.license == "cc-by-4.0" and card.data.language == "en"
+    assert card.data.license == "cc-by-4.0" and card.data.language == ["en"]
     assert card.data.source_datasets == ["my-org/corpus", "my-org/qa-pairs"]
     assert "## Teacher agreement\n\n| teachers | Jaccard@10 |" in card.text
     assert "License: `cc-by-4.0`." in card.text

@@ -75,6 +75,24 @@ def test_without_a_token_a_clear_error_comes_before_any_work(bm25_pool, no_token
         push_to_hub(_sel(bm25_pool), "user/set")
 
 
+BAD_CARD_OPTIONS = [
+    ({"licence": "mit"}, TypeError, "unknown option 'licence' for CardSettings; did you mean 'license'"),
+    ({"source_datasets": ["scifact"]}, ValueError, "not a Hub dataset id"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [*BAD_CARD_OPTIONS, ({"split": "a-b"}, ValueError, "split")])
+def test_bad_options_fail_before_the_token_or_the_network(bm25_pool, no_token, kwargs, error, message):
+    with pytest.raises(error, match=message):  # not "needs a token": the options are checked first
+        push_to_hub(_sel(bm25_pool), "user/set", **kwargs)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), BAD_CARD_OPTIONS)
+def test_bad_pool_card_options_fail_before_the_token(bm25_pool, no_token, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        bm25_pool.push_to_hub("user/pool", **kwargs)
+
+
 @pytest.mark.parametrize("repo_id", ["user/bad name", "a/b/c", "", "user/-x-"])
 def test_a_malformed_repository_id_is_refused(bm25_pool, hub, repo_id):
     with pytest.raises(ValueError, match="repository id"):
