@@ -374,6 +374,9 @@ class CandidatePool:
                 "seed": pool_settings["seed"],
                 "dataset_fingerprint": self.config.get("dataset_fingerprint"),
                 "corpus_fingerprint": self.config.get("corpus_fingerprint"),
+                "corpus_given": self.config.get("corpus_given"),
+                "settings": dict(pool_settings),  # the PoolSettings: num_random decides the fill documents
+                "source": self.config.get("source"),  # where the pairs came from (set by the command, or by you)
             },
         }
         if relabel_mode is not None:  # the judge, its prompts, ARHN's settings, the mode applied, the judging counts
@@ -506,6 +509,32 @@ class CandidatePool:
         pool = load_pool(cls, Path(path))
         pool.check_inputs(dataset, corpus)
         return pool
+
+    # ------------------------------------------------------------------ the Hub (st_hardneg.hub.pool_repo)
+    def push_to_hub(self, repo_id: str, *, private: bool | None = None, token: str | None = None, **kwargs: Any):
+        """Push the pool (its files and a card with its build configuration and per-teacher statistics) to a Hub
+        dataset repository in one commit, so others select from it without encoding.
+
+        See :func:`st_hardneg.hub.pool_repo.push_pool_to_hub` (``api``, ``overwrite``, card options).
+
+        Returns:
+            The ``CommitInfo``.
+        """
+        from st_hardneg.hub.pool_repo import push_pool_to_hub
+
+        return push_pool_to_hub(self, repo_id, private=private, token=token, **kwargs)
+
+    @classmethod
+    def from_hub(
+        cls, repo_id: str | Path, *, revision: str | None = None, dataset: Any = None, corpus: Any = None, **kwargs: Any
+    ) -> CandidatePool:
+        """A pool pushed with :meth:`push_to_hub` (or a folder holding one); its format version is checked first.
+
+        See :func:`st_hardneg.hub.pool_repo.load_pool_from_hub` (``token``, ``api``, ``cache_dir``).
+        """
+        from st_hardneg.hub.pool_repo import load_pool_from_hub
+
+        return load_pool_from_hub(cls, repo_id, revision=revision, dataset=dataset, corpus=corpus, **kwargs)
 
     def __len__(self) -> int:
         return len(self.row_query)

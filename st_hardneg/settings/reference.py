@@ -26,6 +26,8 @@ SETTINGS_CLASSES = {
     "`st-hardneg relabel --judge transformers`",
     "st_hardneg.relabel.settings:CrossEncoderJudgeSettings": "`CrossEncoderJudge`, "
     "`st-hardneg relabel --judge cross-encoder`",
+    "st_hardneg.hub.settings:CardSettings": "`save_for_hub`, `push_to_hub`, `pool.push_to_hub`, `MinedDatasetCard`, "
+    "`PoolCard`, the command",
 }
 
 

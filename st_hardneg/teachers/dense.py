@@ -22,6 +22,7 @@ from st_hardneg.settings.dense import DenseSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex, TeacherOutput, pad_topk
 from st_hardneg.teachers.cache import EmbeddingCache, model_fingerprint, texts_digest
 from st_hardneg.teachers.loading import load_sentence_transformer
+from st_hardneg.teachers.provenance import ModelReference, model_reference
 from st_hardneg.teachers.search import search_topk
 
 logger = logging.getLogger(__name__)
@@ -57,8 +58,10 @@ class DenseTeacher(Teacher):
                 raise ValueError("model is an empty string; give a model name or path")
             self._model, self._model_id = None, model
         else:
-            self._model, self._model_id = model, _model_name(model)
-        self._name = name or self._model_id
+            self._model, self._model_id = model, None
+        # Provenance names the Hub id when known, never a path on this machine (teachers/provenance.py).
+        self._reference = model_reference(model)
+        self._name = name or self._reference.hub_id or self._reference.name
         self._prompts: tuple[str | None, str | None] | None = None
         # A given model's weights are fingerprinted now, so the cache key names the weights the teacher was made with.
         self._fingerprint = model_fingerprint(model) if self._model is not None and self.cache is not None else None
@@ -70,6 +73,17 @@ class DenseTeacher(Teacher):
             logger.info("Loading the teacher model %s", self._model_id)
             self._model = load_sentence_transformer(self._model_id)
         return self._model
+
+    @property
+    def reference(self) -> ModelReference:
+        """The model's Hub id and revision (when known) or its local folder name: what provenance records."""
+        ref = self._reference
+        if self._model is None:
+            return ref
+        loaded = model_reference(self._model)
+        if ref.hub_id is None:  # a local folder: the loaded model knows its Hub id only if it verified one
+            return loaded if loaded.hub_id is not None else ref
+        return loaded if loaded.hub_id == ref.hub_id and loaded.revision else ref
 
     @property
     def cache(self) -> EmbeddingCache | None:
@@ -103,7 +117,10 @@ class DenseTeacher(Teacher):
 
     def config(self) -> dict[str, Any]:
         s = self.settings
-        config: dict[str, Any] = {"type": "dense", "name": self.name, "model": self._model_id}
+        ref = self.reference
+        config: dict[str, Any] = {"type": "dense", "name": self.name, "model": ref.hub_id, "revision": ref.revision}
+        if ref.local:
+            config["local_model"] = ref.name
         if self._model is not None:
             config.update(
                 similarity=self.similarity_fn_name, query_prompt=self.query_prompt, corpus_prompt=self.corpus_prompt
@@ -228,14 +245,3 @@ def _resolve_prompt(model: Any, prompt: str | None, prompt_name: str | None, rol
             raise ValueError(f"Prompt name {prompt_name!r} not in the model's prompts {sorted(prompts)}")
         return prompts[prompt_name]
     return prompt
-
-
-def _model_name(model: Any) -> str:
-    card = getattr(model, "model_card_data", None)
-    for value in (getattr(card, "base_model", None), getattr(card, "model_name", None)):
-        if value:
-            return str(value)
-    try:
-        return str(model[0].auto_model.config._name_or_path)
-    except Exception:  # noqa: BLE001
-        return type(model).__name__

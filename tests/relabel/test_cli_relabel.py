@@ -190,8 +190,10 @@ def test_the_card_of_a_relabeled_selection(tmp_path):
         "0 relabeled as positives, 2 filtered, 1 unparseable and 2 failed (left as they were)"
     )
     assert line in text
-    assert 'pool.relabel(ARHN(judge, mode="both", candidates=4, seed=42))' in text
-    assert 'relabel_mode="filter", relabeled_output="rows")' in text
+    assert "pool.relabel(ARHN(judge, mode='both', candidates=4, seed=42))" in text
+    assert "relabel_mode='filter', relabeled_output='rows')" in text
     assert "| Kept out as relabeled positives / filtered (judge) | 0 / 3 |" in text
-    meta = card.data.st_hardneg["selection"]["relabel"]
+    assert "config.mine(pairs, corpus=corpus, judge=judge)" in text
+    (config,) = [split for c in card.data.st_hardneg["configurations"].values() for split in c.values()]
+    meta = config["mining"]["relabel"]
     assert meta["mode"] == "filter" and meta["judge"] == {"type": "scripted", "model": "scripted"}
