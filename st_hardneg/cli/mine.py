@@ -7,6 +7,7 @@ Run with no dataset, it mines the small embedded default (``st_hardneg/data/defa
     st-hardneg                                      # embedded default -> ./mined
     st-hardneg pairs.jsonl --corpus docs.jsonl --method topk-percpos:0.95 --num-negatives 4 --output out/
     st-hardneg ../shared/data/scifact --split train --teacher bm25 --output scifact-mined/ --save-pool pool/
+    st-hardneg pairs.parquet --corpus docs.parquet --work-dir pool-work/ --engine ray --ray-address auto
 
 The order of work is fixed so that mistakes surface early: options and settings, then the output paths, then the
 data (columns, texts), and only then the model and the encoding.
@@ -23,6 +24,7 @@ from typing import Any
 from st_hardneg.cli import quiet_progress_bars
 from st_hardneg.cli.options import OneLineParser, add_settings_options, given_options, settings_from_args
 from st_hardneg.settings.dense import DenseSettings
+from st_hardneg.settings.engine import EngineSettings
 from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.settings.selection import SelectionSettings
 
@@ -34,6 +36,7 @@ FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
 _BUILD_OPTIONS = (
     {"depth", "num_random"}
     | set(DenseSettings.field_names())
+    | set(EngineSettings.field_names())
     | {
         "teacher",
         "save_pool",
@@ -73,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_options(p, SelectionSettings, title="selection (SelectionSettings)")
     add_settings_options(p, PoolSettings, title="pool build (PoolSettings)")
     add_settings_options(p, DenseSettings, title="dense teacher (DenseSettings)")
+    add_settings_options(p, EngineSettings, title="engine: sharded, resumable and Ray builds (EngineSettings)")
     return p
 
 
@@ -85,11 +89,16 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     selection = settings_from_args(SelectionSettings, args)
     pool_settings = settings_from_args(PoolSettings, args)
     dense = settings_from_args(DenseSettings, args)
+    engine = settings_from_args(EngineSettings, args)
     _check_combinations(args, given, pool_settings, selection)
 
     # 2. outputs: nothing the user owns is overwritten without --overwrite
     out = Path(args.output)
     report_path, card_path = _check_outputs(args, out)
+    if engine.work_dir is not None:
+        from st_hardneg.engines import WorkDir
+
+        WorkDir.check_folder(engine.work_dir)
 
     # 3. data: loaded and checked before any model
     progress = not args.quiet
@@ -104,7 +113,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     else:
         # 4. the model loads (lazily, inside build) only after the columns and texts were checked
         pool = CandidatePool.build(
-            pairs, _teacher(args.teacher, dense), corpus=corpus, settings=pool_settings, show_progress=progress
+            pairs,
+            _teacher(args.teacher, dense),
+            corpus=corpus,
+            settings=pool_settings,
+            engine_settings=engine,
+            show_progress=progress,
         )
         pool.config["source"] = source
     result = pool.select(selection, show_progress=progress, return_statistics=True)

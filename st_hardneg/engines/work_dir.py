@@ -64,17 +64,24 @@ class WorkDir:
         self.resumed = False
 
     # ------------------------------------------------------------------ opening
-    def open(self) -> WorkDir:
-        path = self.path
+    @staticmethod
+    def check_folder(path: str | Path) -> None:
+        """Raise ``FileExistsError`` unless ``path`` can hold a build: absent, empty, or holding a build (changes
+        nothing; the command calls it before loading any data)."""
+        path = Path(path)
         if path.exists() and not path.is_dir():
             raise FileExistsError(f"work_dir {path} exists and is not a folder; choose another path")
+        if path.is_dir() and any(path.iterdir()) and not (path / MANIFEST).is_file():
+            raise FileExistsError(
+                f"work_dir {path} is not empty and holds no st-hardneg build (no {MANIFEST}); st-hardneg does not "
+                "delete other files: choose another work_dir"
+            )
+
+    def open(self) -> WorkDir:
+        path = self.path
+        self.check_folder(path)
         manifest_path = path / MANIFEST
         if path.is_dir() and any(path.iterdir()):
-            if not manifest_path.is_file():
-                raise FileExistsError(
-                    f"work_dir {path} is not empty and holds no st-hardneg build (no {MANIFEST}); st-hardneg does not "
-                    "delete other files: choose another work_dir"
-                )
             old = json.loads(manifest_path.read_text())
             same = old.get("version") == MANIFEST_VERSION and old.get("identity") == self.identity
             if self.restart:

@@ -66,7 +66,9 @@ class EngineSettings(Settings):
     anchor_shard_size: int = option(16384, "anchors per shard of a sharded build")
     corpus_shard_size: int = option(262144, "documents per shard of a sharded build")
     restart: bool = option(
-        False, "discard a work_dir left by a build of other inputs or settings and start again (otherwise refused)"
+        False,
+        "delete the build in work_dir and start again; without it, a work_dir holding a build of other inputs or "
+        "settings is refused (a folder of other files is never deleted)",
     )
     max_retries: int = option(3, "times a failed shard is retried before the build stops and names it")
 
