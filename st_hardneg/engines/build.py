@@ -133,18 +133,18 @@ def build_sharded(
         "shards": {"anchor_shard_size": engine.anchor_shard_size, "corpus_shard_size": engine.corpus_shard_size},
     }
     assert engine.work_dir is not None
-    work = WorkDir(engine.work_dir, identity, restart=engine.restart).open()
-    pool_dir = work.path / "pool"
-    if work.done("pool"):
-        logger.info("The pool in %s is complete; loading it (restart=True builds it again)", pool_dir)
-        return CandidatePool.load(pool_dir)
-    runner = make_engine(engine)
-    try:
-        _Build(layout, list(teachers), settings, engine, work, runner, show_progress).run(
-            dataset_fingerprint=dataset_fingerprint, corpus_fingerprint=corpus_fp, corpus_given=corpus_given
-        )
-    finally:
-        runner.close()
+    with WorkDir(engine.work_dir, identity, restart=engine.restart) as work:
+        pool_dir = work.path / "pool"
+        if work.done("pool"):
+            logger.info("The pool in %s is complete; loading it (restart=True builds it again)", pool_dir)
+            return CandidatePool.load(pool_dir)
+        runner = make_engine(engine)
+        try:
+            _Build(layout, list(teachers), settings, engine, work, runner, show_progress).run(
+                dataset_fingerprint=dataset_fingerprint, corpus_fingerprint=corpus_fp, corpus_given=corpus_given
+            )
+        finally:
+            runner.close()
     return CandidatePool.load(pool_dir)
 
 
@@ -168,7 +168,8 @@ class _Build:
         order = np.argsort(layout.row_query, kind="stable")
         self._row_order = order
         self._row_bounds = np.searchsorted(layout.row_query[order], [s.start for s in self.anchors] + [np.inf])
-        self.kinds = [self._kind(t) for t in teachers]
+        # A teacher whose anchor shards are all done is not looked at (its model is not loaded): only assembly is left.
+        self.kinds = [self._kind(t) if self._unfinished(i) else "done" for i, t in enumerate(teachers)]
         self.progress: ShardProgress | None = None
 
     # ------------------------------------------------------------------ helpers
@@ -190,6 +191,9 @@ class _Build:
                 )
                 return "index"
         return "dense"
+
+    def _unfinished(self, i: int) -> bool:
+        return not all(self.work.done(self.part_key(i, a)) for a in self.anchors)
 
     def rows_of(self, shard: Shard) -> np.ndarray:
         lo, hi = self._row_bounds[shard.index], self._row_bounds[shard.index + 1]
@@ -257,7 +261,7 @@ class _Build:
             for i, teacher in enumerate(self.teachers):
                 if self.kinds[i] == "dense":
                     self._dense(i, teacher)
-                else:
+                elif self.kinds[i] == "index":
                     self._index(i, teacher)
         finally:
             self.progress.close()

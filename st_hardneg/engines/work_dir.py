@@ -12,13 +12,16 @@ Opening a work folder:
   there with their recorded sizes (others are redone);
 - holding a manifest of another build: refused with the differences named, unless ``restart=True``, which deletes
   that build and starts again;
-- holding other files: refused (st-hardneg never deletes a folder it did not write).
+- holding other files: refused (st-hardneg never deletes a folder it did not write);
+- in use by another build (an advisory ``flock`` on ``work_dir/.lock``, released by the system when that build's
+  process ends, even killed): refused.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["MANIFEST", "WorkDir", "identity_differences"]
 
 MANIFEST = "manifest.json"
+LOCK = ".lock"
 #: Version of the manifest layout; a work folder written with another version is not resumed.
 MANIFEST_VERSION = 1
 
@@ -45,10 +49,11 @@ class WorkDir:
     Examples:
         >>> import tempfile
         >>> folder = Path(tempfile.mkdtemp()) / "work"
-        >>> work = WorkDir(folder, {"inputs": {"rows": 3}}).open()
-        >>> _ = (folder / "x.npy").write_bytes(b"123")
-        >>> work.mark_done("x", [folder / "x.npy"], rows=[0, 2])
-        >>> WorkDir(folder, {"inputs": {"rows": 3}}).open().done("x")
+        >>> with WorkDir(folder, {"inputs": {"rows": 3}}) as work:
+        ...     _ = (folder / "x.npy").write_bytes(b"123")
+        ...     work.mark_done("x", [folder / "x.npy"], rows=[0, 2])
+        >>> with WorkDir(folder, {"inputs": {"rows": 3}}) as work:
+        ...     work.done("x")
         True
         >>> WorkDir(folder, {"inputs": {"rows": 4}}).open()  # doctest: +ELLIPSIS
         Traceback (most recent call last):
@@ -62,6 +67,7 @@ class WorkDir:
         self.restart = restart
         self.manifest: dict[str, Any] = {}
         self.resumed = False
+        self._lock_fd: int | None = None
 
     # ------------------------------------------------------------------ opening
     @staticmethod
@@ -71,22 +77,34 @@ class WorkDir:
         path = Path(path)
         if path.exists() and not path.is_dir():
             raise FileExistsError(f"work_dir {path} exists and is not a folder; choose another path")
-        if path.is_dir() and any(path.iterdir()) and not (path / MANIFEST).is_file():
+        if path.is_dir() and any(p.name != LOCK for p in path.iterdir()) and not (path / MANIFEST).is_file():
             raise FileExistsError(
                 f"work_dir {path} is not empty and holds no st-hardneg build (no {MANIFEST}); st-hardneg does not "
                 "delete other files: choose another work_dir"
             )
 
     def open(self) -> WorkDir:
+        """Check the folder, lock it for this build, and create, resume or restart the build in it."""
+        self.check_folder(self.path)
+        self._lock()
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _open(self) -> None:
         path = self.path
-        self.check_folder(path)
         manifest_path = path / MANIFEST
-        if path.is_dir() and any(path.iterdir()):
+        if manifest_path.is_file():
             old = json.loads(manifest_path.read_text())
             same = old.get("version") == MANIFEST_VERSION and old.get("identity") == self.identity
             if self.restart:
                 logger.info("restart=True: deleting the previous build in %s and starting again", path)
-                shutil.rmtree(path)
+                for entry in path.iterdir():
+                    if entry.name != LOCK:
+                        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
             elif not same:
                 diff = identity_differences(old.get("identity", {}), self.identity)
                 if old.get("version") != MANIFEST_VERSION:
@@ -110,7 +128,34 @@ class WorkDir:
             path.mkdir(parents=True, exist_ok=True)
             self.manifest = {"version": MANIFEST_VERSION, "identity": self.identity, "teachers": {}, "shards": {}}
             self.save()
-        return self
+
+    def _lock(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no advisory locks on this platform
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise FileExistsError(
+                f"work_dir {self.path} is in use by another build; run again when it has ended (or stop it)"
+            ) from None
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        """Release the folder for other builds (also released when the process ends)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
+    def __enter__(self) -> WorkDir:
+        return self.open()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ shards
     def done(self, key: str) -> bool:

@@ -69,7 +69,9 @@ def test_sharded_bm25_build_is_the_in_process_pool(default_data, reference_pools
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["exact", "faiss"])
-def test_sharded_dense_build_is_the_in_process_pool(default_data, reference_pools, minilm, tmp_path, backend):
+def test_sharded_dense_build_is_the_in_process_pool(
+    default_data, reference_pools, minilm, tmp_path, monkeypatch, backend
+):
     if backend == "faiss":
         pytest.importorskip("faiss")
     pairs, corpus = default_data
@@ -84,10 +86,27 @@ def test_sharded_dense_build_is_the_in_process_pool(default_data, reference_pool
     )
     assert_same_pool(reference_pools(backend), pool)
     # 4 document shards x 4 anchor shards were searched, then merged per anchor shard and their blocks deleted
-    keys = done_keys(tmp_path / "w")
+    work = tmp_path / "w"
+    keys = done_keys(work)
     assert sum(k.startswith("teacher_0/documents/") for k in keys) == 4
     assert sum(k.startswith("teacher_0/parts/") for k in keys) == 4
-    assert not list((tmp_path / "w" / "teacher_0" / "search").iterdir())
+    assert not list((work / "teacher_0" / "search").iterdir())
+    # killed while joining the shards into the pool: the next run only joins them, without loading the model
+    m = manifest(work)
+    del m["shards"]["pool"]
+    (work / "manifest.json").write_text(json.dumps(m))
+    (work / "pool" / "pool.json").unlink()
+    import st_hardneg.teachers.dense as dense
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded although every shard was done")
+
+    monkeypatch.setattr(dense, "load_sentence_transformer", no_model)
+    again = CandidatePool.build(
+        pairs, DenseTeacher(MINILM, backend=backend), corpus=corpus, depth=DEPTH, work_dir=work, show_progress=False,
+        **SHARDS,
+    )  # fmt: skip
+    assert_same_pool(pool, again, exact=True)
 
 
 def test_a_multi_teacher_pool_is_sharded_too(default_data, tmp_path):

@@ -12,6 +12,13 @@ from st_hardneg.engines.work_dir import WorkDir, identity_differences
 IDENTITY = {"inputs": {"dataset_fingerprint": "abc", "rows": 3}, "pool_settings": {"depth": 10}}
 
 
+def opened(path, identity=IDENTITY, **kwargs) -> WorkDir:
+    """A work folder opened as a build opens it, then released (as when that build ends)."""
+    work = WorkDir(path, identity, **kwargs).open()
+    work.close()
+    return work
+
+
 def test_a_writer_killed_midway_leaves_no_file_under_the_final_name(tmp_path, monkeypatch):
     target = tmp_path / "shard.npy"
     real_save = np.save
@@ -31,42 +38,42 @@ def test_a_writer_killed_midway_leaves_no_file_under_the_final_name(tmp_path, mo
 
 
 def test_a_new_folder_is_created_with_a_manifest(tmp_path):
-    work = WorkDir(tmp_path / "w", IDENTITY).open()
+    work = opened(tmp_path / "w")
     manifest = json.loads((tmp_path / "w" / "manifest.json").read_text())
     assert manifest["identity"] == IDENTITY and manifest["shards"] == {} and not work.resumed
 
 
 def test_a_shard_is_done_only_when_recorded_and_its_file_is_complete(tmp_path):
-    work = WorkDir(tmp_path, IDENTITY).open()
+    work = opened(tmp_path)
     shard = tmp_path / "teacher_0" / "documents" / "d00000.npy"
     atomic.write_npy(shard, np.ones((4, 3), np.float32))
     assert not work.done("teacher_0/documents/d00000")  # on disk but not recorded: not done
     work.mark_done("teacher_0/documents/d00000", [shard], rows=[0, 3])
-    resumed = WorkDir(tmp_path, IDENTITY).open()
+    resumed = opened(tmp_path)
     assert resumed.resumed and resumed.done("teacher_0/documents/d00000")
     # a recorded file that was truncated afterwards (disk trouble, a hand edit) is redone, not read
     data = shard.read_bytes()
     shard.write_bytes(data[: len(data) // 2])
-    again = WorkDir(tmp_path, IDENTITY).open()
+    again = opened(tmp_path)
     assert not again.done("teacher_0/documents/d00000")
     shard.unlink()
-    assert not WorkDir(tmp_path, IDENTITY).open().done("teacher_0/documents/d00000")
+    assert not opened(tmp_path).done("teacher_0/documents/d00000")
 
 
 def test_leftover_temporaries_of_a_killed_run_are_deleted_on_resume(tmp_path):
-    WorkDir(tmp_path, IDENTITY).open()
+    opened(tmp_path)
     stale = tmp_path / "teacher_0" / "search" / f"a00000-d00000{atomic.TMP_MARKER}1234abcd.npz"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"half")
-    WorkDir(tmp_path, IDENTITY).open()
+    opened(tmp_path)
     assert not stale.exists()
 
 
 def test_a_build_of_other_inputs_or_settings_is_refused_with_the_differences(tmp_path):
-    WorkDir(tmp_path, IDENTITY).open()
+    opened(tmp_path)
     other = {"inputs": {"dataset_fingerprint": "xyz", "rows": 3}, "pool_settings": {"depth": 20}}
     with pytest.raises(ValueError) as err:
-        WorkDir(tmp_path, other).open()
+        opened(tmp_path, other)
     message = str(err.value)
     assert "inputs.dataset_fingerprint: abc there, xyz now" in message
     assert "pool_settings.depth: 10 there, 20 now" in message
@@ -74,11 +81,11 @@ def test_a_build_of_other_inputs_or_settings_is_refused_with_the_differences(tmp
 
 
 def test_restart_deletes_the_previous_build_and_starts_again(tmp_path):
-    work = WorkDir(tmp_path, IDENTITY).open()
+    work = opened(tmp_path)
     atomic.write_npy(tmp_path / "x.npy", np.zeros(2))
     work.mark_done("x", [tmp_path / "x.npy"])
     other = {"inputs": {"dataset_fingerprint": "xyz", "rows": 3}}
-    fresh = WorkDir(tmp_path, other, restart=True).open()
+    fresh = opened(tmp_path, other, restart=True)
     assert not fresh.resumed and not (tmp_path / "x.npy").exists()
     assert json.loads((tmp_path / "manifest.json").read_text())["identity"] == other
 
@@ -87,22 +94,31 @@ def test_a_folder_of_other_files_is_never_deleted(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     for restart in (False, True):
         with pytest.raises(FileExistsError, match="holds no st-hardneg build"):
-            WorkDir(tmp_path, IDENTITY, restart=restart).open()
+            opened(tmp_path, restart=restart)
     assert (tmp_path / "notes.txt").read_text() == "mine"
     (tmp_path / "file").write_text("x")
     with pytest.raises(FileExistsError, match="not a folder"):
-        WorkDir(tmp_path / "file", IDENTITY).open()
+        opened(tmp_path / "file")
 
 
 def test_teacher_facts_from_another_model_are_refused(tmp_path):
-    work = WorkDir(tmp_path, IDENTITY).open()
+    work = opened(tmp_path)
     work.record_teacher(0, weights="aaaa", dim=384)
     work.record_teacher(0, weights="aaaa")  # the same again: fine
     with pytest.raises(ValueError, match="weights='aaaa', now 'bbbb'"):
-        WorkDir(tmp_path, IDENTITY).open().record_teacher(0, weights="bbbb")
+        opened(tmp_path).record_teacher(0, weights="bbbb")
 
 
 def test_identity_differences_name_nested_paths():
     old = {"a": {"b": 1, "c": [1, 2]}, "d": "x"}
     new = {"a": {"b": 2, "c": [1, 3]}, "d": "x", "e": True}
     assert identity_differences(old, new) == ["a.b: 1 there, 2 now", "a.c.1: 2 there, 3 now", "e: null there, true now"]
+
+
+def test_a_folder_in_use_by_another_build_is_refused_until_it_ends(tmp_path):
+    first = WorkDir(tmp_path, IDENTITY).open()
+    with pytest.raises(FileExistsError, match="in use by another build"):
+        WorkDir(tmp_path, IDENTITY).open()
+    first.close()
+    with WorkDir(tmp_path, IDENTITY) as again:
+        assert again.resumed
