@@ -253,3 +253,46 @@ def test_a_build_killed_twice_resumes_to_the_pool_of_an_uninterrupted_build(defa
     assert kept == {k: (work / k).with_suffix(".npy").stat().st_mtime_ns for k in kept}
     uninterrupted = CandidatePool.build(pairs, DenseTeacher(minilm), work_dir=tmp_path / "straight", **kw)
     assert_same_pool(uninterrupted, resumed)
+
+
+class HashEncoder:
+    """A stand-in SentenceTransformer: each text encodes to a fixed random unit vector (seeded by its hash)."""
+
+    similarity_fn_name = "cosine"
+    prompts: dict = {}
+
+    def encode_document(self, texts, **kwargs):
+        import hashlib
+
+        out = []
+        for text in texts:
+            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+            v = np.random.default_rng(seed).standard_normal(16).astype(np.float32)
+            out.append(v / np.linalg.norm(v))
+        return np.stack(out)
+
+    encode_query = encode_document
+
+
+@pytest.mark.parametrize(("anchor_shard_size", "corpus_shard_size"), [(1, 1), (3, 5), (7, 13), (100, 100)])
+def test_any_shard_sizes_give_the_in_process_pool_small_corpus(tmp_path, anchor_shard_size, corpus_shard_size):
+    """40 documents: the fill reserve comes from keyed permutations of the whole corpus (the small-corpus branch of
+    random_documents); anchors with one to three positives; every stage of the dense path."""
+    from datasets import Dataset
+
+    g = np.random.default_rng(0)
+    anchors = [f"anchor {i}" for i in range(24)] + [f"anchor {i}" for i in range(0, 24, 3)] + ["anchor 0"]
+    positives = [f"document {i}" for i in g.integers(0, 40, len(anchors))]
+    pairs = Dataset.from_dict({"anchor": anchors, "positive": positives})
+    corpus = [f"document {i}" for i in range(40)]
+    kw = dict(corpus=corpus, depth=6, num_random=8, seed=3, show_progress=False)
+    want = CandidatePool.build(pairs, DenseTeacher(HashEncoder()), **kw)
+    got = CandidatePool.build(
+        pairs,
+        DenseTeacher(HashEncoder()),
+        work_dir=tmp_path / "w",
+        anchor_shard_size=anchor_shard_size,
+        corpus_shard_size=corpus_shard_size,
+        **kw,
+    )
+    assert_same_pool(want, got)
