@@ -34,7 +34,7 @@ from st_hardneg.engines.assemble import assemble_teacher
 from st_hardneg.engines.local import Engine, LocalEngine
 from st_hardneg.engines.progress import ShardProgress
 from st_hardneg.engines.shards import WAIT, Shard, Task, shard_ranges
-from st_hardneg.engines.tasks import merge_anchor_shard, score_anchor_shard, search_block
+from st_hardneg.engines.tasks import encode_shard, merge_anchor_shard, score_anchor_shard, search_block
 from st_hardneg.engines.work_dir import WorkDir
 from st_hardneg.keyed_random import text_keys
 from st_hardneg.pool.building import AnchorPlan, plan_anchors, pool_config
@@ -311,15 +311,9 @@ class _Build:
                     stage="encode",
                     rows=shard.rows,
                     inputs=shard.describe(),
-                    fn=None,  # type: ignore[arg-type] - engines run encode tasks with their own encoder
+                    fn=encode_shard,  # called as fn(teacher, *args, expected_weights) by the engine's encoder
+                    args=(role, str(self.pool_dir / texts), shard.start, shard.stop, str(out)),
                     outputs=(out,),
-                    info={
-                        "role": role,
-                        "texts": self.pool_dir / texts,
-                        "start": shard.start,
-                        "stop": shard.stop,
-                        "out": out,
-                    },
                 )
             )
         assert self.progress is not None

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from st_hardneg.engines.shards import WAIT, ShardError, Task
-from st_hardneg.engines.tasks import encode_shard
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +42,8 @@ class Engine(Protocol):
     def encode(
         self, teacher: Any, tasks: Sequence[Task], expected_weights: str | None
     ) -> Iterator[tuple[Task, dict[str, Any]]]:
-        """Run encode tasks (``task.info``: role, texts, start, stop, out) with one model per worker."""
+        """Run encode tasks (:func:`~st_hardneg.engines.tasks.encode_shard` with ``task.args``: role, texts file,
+        start, stop, output file) with one model per worker."""
 
     def close(self) -> None: ...
 
@@ -98,12 +98,7 @@ class LocalEngine:
         self, teacher: Any, tasks: Sequence[Task], expected_weights: str | None
     ) -> Iterator[tuple[Task, dict[str, Any]]]:
         for task in tasks:
-            i = task.info
-
-            def fn(i=i) -> dict[str, Any]:
-                return encode_shard(teacher, i["role"], i["texts"], i["start"], i["stop"], i["out"], expected_weights)
-
-            yield task, call_with_retries(fn, task, self.retries)
+            yield task, call_with_retries(lambda t=task: t.fn(teacher, *t.args, expected_weights), task, self.retries)
 
     def close(self) -> None:
         pass

@@ -130,17 +130,8 @@ class RayEngine:
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the build shows one bar over every shard
         by_key = {t.key: t for t in tasks}
-        items = [
-            {
-                "key": t.key,
-                "role": t.info["role"],
-                "texts": str(t.info["texts"]),
-                "start": t.info["start"],
-                "stop": t.info["stop"],
-                "out": str(t.info["out"]),
-            }  # fmt: skip
-            for t in tasks
-        ]
+        fields = ("role", "texts", "start", "stop", "out")  # encode_shard's arguments after the teacher
+        items = [{"key": t.key, **dict(zip(fields, t.args))} for t in tasks]
         dataset = ray.data.from_items(items, override_num_blocks=len(items))
         encoded = dataset.map_batches(
             ShardEncoder,
