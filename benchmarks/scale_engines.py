@@ -311,6 +311,10 @@ def phase_select_memory(args) -> dict:
         "rss_mib_before_load": round(rss_before),
         "peak_rss_mib_after_load": round(loaded),
         "peak_rss_mib_load_and_select": round(peak),
+        # after the selection: how much of the resident memory is pages of the memory-mapped pool (file-backed,
+        # dropped by the kernel under pressure) and how much is the process's own (anonymous) memory
+        "rss_file_mib_after": round(_status("RssFile")),
+        "rss_anon_mib_after": round(_status("RssAnon")),
         "select_chunk_size": 16384,
         "pool_arrays_mib": round(pool_mib / 2**20),
         "output_arrow_mib": round(res.dataset.data.nbytes / 2**20),

@@ -2,7 +2,8 @@
 
 The key covers everything that changes an embedding: the model (its name and a fingerprint of its weights, so a
 fine-tuned checkpoint under the same name is not confused with its base), the prompt text actually prepended, the
-normalisation, and the exact list of texts. Embeddings are stored as ``.npy`` and opened memory-mapped.
+normalisation, and the exact list of texts. Embeddings are stored as ``.npy`` and opened memory-mapped; long
+encodes are checkpointed in chunks (:meth:`EmbeddingCache.get_or_compute`), so a killed encode resumes.
 """
 
 from __future__ import annotations
