@@ -274,7 +274,7 @@ class HashEncoder:
     encode_query = encode_document
 
 
-@pytest.mark.parametrize(("anchor_shard_size", "corpus_shard_size"), [(1, 1), (3, 5), (7, 13), (100, 100)])
+@pytest.mark.parametrize(("anchor_shard_size", "corpus_shard_size"), [(1, 17), (5, 1), (7, 13), (100, 100)])
 def test_any_shard_sizes_give_the_in_process_pool_small_corpus(tmp_path, anchor_shard_size, corpus_shard_size):
     """40 documents: the fill reserve comes from keyed permutations of the whole corpus (the small-corpus branch of
     random_documents); anchors with one to three positives; every stage of the dense path."""
