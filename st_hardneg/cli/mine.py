@@ -8,6 +8,7 @@ Run with no dataset, it mines the small embedded default (``st_hardneg/data/defa
     st-hardneg pairs.jsonl --corpus docs.jsonl --method topk-percpos:0.95 --num-negatives 4 --output out/
     st-hardneg ../shared/data/scifact --split train --teacher bm25 --output scifact-mined/ --save-pool pool/
     st-hardneg --num-negatives 4 --push-to-hub user/default-hard-negatives --private   # also push set and card
+    st-hardneg pairs.parquet --corpus docs.parquet --work-dir pool-work/ --engine ray --ray-address auto
 
 The order of work is fixed so that mistakes surface early: options and settings, then the output paths, then the
 data (columns, texts), and only then the model and the encoding.
@@ -25,6 +26,7 @@ from st_hardneg.cli import quiet_progress_bars
 from st_hardneg.cli.options import OneLineParser, add_settings_options, given_options, settings_from_args
 from st_hardneg.hub.settings import CardSettings
 from st_hardneg.settings.dense import DenseSettings
+from st_hardneg.settings.engine import EngineSettings
 from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.settings.selection import SelectionSettings
 
@@ -36,6 +38,7 @@ FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
 _BUILD_OPTIONS = (
     {"depth", "num_random"}
     | set(DenseSettings.field_names())
+    | set(EngineSettings.field_names())
     | {
         "teacher",
         "save_pool",
@@ -84,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_options(p, PoolSettings, title="pool build (PoolSettings)")
     add_settings_options(p, DenseSettings, title="dense teacher (DenseSettings)")
     add_settings_options(p, CardSettings, title="dataset card (CardSettings)")
+    add_settings_options(p, EngineSettings, title="engine: sharded, resumable and Ray builds (EngineSettings)")
     return p
 
 
@@ -97,12 +101,17 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     pool_settings = settings_from_args(PoolSettings, args)
     dense = settings_from_args(DenseSettings, args)
     card = settings_from_args(CardSettings, args)
+    engine = settings_from_args(EngineSettings, args)
     _check_combinations(args, given, pool_settings, selection)
     hub = _check_hub(args)
 
     # 2. outputs: nothing the user owns is overwritten without --overwrite
     out = Path(args.output)
     report_path, card_path = _check_outputs(args, out)
+    if engine.work_dir is not None:
+        from st_hardneg.engines import WorkDir
+
+        WorkDir.check_folder(engine.work_dir)
 
     # 3. data: loaded and checked before any model
     progress = not args.quiet
@@ -119,7 +128,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     else:
         # 4. the model loads (lazily, inside build) only after the columns and texts were checked
         pool = CandidatePool.build(
-            pairs, _teacher(args.teacher, dense), corpus=corpus, settings=pool_settings, show_progress=progress
+            pairs,
+            _teacher(args.teacher, dense),
+            corpus=corpus,
+            settings=pool_settings,
+            engine_settings=engine,
+            show_progress=progress,
         )
         pool.config["source"] = source
     result = pool.select(selection, show_progress=progress, return_statistics=True)

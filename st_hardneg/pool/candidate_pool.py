@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from st_hardneg.formatting.formatters import format_dataset
 from st_hardneg.keyed_random import combine, salt, text_keys
-from st_hardneg.pool.building import TeacherCandidates, mine_teacher
+from st_hardneg.pool.building import TeacherCandidates, mine_teacher, pool_config
 from st_hardneg.pool.inputs import (
     FixedCorpus,
     PairLayout,
@@ -37,7 +37,8 @@ from st_hardneg.pool.inputs import (
 from st_hardneg.pool.judged import extra_positive_lists, extra_positive_rows, resolve_relabel_mode
 from st_hardneg.pool.selection import row_positive_scores, select_negatives
 from st_hardneg.pool.statistics import PoolStatistics, SelectionStatistics, TeacherStatistics
-from st_hardneg.settings.base import document_options
+from st_hardneg.settings.base import document_options, split_kwargs
+from st_hardneg.settings.engine import EngineSettings
 from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.settings.selection import SelectionSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex
@@ -128,7 +129,7 @@ class CandidatePool:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    @document_options(PoolSettings)
+    @document_options(PoolSettings, EngineSettings)
     def build(
         cls,
         dataset: Any,
@@ -136,12 +137,19 @@ class CandidatePool:
         *,
         corpus: Any = None,
         settings: PoolSettings | None = None,
+        engine_settings: EngineSettings | None = None,
         show_progress: bool = True,
         **kwargs: Any,
     ) -> CandidatePool:
         """Encode and search once for every teacher.
 
-        Every input is checked (settings, columns, texts, corpus) before a model is loaded or anything encoded.
+        Every input is checked (settings, columns, texts, corpus, the work folder) before a model is loaded or
+        anything encoded.
+
+        With ``work_dir``, the build is sharded and resumable (:mod:`st_hardneg.engines`): run the same call again
+        after a kill and it continues where it stopped; ``engine="ray"`` runs the shards on a Ray cluster. The pool
+        is then written to ``work_dir/pool`` and returned memory-mapped, with the same candidates as an in-memory
+        build.
 
         Args:
             dataset: a :class:`datasets.Dataset` (or dict of columns) of (anchor, positive) rows; a repeated anchor
@@ -150,12 +158,17 @@ class CandidatePool:
                 list of these for a multi-teacher pool.
             corpus: document texts to mine from; positives not in it are added. Default: the dataset's positives.
             settings: a :class:`~st_hardneg.settings.PoolSettings`; keyword arguments override its fields.
+            engine_settings: an :class:`~st_hardneg.settings.EngineSettings` (where and how the build runs);
+                keyword arguments override its fields.
             show_progress: tqdm bars.
-            **kwargs: fields of :class:`~st_hardneg.settings.PoolSettings`:
+            **kwargs: fields of :class:`~st_hardneg.settings.PoolSettings` and
+                :class:`~st_hardneg.settings.EngineSettings`:
 
                 {options}
         """
-        settings = PoolSettings.from_kwargs(settings, **kwargs)
+        pool_kwargs, engine_kwargs = split_kwargs(kwargs, PoolSettings, EngineSettings)
+        settings = PoolSettings.from_kwargs(settings, **pool_kwargs)
+        engine = EngineSettings.from_kwargs(engine_settings, **engine_kwargs)
         teachers = resolve_teachers(teacher)
         anchor_column, positive_column, anchors, positives = read_pairs(
             dataset, settings.anchor_column, settings.positive_column
@@ -163,6 +176,18 @@ class CandidatePool:
         texts = read_corpus(corpus) if corpus is not None else None
         layout = build_layout(anchors, positives, texts)
         settings = settings.replace(anchor_column=anchor_column, positive_column=positive_column)
+        if engine.sharded:
+            from st_hardneg.engines import build_sharded
+
+            return build_sharded(
+                layout,
+                teachers,
+                settings,
+                engine,
+                dataset_fingerprint=dataset_fingerprint(anchors, positives),
+                corpus_given=corpus is not None,
+                show_progress=show_progress,
+            )
         return cls.from_layout(
             layout,
             teachers,
@@ -187,14 +212,7 @@ class CandidatePool:
     ) -> CandidatePool:
         """Run the teachers over a checked layout (the step after :meth:`build`'s checks; the miner calls it with
         its corpus indexed once in ``indexes``)."""
-        stats = PoolStatistics(
-            rows=len(layout.row_query),
-            queries=len(layout.queries),
-            corpus_size=len(layout.corpus),
-            queries_with_several_positives=int((np.diff(layout.positives_indptr) > 1).sum()),
-            added_positives=layout.added_positives,
-            duplicate_corpus_texts=layout.duplicate_corpus_texts,
-        )
+        stats = PoolStatistics.of_layout(layout)
         query_keys = text_keys(layout.queries)
         candidates: dict[str, TeacherCandidates] = {}
         for t in teachers:
@@ -213,13 +231,13 @@ class CandidatePool:
             )
             candidates[t.name] = tc
             stats.teachers[t.name] = tstats
-        config = {
-            "settings": settings.to_dict(),
-            "teachers": {name: tc.config for name, tc in candidates.items()},
-            "corpus_given": corpus_given,
-            "dataset_fingerprint": dataset_fingerprint,
-            "corpus_fingerprint": corpus_fingerprint(layout.corpus),
-        }
+        config = pool_config(
+            settings,
+            {name: tc.config for name, tc in candidates.items()},
+            corpus_given=corpus_given,
+            dataset_fingerprint=dataset_fingerprint,
+            corpus_fingerprint=corpus_fingerprint(layout.corpus),
+        )
         pool = cls(
             queries=pa.array(layout.queries, type=pa.large_string()),
             corpus=fixed_corpus.arrow if fixed_corpus is not None else pa.array(layout.corpus, type=pa.large_string()),

@@ -83,6 +83,18 @@ class PoolStatistics:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def of_layout(cls, layout: Any) -> PoolStatistics:
+        """The build statistics a :class:`~st_hardneg.pool.inputs.PairLayout` determines (teachers added later)."""
+        return cls(
+            rows=len(layout.row_query),
+            queries=len(layout.queries),
+            corpus_size=len(layout.corpus),
+            queries_with_several_positives=int((np.diff(layout.positives_indptr) > 1).sum()),
+            added_positives=layout.added_positives,
+            duplicate_corpus_texts=layout.duplicate_corpus_texts,
+        )
+
 
 @dataclass
 class SelectionStatistics:

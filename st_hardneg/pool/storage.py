@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.feather as feather
 
+from st_hardneg.atomic import write_npz, write_text, write_with
 from st_hardneg.outputs import prepare_output_folder
 from st_hardneg.pool.building import TeacherCandidates
 from st_hardneg.pool.statistics import PoolStatistics, ScoreSummary, TeacherStatistics
@@ -21,40 +22,85 @@ FORMAT_VERSION = 3
 #: Versions this st-hardneg reads (version 1 pools are converted on load; 1 and 2 hold no judgments).
 READABLE_VERSIONS = (1, 2, 3)
 _JUDGMENTS_FILE = "judgments.arrow"
-_ARRAYS = ("candidates", "scores", "positive_scores", "random_candidates", "random_scores", "min_positive_scores")
+#: The arrays of each teacher, one ``.npy`` each in its folder.
+POOL_ARRAYS = (
+    "candidates",
+    "scores",
+    "positive_scores",
+    "random_candidates",
+    "random_scores",
+    "min_positive_scores",
+)
+_ARRAYS = POOL_ARRAYS
 
 
 def save_pool(pool: Any, path: Path, *, overwrite: bool = False) -> None:
-    from st_hardneg import __version__
-
     prepare_output_folder(path, overwrite=overwrite, marker="pool.json", what="a candidate pool")
-    feather.write_feather(pa.table({"text": pool.queries}), path / "queries.arrow", compression="uncompressed")
-    feather.write_feather(pa.table({"text": pool.corpus}), path / "corpus.arrow", compression="uncompressed")
-    np.savez(
-        path / "rows.npz",
-        row_query=pool.row_query,
-        row_positive=pool.row_positive,
-        positives_indptr=pool.positives_indptr,
-        positives_indices=pool.positives_indices,
-    )
+    write_texts(path, pool.queries, pool.corpus)
+    write_rows(path, pool.row_query, pool.row_positive, pool.positives_indptr, pool.positives_indices)
     folders = {}
     for i, (name, tc) in enumerate(pool.teachers.items()):
-        folder = path / f"teacher_{i}"
+        folder = path / teacher_folder(i)
         folder.mkdir(exist_ok=True)
         for array in _ARRAYS:
             np.save(folder / f"{array}.npy", np.asarray(getattr(tc, array)))
         folders[name] = {"folder": folder.name, "config": tc.config}
+    judgments = _write_judgments(pool.judgments, path) if pool.judgments is not None else None
+    write_meta(path, pool.config, folders, pool.statistics.to_dict(), pool.history, judgments=judgments)
+
+
+# The pieces of a saved pool, also written one by one by the sharded builds (st_hardneg.engines), pool.json last.
+def teacher_folder(i: int) -> str:
+    """The folder of the ``i``-th teacher's arrays in a saved pool."""
+    return f"teacher_{i}"
+
+
+def write_texts(path: Path, queries: Any, corpus: Any) -> None:
+    """``queries.arrow`` and ``corpus.arrow`` (one ``text`` column each, uncompressed: memory-mapped on load)."""
+    for name, texts in (("queries", queries), ("corpus", corpus)):
+        if not isinstance(texts, pa.Array | pa.ChunkedArray):
+            texts = pa.array(texts, type=pa.large_string())
+        table = pa.table({"text": texts})
+        write_with(path / f"{name}.arrow", lambda f, t=table: feather.write_feather(t, f, compression="uncompressed"))
+
+
+def write_rows(
+    path: Path, row_query: np.ndarray, row_positive: np.ndarray, indptr: np.ndarray, indices: np.ndarray
+) -> None:
+    """``rows.npz``: each row's query and positive, and each query's positives (CSR)."""
+    write_npz(
+        path / "rows.npz",
+        row_query=row_query,
+        row_positive=row_positive,
+        positives_indptr=indptr,
+        positives_indices=indices,
+    )
+
+
+def write_meta(
+    path: Path,
+    config: dict[str, Any],
+    teachers: dict[str, dict[str, Any]],
+    statistics: dict[str, Any],
+    history: list[dict[str, Any]],
+    *,
+    judgments: dict[str, Any] | None = None,
+) -> None:
+    """``pool.json`` (format version, config, teacher folders, statistics, history, judgments if any): written last,
+    it marks the folder as a complete pool."""
+    from st_hardneg import __version__
+
     meta = {
         "format_version": FORMAT_VERSION,
         "st_hardneg_version": __version__,
-        "config": pool.config,
-        "teachers": folders,
-        "statistics": pool.statistics.to_dict(),
-        "history": pool.history,
+        "config": config,
+        "teachers": teachers,
+        "statistics": statistics,
+        "history": history,
     }
-    if pool.judgments is not None:
-        meta["judgments"] = _write_judgments(pool.judgments, path)
-    (path / "pool.json").write_text(json.dumps(meta, indent=2, default=_json_default))
+    if judgments is not None:
+        meta["judgments"] = judgments
+    write_text(path / "pool.json", json.dumps(meta, indent=2, default=_json_default))
 
 
 def save_judgments(pool: Any, path: Path) -> None:

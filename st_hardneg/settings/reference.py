@@ -17,6 +17,7 @@ SETTINGS_CLASSES = {
     "st_hardneg.settings.selection:SelectionSettings": "`CandidatePool.select`, `mine_hard_negatives`, "
     "`HardNegativeMiner`, the command",
     "st_hardneg.settings.dense:DenseSettings": "`DenseTeacher(model, ...)`, the command",
+    "st_hardneg.settings.engine:EngineSettings": "`CandidatePool.build`, the command",
     "st_hardneg.eci.settings:ECISettings": "`compute_eci`, `compare_eci`, `ECIEvaluator`, `ECICallback`",
     "st_hardneg.relabel.settings:ARHNSettings": "`ARHN(judge, ...)`, `st-hardneg relabel`",
     "st_hardneg.relabel.prompts:Prompts": "`TransformersJudge`, `OpenAIJudge` (`prompts=`), `st-hardneg relabel`",

@@ -85,6 +85,10 @@ class DenseTeacher(Teacher):
             return loaded if loaded.hub_id is not None else ref
         return loaded if loaded.hub_id == ref.hub_id and loaded.revision else ref
 
+    def model_loaded(self) -> bool:
+        """Whether the model is in memory (given loaded, or loaded on first use)."""
+        return self._model is not None
+
     @property
     def cache(self) -> EmbeddingCache | None:
         folder = self.settings.cache_folder
@@ -130,38 +134,74 @@ class DenseTeacher(Teacher):
         config.update(query_prompt_name=s.query_prompt_name, corpus_prompt_name=s.corpus_prompt_name, backend=s.backend)
         return config
 
-    def encode(self, texts: Sequence[str], role: str, show_progress: bool = True) -> np.ndarray:
-        """Embeddings of ``texts`` as anchors (``role="query"``) or documents, from the cache when present."""
+    def identity(self) -> dict[str, Any]:
+        """What decides this teacher's embeddings and scores, known before the model loads: the model's name and every
+        setting that changes an embedding or a ranking (prompts, backend). Resumable builds
+        (:mod:`st_hardneg.engines`) compare it with the run they resume, and the weights
+        (:meth:`weights_fingerprint`) once the model has loaded.
+        """
+        s = self.settings
+        identity: dict[str, Any] = {"type": "dense", "name": self.name, "model": self._model_id}
+        identity.update(
+            {
+                f: getattr(s, f)
+                for f in ("query_prompt", "query_prompt_name", "corpus_prompt", "corpus_prompt_name", "backend")
+            }
+        )
+        return identity
+
+    def weights_fingerprint(self) -> str:
+        """A fingerprint of the model's weights (loads the model)."""
+        if self._fingerprint is None:
+            self._fingerprint = model_fingerprint(self.model)
+        return self._fingerprint
+
+    def encode(
+        self, texts: Sequence[str], role: str, show_progress: bool = True, *, use_cache: bool = True
+    ) -> np.ndarray:
+        """Embeddings of ``texts`` as anchors (``role="query"``) or documents, from the cache when present.
+
+        With a ``cache_folder``, the texts are encoded in chunks of ``cache_chunk_size``, each saved as soon as it
+        is done, so a killed encode resumes from the last finished chunk. ``use_cache=False`` encodes without the
+        cache.
+        """
         prompt = self.query_prompt if role == "query" else self.corpus_prompt
         normalize = self.similarity_fn_name == "cosine"
-        cache = self.cache
+        cache = self.cache if use_cache else None
 
-        def compute() -> np.ndarray:
+        def compute(start: int = 0, stop: int | None = None, progress: bool = show_progress) -> np.ndarray:
             encode = self.model.encode_query if role == "query" else self.model.encode_document
             kwargs: dict[str, Any] = {"prompt": prompt} if prompt is not None else {}
+            part = list(texts[start:stop])
             emb = encode(
-                list(texts),
+                part,
                 batch_size=self.settings.batch_size,
                 convert_to_numpy=True,
                 normalize_embeddings=normalize,
-                show_progress_bar=show_progress,
+                show_progress_bar=progress,
                 **kwargs,
             )
-            return np.asarray(emb, dtype=np.float32)
+            return np.asarray(emb, dtype=np.float32).reshape(len(part), -1)
 
         if cache is None:
             return compute()
-        if self._fingerprint is None:
-            self._fingerprint = model_fingerprint(self.model)
         key = cache.key(
-            model=self._fingerprint,
+            model=self.weights_fingerprint(),
             role=role,
             prompt=prompt,
             default_prompt=getattr(self.model, "prompts", {}).get(role),
             normalize=normalize,
             texts=texts_digest(texts),
         )
-        return cache.get_or_compute(key, compute)
+        chunk = self.settings.cache_chunk_size
+        several = len(texts) > chunk
+        return cache.get_or_compute(
+            key,
+            lambda start, stop: compute(start, stop, show_progress and not several),
+            num_rows=len(texts),
+            chunk_size=chunk,
+            show_progress=show_progress and several,
+        )
 
     def index(self, corpus: Sequence[str], show_progress: bool = True) -> DenseIndex:
         return DenseIndex(self, corpus, self.encode(corpus, "document", show_progress))
@@ -187,7 +227,7 @@ class DenseIndex(TeacherIndex):
                 corpus_chunk_size=s.corpus_chunk_size,
                 show_progress=show_progress,
             )
-            pair = _pairwise_dot(q, self.embeddings, pair_queries, pair_docs)
+            pair = pairwise_dot(q, self.embeddings, pair_queries, pair_docs)
         else:
             if s.backend != "exact":
                 raise ValueError(f"backend={s.backend!r} needs cosine or dot similarity, not {t.similarity_fn_name}")
@@ -228,7 +268,7 @@ class DenseIndex(TeacherIndex):
 _PAIR_CHUNK = 65536
 
 
-def _pairwise_dot(q: np.ndarray, d: np.ndarray, qi: np.ndarray, di: np.ndarray) -> np.ndarray:
+def pairwise_dot(q: np.ndarray, d: np.ndarray, qi: np.ndarray, di: np.ndarray) -> np.ndarray:
     """``q[qi[j]] . d[di[j]]`` for every pair, in chunks so memory stays bounded."""
     out = np.empty(len(qi), dtype=np.float32)
     for i in range(0, len(qi), _PAIR_CHUNK):

@@ -12,6 +12,7 @@ from huggingface_hub import DatasetCard
 from st_hardneg import CandidatePool
 from st_hardneg.hub import save_pool_for_hub
 from st_hardneg.hub.source import DataSource
+from st_hardneg.pool.storage import FORMAT_VERSION
 from st_hardneg.teachers import BM25Teacher
 
 
@@ -47,7 +48,7 @@ def test_the_pool_card_shows_the_build_configuration_and_per_teacher_statistics(
     card = DatasetCard(hub.files("user/pool")["README.md"].decode())
     meta = card.data.to_dict()
     assert meta["viewer"] is False and meta["st_hardneg"]["kind"] == "candidate-pool"
-    assert meta["st_hardneg"]["format_version"] == 2 and meta["source_datasets"] == ["BeIR/scifact"]
+    assert meta["st_hardneg"]["format_version"] == FORMAT_VERSION and meta["source_datasets"] == ["BeIR/scifact"]
     assert meta["st_hardneg"]["config"]["settings"]["depth"] == 15
     for name, t in two_teacher_pool.statistics.teachers.items():
         row = (
