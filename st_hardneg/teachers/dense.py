@@ -141,7 +141,10 @@ class DenseTeacher(Teacher):
         (:meth:`weights_fingerprint`) once the model has loaded.
         """
         s = self.settings
-        identity: dict[str, Any] = {"type": "dense", "name": self.name, "model": self._model_id}
+        # A given model is named as its name would load it: the Hub id it records, else its folder's name (the weights
+        # fingerprint tells two folders of one name apart once the model is loaded).
+        model = self._model_id if self._model_id is not None else (self._reference.hub_id or self._reference.name)
+        identity: dict[str, Any] = {"type": "dense", "name": self.name, "model": model}
         identity.update(
             {
                 f: getattr(s, f)
