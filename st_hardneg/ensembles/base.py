@@ -4,6 +4,7 @@ helpers to combine per-teacher picks (:func:`~st_hardneg.pool.selection.pick_neg
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +29,8 @@ class EnsembleInput:
         query_keys: uint64 ``[queries]`` text key of each query (cross-sample draws are keyed by seed and anchor).
         row_keys: uint64 ``[rows]`` key of each row (seed, anchor, positive), for the samplers' noise.
         settings: the selection settings (``num_negatives`` is per teacher for ``concat``).
+        judged: a relabeled pool's judgments lookup (:func:`~st_hardneg.pool.selection.pick_negatives`): judged
+            positives and filtered passages leave every member's candidates.
     """
 
     teachers: list[TeacherCandidates]
@@ -38,6 +41,7 @@ class EnsembleInput:
     settings: SelectionSettings
     chunk_size: int = 16384
     show_progress: bool = True
+    judged: Any = None
 
     def positive_scores(self, t: int) -> np.ndarray:
         """Teacher ``t``'s positive score per row, as the methods compare it (``settings.positive_score``)."""
@@ -57,6 +61,7 @@ class EnsembleInput:
             row_keys=self.row_keys,
             num=num,
             draw_order=draw_order,
+            judged=self.judged,
             chunk_size=self.chunk_size,
             show_progress=self.show_progress,
         )

@@ -52,6 +52,7 @@ def cross_sample(inp: EnsembleInput) -> tuple[Selected, SelectionStatistics]:
             inp.positive_scores(t)[rows],
             settings=settings,
             row_keys=inp.row_keys[rows],
+            judged=inp.judged,
             own_positive_scores=inp.own_positive_scores(t)[rows],
             chunk_size=inp.chunk_size,
             show_progress=inp.show_progress,

@@ -92,6 +92,7 @@ def select_fused(inp: EnsembleInput, fused: TeacherCandidates) -> tuple[Selected
         pos,
         settings=inp.settings,
         row_keys=inp.row_keys,
+        judged=inp.judged,
         chunk_size=inp.chunk_size,
         show_progress=inp.show_progress,
     )

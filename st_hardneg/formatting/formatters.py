@@ -12,17 +12,19 @@ Formats, named as sentence-transformers names them (``mine_hard_negatives(output
   with scores, a ``score`` column replaces ``label``. An anchor's negatives appear once even when several rows
   share the anchor.
 - ``"labeled-list"``: (anchor, [positive, neg_1, ...], labels [1, 0, ...]); with scores, ``scores`` replaces
-  ``labels``.
+  ``labels``. Extra positives of a relabeled pool (``relabeled_output="list"``) follow the positive, labelled 1:
+  (anchor, [positive, extra_1, ..., neg_1, ...], labels [1, 1, ..., 0, ...]).
 
 Scores of several teachers (soft labels, ``score_teachers``) come as one column per teacher, ``scores_<name>``
-(``score_<name>`` for labeled pairs), laid out like ``scores``. The teacher column (``output_teachers``) names who
-chose each negative: ``teachers`` (a list per row, aligned with the negatives; null for the positive of a
-labeled list) or ``teacher`` (triplet and labeled-pair rows; null on positive rows).
+(``score_<name>`` for labeled pairs), laid out like ``scores`` (NaN for the extra positives of a labeled list, which
+only the selection's own ``scores`` column knows). The teacher column (``output_teachers``) names who chose each
+negative: ``teachers`` (a list per row, aligned with the negatives; null for the positives of a labeled list) or
+``teacher`` (triplet and labeled-pair rows; null on positive rows).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -49,6 +51,9 @@ class Selected:
         rows: ``[n]`` position of each kept row among the rows the selection started from.
         teacher_bits: uint64 ``[n, k]``, bit ``t`` set when the selection's teacher ``t`` chose the negative (0 for
             padding and random fill documents).
+        extra_positives: ``[n, m]`` corpus indices of further positives (relabeled ones), ``-1``-padded; used by
+            the labeled-list format.
+        extra_positive_scores: ``[n, m]``, NaN at padding.
     """
 
     row_query: np.ndarray
@@ -58,6 +63,8 @@ class Selected:
     negative_scores: np.ndarray
     rows: np.ndarray | None = None
     teacher_bits: np.ndarray | None = None
+    extra_positives: np.ndarray | None = field(default=None)
+    extra_positive_scores: np.ndarray | None = field(default=None)
 
 
 def format_dataset(
@@ -109,19 +116,25 @@ def format_dataset(
         if teacher_labels is not None:
             columns["teacher"] = pa.array(teacher_labels[row, col].tolist(), type=pa.string())
     elif output_format == "labeled-list":
-        docs = np.concatenate([s.row_positive[:, None], s.negatives], axis=1)
-        keep = np.concatenate([np.ones((len(docs), 1), bool), valid], axis=1)
+        n = len(s.row_positive)
+        extra = s.extra_positives if s.extra_positives is not None else np.full((n, 0), -1, np.int64)
+        extra_scores = s.extra_positive_scores if s.extra_positive_scores is not None else np.zeros(extra.shape)
+        docs = np.concatenate([s.row_positive[:, None], extra, s.negatives], axis=1)
+        keep = np.concatenate([np.ones((n, 1), bool), extra >= 0, valid], axis=1)
         offsets = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int32)
         columns[anchor_column] = pc.take(queries, s.row_query)
         columns[positive_column] = pa.ListArray.from_arrays(offsets, pc.take(corpus, docs[keep]))
         for name, values in table.items():
-            columns[name] = pa.ListArray.from_arrays(offsets, pa.array(values[keep].astype(np.float32)))
+            # extra (relabeled) positives carry the selection's own scores; other teachers' columns have NaN there
+            extra_values = extra_scores if name == "scores" else np.full(extra.shape, np.nan)
+            values = np.concatenate([values[:, :1], extra_values, values[:, 1:]], axis=1)[keep]
+            columns[name] = pa.ListArray.from_arrays(offsets, pa.array(values.astype(np.float32)))
         if not table:
             labels = np.zeros(keep.shape, dtype=np.int64)
-            labels[:, 0] = 1
+            labels[:, : 1 + extra.shape[1]] = 1
             columns["labels"] = pa.ListArray.from_arrays(offsets, pa.array(labels[keep]))
         if teacher_labels is not None:
-            with_positive = np.concatenate([np.full((len(docs), 1), None, object), teacher_labels], axis=1)
+            with_positive = np.concatenate([np.full((n, 1 + extra.shape[1]), None, object), teacher_labels], axis=1)
             columns["teachers"] = _string_lists(with_positive, keep)
     else:  # labeled-pair
         at = _labeled_pairs(s, valid)

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from st_hardneg.formatting.formatters import format_dataset
 from st_hardneg.keyed_random import combine, salt, text_keys
-from st_hardneg.pool.building import TeacherCandidates, index_teachers, mine_teacher
+from st_hardneg.pool.building import TeacherCandidates, index_teachers, mine_teacher, pool_config
 from st_hardneg.pool.inputs import (
     FixedCorpus,
     PairLayout,
@@ -36,10 +36,12 @@ from st_hardneg.pool.inputs import (
     read_corpus,
     read_pairs,
 )
+from st_hardneg.pool.judged import extra_positive_lists, extra_positive_rows, resolve_relabel_mode
 from st_hardneg.pool.lookup import lookup_scores
 from st_hardneg.pool.selection import row_positive_scores, select_negatives
 from st_hardneg.pool.statistics import PoolStatistics, SelectionStatistics, TeacherStatistics
-from st_hardneg.settings.base import document_options
+from st_hardneg.settings.base import document_options, split_kwargs
+from st_hardneg.settings.engine import EngineSettings
 from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.settings.selection import SelectionSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex
@@ -94,6 +96,8 @@ class CandidatePool:
         teacher_objects: ``{name: Teacher}`` of the teachers available in memory (those the pool was built with,
             or given to :meth:`load`), used to score pairs a teacher did not score in the pool (soft labels of
             negatives another teacher chose).
+        judgments: the :class:`~st_hardneg.relabel.Judgments` of :meth:`relabel` (``None`` until then): relabeled
+            positives and filtered passages that selections keep out of the negatives.
     """
 
     def __init__(
@@ -109,6 +113,7 @@ class CandidatePool:
         statistics: PoolStatistics,
         history: list[dict[str, Any]] | None = None,
         teacher_objects: dict[str, Teacher] | None = None,
+        judgments: Any = None,
     ) -> None:
         self.queries = queries
         self.corpus = corpus
@@ -121,6 +126,7 @@ class CandidatePool:
         self.statistics = statistics
         self.history = history if history is not None else []
         self.teacher_objects: dict[str, Teacher] = dict(teacher_objects or {})
+        self.judgments = judgments
         self._query_keys: np.ndarray | None = None
         self._positive_keys: np.ndarray | None = None
 
@@ -134,7 +140,7 @@ class CandidatePool:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    @document_options(PoolSettings)
+    @document_options(PoolSettings, EngineSettings)
     def build(
         cls,
         dataset: Any,
@@ -142,12 +148,19 @@ class CandidatePool:
         *,
         corpus: Any = None,
         settings: PoolSettings | None = None,
+        engine_settings: EngineSettings | None = None,
         show_progress: bool = True,
         **kwargs: Any,
     ) -> CandidatePool:
         """Encode and search once for every teacher.
 
-        Every input is checked (settings, columns, texts, corpus) before a model is loaded or anything encoded.
+        Every input is checked (settings, columns, texts, corpus, the work folder) before a model is loaded or
+        anything encoded.
+
+        With ``work_dir``, the build is sharded and resumable (:mod:`st_hardneg.engines`): run the same call again
+        after a kill and it continues where it stopped; ``engine="ray"`` runs the shards on a Ray cluster. The pool
+        is then written to ``work_dir/pool`` and returned memory-mapped, with the same candidates as an in-memory
+        build.
 
         Args:
             dataset: a :class:`datasets.Dataset` (or dict of columns) of (anchor, positive) rows; a repeated anchor
@@ -156,12 +169,17 @@ class CandidatePool:
                 list of these for a multi-teacher pool.
             corpus: document texts to mine from; positives not in it are added. Default: the dataset's positives.
             settings: a :class:`~st_hardneg.settings.PoolSettings`; keyword arguments override its fields.
+            engine_settings: an :class:`~st_hardneg.settings.EngineSettings` (where and how the build runs);
+                keyword arguments override its fields.
             show_progress: tqdm bars.
-            **kwargs: fields of :class:`~st_hardneg.settings.PoolSettings`:
+            **kwargs: fields of :class:`~st_hardneg.settings.PoolSettings` and
+                :class:`~st_hardneg.settings.EngineSettings`:
 
                 {options}
         """
-        settings = PoolSettings.from_kwargs(settings, **kwargs)
+        pool_kwargs, engine_kwargs = split_kwargs(kwargs, PoolSettings, EngineSettings)
+        settings = PoolSettings.from_kwargs(settings, **pool_kwargs)
+        engine = EngineSettings.from_kwargs(engine_settings, **engine_kwargs)
         teachers = resolve_teachers(teacher)
         anchor_column, positive_column, anchors, positives = read_pairs(
             dataset, settings.anchor_column, settings.positive_column
@@ -169,6 +187,20 @@ class CandidatePool:
         texts = read_corpus(corpus) if corpus is not None else None
         layout = build_layout(anchors, positives, texts)
         settings = settings.replace(anchor_column=anchor_column, positive_column=positive_column)
+        if engine.sharded:
+            from st_hardneg.engines import build_sharded
+
+            pool = build_sharded(
+                layout,
+                teachers,
+                settings,
+                engine,
+                dataset_fingerprint=dataset_fingerprint(anchors, positives),
+                corpus_given=corpus is not None,
+                show_progress=show_progress,
+            )
+            pool.teacher_objects.update({t.name: t for t in teachers})  # they score soft labels on demand
+            return pool
         return cls.from_layout(
             layout,
             teachers,
@@ -193,14 +225,7 @@ class CandidatePool:
     ) -> CandidatePool:
         """Run the teachers over a checked layout (the step after :meth:`build`'s checks; the miner calls it with
         its corpus indexed once in ``indexes``)."""
-        stats = PoolStatistics(
-            rows=len(layout.row_query),
-            queries=len(layout.queries),
-            corpus_size=len(layout.corpus),
-            queries_with_several_positives=int((np.diff(layout.positives_indptr) > 1).sum()),
-            added_positives=layout.added_positives,
-            duplicate_corpus_texts=layout.duplicate_corpus_texts,
-        )
+        stats = PoolStatistics.of_layout(layout)
         query_keys = text_keys(layout.queries)
         candidates: dict[str, TeacherCandidates] = {}
         bound = index_teachers(teachers, layout.corpus, indexes=indexes, show_progress=show_progress)
@@ -220,13 +245,13 @@ class CandidatePool:
             )
             candidates[t.name] = tc
             stats.teachers[t.name] = tstats
-        config = {
-            "settings": settings.to_dict(),
-            "teachers": {name: tc.config for name, tc in candidates.items()},
-            "corpus_given": corpus_given,
-            "dataset_fingerprint": dataset_fingerprint,
-            "corpus_fingerprint": corpus_fingerprint(layout.corpus),
-        }
+        config = pool_config(
+            settings,
+            {name: tc.config for name, tc in candidates.items()},
+            corpus_given=corpus_given,
+            dataset_fingerprint=dataset_fingerprint,
+            corpus_fingerprint=corpus_fingerprint(layout.corpus),
+        )
         pool = cls(
             queries=pa.array(layout.queries, type=pa.large_string()),
             corpus=fixed_corpus.arrow if fixed_corpus is not None else pa.array(layout.corpus, type=pa.large_string()),
@@ -315,26 +340,30 @@ class CandidatePool:
         members = [self.teachers[name] for name in names]
         depth = members[0].candidates.shape[1]
         settings.check_depth(depth)
+        relabel_mode = resolve_relabel_mode(self.judgments, settings.relabel_mode)
+        if settings.relabeled_output != "exclude" and self.judgments is None:
+            raise ValueError(
+                f"relabeled_output={settings.relabeled_output!r} needs a relabeled pool; this pool has no judgments: "
+                "run pool.relabel(ARHN(judge, ...)) first"
+            )
         if settings.ensemble is None:
             tc = members[0]
-            settings = settings.replace(teacher=tc.name)
-            positive_scores = row_positive_scores(tc, self.row_query, settings.positive_score)
-            selected, stats = select_negatives(
-                tc,
-                self.row_query,
-                self.row_positive,
-                positive_scores,
-                settings=settings,
-                row_keys=self.row_keys(settings.seed),
-                chunk_size=chunk_size,
-                show_progress=show_progress,
-            )
+            settings = settings.replace(teacher=tc.name, relabel_mode=relabel_mode)
+            selected, stats = self._select_one(tc, settings, chunk_size=chunk_size, show_progress=show_progress)
             teacher_context = tc.config
             stats.warnings.extend(_fit_warnings(settings, stats, self.statistics.teachers.get(tc.name)))
         else:
             from st_hardneg.ensembles import EnsembleInput, select_ensemble
 
-            settings = settings.replace(teacher=tuple(names))
+            settings = settings.replace(teacher=tuple(names), relabel_mode=relabel_mode)
+            judged = None
+            if relabel_mode not in (None, "off"):
+                if settings.relabeled_output != "exclude":
+                    raise ValueError(
+                        f"relabeled_output={settings.relabeled_output!r} takes one teacher; an ensemble keeps the "
+                        "relabeled positives out of every member's negatives (relabeled_output='exclude')"
+                    )
+                judged = self.judgments.lookup(len(self.corpus), relabel_mode)  # by (anchor, document) ids
             if self._query_keys is None:
                 self._query_keys = text_keys(self.queries.to_pylist())
             selected, stats = select_ensemble(
@@ -347,6 +376,7 @@ class CandidatePool:
                     settings,
                     chunk_size=chunk_size,
                     show_progress=show_progress,
+                    judged=judged,
                 )
             )
             teacher_context = {
@@ -382,8 +412,14 @@ class CandidatePool:
                 "seed": pool_settings["seed"],
                 "dataset_fingerprint": self.config.get("dataset_fingerprint"),
                 "corpus_fingerprint": self.config.get("corpus_fingerprint"),
+                "corpus_given": self.config.get("corpus_given"),
+                "settings": dict(pool_settings),  # the PoolSettings: num_random decides the fill documents
+                "source": self.config.get("source"),  # where the pairs came from (set by the command, or by you)
             },
         }
+        if relabel_mode is not None:  # the judge, its prompts, ARHN's settings, the mode applied, the judging counts
+            j = self.judgments
+            context["relabel"] = {**j.config, "mode": relabel_mode, "statistics": j.statistics.to_dict()}
         selection = Selection(dataset, stats, settings, context)
         self.history.append({"config": selection.config, "statistics": stats.to_dict()})
         logger.info(
@@ -396,6 +432,53 @@ class CandidatePool:
             stats.rows_dropped,
         )
         return selection
+
+    def _select_one(
+        self, tc: TeacherCandidates, settings: SelectionSettings, *, chunk_size: int, show_progress: bool
+    ) -> tuple[Any, SelectionStatistics]:
+        """One teacher's selection, with a relabeled pool's judgments applied (:mod:`st_hardneg.relabel`): judged
+        candidates kept out, relabeled positives as extra rows or list entries."""
+        relabel_mode = settings.relabel_mode
+        row_query, row_positive, row_keys = self.row_query, self.row_positive, self.row_keys(settings.seed)
+        positive_scores = row_positive_scores(tc, self.row_query, settings.positive_score)
+        own_scores = None  # each row's own positive score: the teacher's, unless relabeled rows are added
+        judged = extras = None
+        if relabel_mode not in (None, "off"):
+            same_teacher = self.judgments.config.get("teacher") == tc.name
+            judged = self.judgments.lookup(len(self.corpus), relabel_mode, judged_teacher=same_teacher)
+            if settings.relabeled_output != "exclude":
+                rq, rd, at = judged.relabeled()
+                extras = extra_positive_rows(
+                    tc, rq, rd, positions=at if same_teacher else None, corpus=self.corpus,
+                    query_keys=self._query_keys, seed=settings.seed, row_salt=_ROW_SALT,
+                    positive_score=settings.positive_score,
+                )  # fmt: skip
+            if settings.relabeled_output == "rows":
+                row_query = np.concatenate([row_query, extras.row_query])
+                row_positive = np.concatenate([row_positive, extras.row_positive])
+                positive_scores = np.concatenate([positive_scores, extras.positive_scores])
+                own_scores = np.concatenate([np.asarray(tc.positive_scores), extras.own_scores])
+                row_keys = np.concatenate([row_keys, extras.row_keys])
+        selected, stats = select_negatives(
+            tc,
+            row_query,
+            row_positive,
+            positive_scores,
+            settings=settings,
+            row_keys=row_keys,
+            chunk_size=chunk_size,
+            show_progress=show_progress,
+            judged=judged,
+            own_positive_scores=own_scores,
+        )
+        if extras is not None and settings.relabeled_output == "rows":
+            stats.relabeled_rows = len(extras.row_query)
+        if extras is not None and settings.relabeled_output == "list":
+            selected.extra_positives, selected.extra_positive_scores = extra_positive_lists(
+                selected.row_query, extras.row_query, extras.row_positive, extras.own_scores
+            )
+            stats.relabeled_in_lists = int((selected.extra_positives >= 0).sum())
+        return selected, stats
 
     def _selection_teachers(self, settings: SelectionSettings) -> list[str]:
         """The teacher names a selection uses, checked against the pool (all of them for an unnamed ensemble)."""
@@ -430,7 +513,10 @@ class CandidatePool:
         columns, context = {}, {}
         for name in score_names:
             tc = self.teachers[name]
-            positives = np.asarray(tc.positive_scores)[selected.rows].astype(np.float32)
+            if settings.ensemble is None and name == names[0]:  # the selecting teacher: the selection's own scores
+                positives = np.asarray(selected.positive_scores, dtype=np.float32)
+            else:
+                positives = self._positive_scores_of(tc, selected)
             negatives = lookup_scores(tc, selected.row_query, selected.negatives)
             missing = np.isnan(negatives) & (selected.negatives >= 0)
             if missing.any():
@@ -439,6 +525,18 @@ class CandidatePool:
             columns["scores" if len(score_names) == 1 else f"scores_{name}"] = (positives, negatives)
             context[name] = tc.config
         return columns, context
+
+    def _positive_scores_of(self, tc: TeacherCandidates, selected: Any) -> np.ndarray:
+        """``tc``'s score of each selected row's positive: the pool's rows from the pool, rows a relabeled pool added
+        (``relabeled_output="rows"``) from the teacher's candidates (NaN where it did not rank that document)."""
+        rows = np.asarray(selected.rows)
+        in_pool = rows < len(self.row_query)
+        positives = np.full(len(rows), np.nan, dtype=np.float32)
+        positives[in_pool] = np.asarray(tc.positive_scores)[rows[in_pool]]
+        if not in_pool.all():
+            added = ~in_pool
+            positives[added] = lookup_scores(tc, selected.row_query[added], selected.row_positive[added, None])[:, 0]
+        return positives
 
     def _score_missing(self, name: str, selected: Any, missing: np.ndarray, show_progress: bool) -> np.ndarray:
         rows, cols = np.nonzero(missing)
@@ -516,6 +614,34 @@ class CandidatePool:
             raise ValueError(f"teacher={name!r} is not in this pool; it has {list(self.teachers)}")
         return self.teachers[name]
 
+    # ------------------------------------------------------------------ relabeling (st_hardneg.relabel)
+    def relabel(self, arhn: Any, *, overwrite: bool = False, show_progress: bool = True) -> Any:
+        """Judge the pool's top candidates with ARHN and keep the judgments (saved with the pool).
+
+        Selections then keep relabeled positives and filtered passages out of the negatives (and can add the
+        relabeled positives to their output: ``relabeled_output``).
+
+        Args:
+            arhn: an :class:`~st_hardneg.relabel.ARHN` (a judge and its settings).
+            overwrite: replace judgments the pool already holds (the judgment cache makes a rerun cheap).
+            show_progress: a tqdm bar over the questions.
+
+        Returns:
+            The :class:`~st_hardneg.relabel.Judgments` (``.statistics``: relabeled, filtered, unparseable and
+            failed counts, per mode).
+        """
+        from st_hardneg.relabel.arhn import ARHN
+
+        if not isinstance(arhn, ARHN):
+            raise TypeError(f"relabel takes an ARHN(judge, ...), got {type(arhn).__name__}")
+        if self.judgments is not None and not overwrite:
+            raise FileExistsError(
+                f"this pool already holds judgments ({self.judgments.config.get('judge', {}).get('model')}, mode "
+                f"{self.judgments.mode!r}); pass overwrite=True (--overwrite) to replace them"
+            )
+        self.judgments = arhn.run(self, show_progress=show_progress)
+        return self.judgments
+
     # ------------------------------------------------------------------ keys and subsets
     def row_keys(self, seed: int) -> np.ndarray:
         """uint64 key of every row: ``(seed, anchor text, positive text)``, the key every sampling draw starts from."""
@@ -541,6 +667,7 @@ class CandidatePool:
             config=self.config,
             statistics=self.statistics,
             teacher_objects=self.teacher_objects,
+            judgments=self.judgments,
         )
         pool._query_keys = self._query_keys
         if self._positive_keys is not None:
@@ -604,13 +731,40 @@ class CandidatePool:
                 pool.teacher_objects[teacher.name] = teacher
         return pool
 
+    # ------------------------------------------------------------------ the Hub (st_hardneg.hub.pool_repo)
+    def push_to_hub(self, repo_id: str, *, private: bool | None = None, token: str | None = None, **kwargs: Any):
+        """Push the pool (its files and a card with its build configuration and per-teacher statistics) to a Hub
+        dataset repository in one commit, so others select from it without encoding.
+
+        See :func:`st_hardneg.hub.pool_repo.push_pool_to_hub` (``api``, ``overwrite``, card options).
+
+        Returns:
+            The ``CommitInfo``.
+        """
+        from st_hardneg.hub.pool_repo import push_pool_to_hub
+
+        return push_pool_to_hub(self, repo_id, private=private, token=token, **kwargs)
+
+    @classmethod
+    def from_hub(
+        cls, repo_id: str | Path, *, revision: str | None = None, dataset: Any = None, corpus: Any = None, **kwargs: Any
+    ) -> CandidatePool:
+        """A pool pushed with :meth:`push_to_hub` (or a folder holding one); its format version is checked first.
+
+        See :func:`st_hardneg.hub.pool_repo.load_pool_from_hub` (``token``, ``api``, ``cache_dir``).
+        """
+        from st_hardneg.hub.pool_repo import load_pool_from_hub
+
+        return load_pool_from_hub(cls, repo_id, revision=revision, dataset=dataset, corpus=corpus, **kwargs)
+
     def __len__(self) -> int:
         return len(self.row_query)
 
     def __repr__(self) -> str:
+        judged = f", judgments={self.judgments.mode!r}" if self.judgments is not None else ""
         return (
             f"CandidatePool(rows={len(self)}, queries={len(self.queries)}, corpus={len(self.corpus)}, "
-            f"teachers={list(self.teachers)}, depth={self.depth})"
+            f"teachers={list(self.teachers)}, depth={self.depth}{judged})"
         )
 
 

@@ -10,6 +10,7 @@ dataset size. Random draws are keyed by seed, row (anchor and positive text) and
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +19,9 @@ from tqdm.auto import tqdm
 from st_hardneg.filters.methods import MiningMethod
 from st_hardneg.formatting.formatters import Selected
 from st_hardneg.keyed_random import combine, gumbel
-from st_hardneg.pool.building import TeacherCandidates, row_isin
+from st_hardneg.pool.building import TeacherCandidates, compact, row_isin
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
+from st_hardneg.relabel.judgments import FILTERED, RELABELED
 from st_hardneg.sampling.samplers import first_true
 from st_hardneg.settings.selection import SelectionSettings
 
@@ -57,6 +59,7 @@ def pick_negatives(
     row_keys: np.ndarray,
     num: int | None = None,
     draw_order: bool = False,
+    judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> Picks:
@@ -71,6 +74,9 @@ def pick_negatives(
             alone or in an ensemble.
         num: how many to pick per row (default ``settings.num_negatives``).
         draw_order: picks in the sampler's draw order instead of rank order.
+        judged: for a relabeled pool, ``judged(queries, candidates)`` gives each candidate's label code
+            (:data:`st_hardneg.relabel.judgments.LABELS`, -1 when not judged); relabeled and filtered candidates
+            are removed before the method, like positives (:mod:`st_hardneg.pool.judged`), under every teacher.
     """
     method: MiningMethod = settings.method
     sampler = settings.sampler
@@ -86,6 +92,15 @@ def pick_negatives(
         cand = np.asarray(tc.candidates[q]).astype(np.int64)
         scores = np.asarray(tc.scores[q]).astype(np.float32)
         valid = cand >= 0
+        if judged is not None:  # relabeled positives and filtered passages leave the candidates, like positives
+            labels = judged(q, cand)
+            relabeled, filtered = labels == RELABELED, labels == FILTERED
+            st.excluded_relabeled += int(relabeled.sum())
+            st.excluded_filtered += int(filtered.sum())
+            if (relabeled | filtered).any():
+                cand, scores = compact(cand, scores, valid & ~relabeled & ~filtered, cand.shape[1], -np.inf)
+                scores = scores.astype(np.float32)
+                valid = cand >= 0
         pos = positive_scores[rows]
         keep = method.keep(scores, pos, valid)
         st.removed_by_method += int((valid & ~keep).sum())
@@ -125,6 +140,7 @@ def select_negatives(
     *,
     settings: SelectionSettings,
     row_keys: np.ndarray,
+    judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     own_positive_scores: np.ndarray | None = None,
     chunk_size: int = 16384,
     show_progress: bool = True,
@@ -135,8 +151,9 @@ def select_negatives(
         positive_scores: ``[rows]`` the positive score the method compares with (``settings.positive_score``).
         row_keys: uint64 ``[rows]`` key of each row (seed, anchor, positive); the sampler's Gumbel noise for a
             candidate is keyed by the row's key and the document id.
+        judged: the judgments of a relabeled pool (see :func:`pick_negatives`).
         own_positive_scores: ``[rows]`` each row's own positive score, which the selection reports whatever the
-            method compared (default: ``tc.positive_scores``, when the rows are the pool's rows).
+            method compared (default: ``tc.positive_scores``; a relabeled pool's extra rows bring theirs).
     """
     picks = pick_negatives(
         tc,
@@ -144,6 +161,7 @@ def select_negatives(
         positive_scores,
         settings=settings,
         row_keys=row_keys,
+        judged=judged,
         chunk_size=chunk_size,
         show_progress=show_progress,
     )

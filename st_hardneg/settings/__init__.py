@@ -4,6 +4,7 @@
 - :class:`SelectionSettings`: how negatives are selected from it (method, sampler, format, short rows, seed).
 - :class:`DenseSettings`: how a dense teacher encodes and searches (prompts, batch size, backend, cache).
 - :class:`CrossEncoderSettings`: how a cross-encoder teacher rescores its first stage (depth, activation).
+- :class:`EngineSettings`: where a pool is built (this process or Ray) and the work folder that makes it resumable.
 - :class:`~st_hardneg.eci.ECISettings` (in :mod:`st_hardneg.eci`): how ECI is computed.
 
 The public functions take these fields as keyword arguments, or a settings object, or both (keywords override);
@@ -20,6 +21,7 @@ _EXPORTS = {
     "option": "st_hardneg.settings.base",
     "CrossEncoderSettings": "st_hardneg.settings.cross_encoder",
     "DenseSettings": "st_hardneg.settings.dense",
+    "EngineSettings": "st_hardneg.settings.engine",
     "PoolSettings": "st_hardneg.settings.pool",
     "SelectionSettings": "st_hardneg.settings.selection",
 }

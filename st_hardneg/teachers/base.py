@@ -95,6 +95,11 @@ class Teacher(ABC):
         index = self.index(corpus, show_progress)
         return index.run(queries, 1, np.asarray(pair_queries), np.asarray(pair_docs), show_progress).pair_scores
 
+    def identity(self) -> dict[str, Any]:
+        """What decides this teacher's rankings, known without loading a model: a resumed build
+        (:mod:`st_hardneg.engines`) refuses to continue one made with another identity. Default: :meth:`config`."""
+        return self.config()
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
 

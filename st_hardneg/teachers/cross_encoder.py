@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from st_hardneg.settings.base import document_options
 from st_hardneg.settings.cross_encoder import CrossEncoderSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex, TeacherOutput, pad_topk
+from st_hardneg.teachers.provenance import model_reference
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,9 @@ class CrossEncoderTeacher(Teacher):
             kind = type(cross_encoder).__name__
             raise TypeError(f"cross_encoder must be a sentence_transformers.CrossEncoder or its name, got {kind}")
         self.first_stage: Teacher = resolve_teacher(first_stage)
-        self._name = name or self._model_id
+        # Provenance names the Hub id when known, never a path on this machine (teachers/provenance.py).
+        self._reference = model_reference(self._model_id)
+        self._name = name or self._reference.hub_id or self._reference.name
         if self._name == self.first_stage.name:
             raise ValueError(f"the cross-encoder teacher and its first stage are both named {self._name!r}; pass name=")
 
@@ -114,7 +117,9 @@ class CrossEncoderTeacher(Teacher):
         return {
             "type": "cross-encoder",
             "name": self.name,
-            "model": self._model_id,
+            "model": self._reference.hub_id,
+            "revision": self._reference.revision,
+            **({"local_model": self._reference.name} if self._reference.local else {}),
             "activation": s.activation,
             "depth": s.depth,
             "first_stage": self.first_stage.config(),
