@@ -16,20 +16,22 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from st_hardneg.formatting.formatters import format_dataset
+from st_hardneg.formatting.formatters import Selected, format_dataset
 from st_hardneg.keyed_random import combine, salt, text_keys
 from st_hardneg.pool.building import TeacherCandidates, mine_teacher
+from st_hardneg.pool.deepening import CandidateExtension, DeepeningPlan, extra_candidates, plan_deepening
 from st_hardneg.pool.inputs import (
     FixedCorpus,
     PairLayout,
     build_layout,
     corpus_fingerprint,
+    csr_matrix_rows,
     dataset_fingerprint,
     read_corpus,
     read_pairs,
@@ -40,7 +42,10 @@ from st_hardneg.settings.base import document_options
 from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.settings.selection import SelectionSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex
-from st_hardneg.teachers.resolve import resolve_teachers
+from st_hardneg.teachers.resolve import resolve_teacher, resolve_teachers
+
+if TYPE_CHECKING:
+    from st_hardneg.pool.sweep import Sweep
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +90,9 @@ class CandidatePool:
         config: how the pool was built: settings, teachers, fingerprints of its dataset and corpus.
         statistics: :class:`~st_hardneg.pool.statistics.PoolStatistics` of the build.
         history: ``[{"config": ..., "statistics": ...}]`` of every selection made from this pool.
+
+    A pool built in this process keeps its teachers' indexes (the corpus embeddings, or the BM25 index), so
+    ``on_short="deepen"`` can search short rows' anchors again; a loaded pool needs :meth:`attach_teacher` for that.
     """
 
     def __init__(
@@ -112,6 +120,8 @@ class CandidatePool:
         self.history = history if history is not None else []
         self._query_keys: np.ndarray | None = None
         self._positive_keys: np.ndarray | None = None
+        self._indexes: dict[str, TeacherIndex] = {}
+        self._query_texts: list[str] | None = None
 
     @property
     def settings(self) -> PoolSettings:
@@ -192,9 +202,11 @@ class CandidatePool:
         )
         query_keys = text_keys(layout.queries)
         candidates: dict[str, TeacherCandidates] = {}
+        built: dict[str, TeacherIndex] = {}
         for t in teachers:
             logger.info("Mining candidates with teacher %s", t.name)
             index = (indexes or {}).get(t.name) or t.index(layout.corpus, show_progress)
+            built[t.name] = index
             tc, tstats = mine_teacher(
                 layout,
                 index,
@@ -227,7 +239,38 @@ class CandidatePool:
             statistics=stats,
         )
         pool._query_keys = query_keys
+        pool._indexes = built
+        pool._query_texts = list(layout.queries)
         return pool
+
+    # ------------------------------------------------------------------ teachers' indexes
+    def attach_teacher(self, teacher: Any, *, show_progress: bool = True) -> CandidatePool:
+        """Bind a teacher to this pool's corpus again, so ``on_short="deepen"`` can search deeper (a loaded pool).
+
+        The teacher must be the one the pool was built with (same name and configuration). A
+        :class:`~st_hardneg.teachers.DenseTeacher` with the ``cache_folder`` used at build reads the corpus
+        embeddings from its cache instead of encoding them again.
+
+        Args:
+            teacher: a SentenceTransformer, a model name, ``"bm25"`` or a :class:`~st_hardneg.teachers.Teacher`.
+            show_progress: tqdm bars while indexing.
+
+        Returns:
+            The pool itself.
+        """
+        t = resolve_teacher(teacher)
+        if t.name not in self.teachers:
+            raise ValueError(f"teacher {t.name!r} is not in this pool; it has {list(self.teachers)}")
+        stored = self.teachers[t.name].config
+        _check_same_teacher(t.name, stored, t.config(), ("type", "model", "library"))
+        index = t.index(self.corpus.to_pylist(), show_progress)
+        _check_same_teacher(t.name, stored, t.config(), None)
+        self._indexes[t.name] = index
+        return self
+
+    def has_index(self, name: str | None = None) -> bool:
+        """Whether a teacher of this pool is bound to its corpus (built here, or :meth:`attach_teacher`)."""
+        return self.teacher_candidates(name).name in self._indexes
 
     # ------------------------------------------------------------------ selecting
     @overload
@@ -298,21 +341,7 @@ class CandidatePool:
         return selection if return_statistics else selection.dataset
 
     def _select(self, settings: SelectionSettings, *, chunk_size: int, show_progress: bool) -> Selection:
-        tc = self.teacher_candidates(settings.teacher)
-        depth = tc.candidates.shape[1]
-        settings.check_depth(depth)
-        settings = settings.replace(teacher=tc.name)
-        positive_scores = row_positive_scores(tc, self.row_query, settings.positive_score)
-        selected, stats = select_negatives(
-            tc,
-            self.row_query,
-            self.row_positive,
-            positive_scores,
-            settings=settings,
-            row_keys=self.row_keys(settings.seed),
-            chunk_size=chunk_size,
-            show_progress=show_progress,
-        )
+        selected, stats, settings, tc = self._pick(settings, chunk_size=chunk_size, show_progress=show_progress)
         stats.warnings.extend(_fit_warnings(settings, stats, self.statistics.teachers.get(tc.name)))
         for message in stats.warnings:
             logger.warning(message)
@@ -330,7 +359,7 @@ class CandidatePool:
         context = {
             "teacher": tc.config,
             "pool": {
-                "depth": depth,
+                "depth": tc.candidates.shape[1],
                 "seed": pool_settings["seed"],
                 "dataset_fingerprint": self.config.get("dataset_fingerprint"),
                 "corpus_fingerprint": self.config.get("corpus_fingerprint"),
@@ -339,15 +368,146 @@ class CandidatePool:
         selection = Selection(dataset, stats, settings, context)
         self.history.append({"config": selection.config, "statistics": stats.to_dict()})
         logger.info(
-            "Selected %d negatives for %d rows with %s (%d removed by the method, %d filled, %d rows dropped)",
+            "Selected %d negatives for %d rows with %s (%d removed by the method, %d rows deepened, %d filled, "
+            "%d rows dropped)",
             int((selected.negatives >= 0).sum()),
             stats.rows_out,
             settings.method,
             stats.removed_by_method,
+            stats.rows_deepened,
             stats.negatives_filled,
             stats.rows_dropped,
         )
         return selection
+
+    @document_options(SelectionSettings)
+    def sweep(
+        self,
+        methods: Sequence[Any] | None = None,
+        num_negatives: Sequence[int] | None = None,
+        sampling: Sequence[str] | None = None,
+        *,
+        settings: SelectionSettings | None = None,
+        score: Any = None,
+        rank_by: str = "eci",
+        eci_settings: Any = None,
+        chunk_size: int = 16384,
+        show_progress: bool = True,
+        **kwargs: Any,
+    ) -> Sweep:
+        """Select every combination of ``methods`` x ``num_negatives`` x ``sampling`` and score each set with ECI,
+        before any training (:mod:`st_hardneg.pool.sweep`).
+
+        Nothing is encoded by default: the sets are scored with the teacher's scores held in the pool. Sweeps are
+        not recorded in :attr:`history` (they write no dataset); ``on_short="deepen"`` searches as a selection does
+        and keeps what it finds in the pool.
+
+        Args:
+            methods: mining methods or their strings (``["naive-topk", "topk-percpos:0.95"]``); default: the
+                settings' method.
+            num_negatives: negative counts to try; default: the settings' count.
+            sampling: samplers to try (``"top"``, ``"sampled"``, ``"top1_sampled"``); default: the settings' one.
+            settings: the :class:`~st_hardneg.settings.SelectionSettings` every configuration starts from; keyword
+                arguments override its fields.
+            score: None to score with the teacher's stored scores, or a SentenceTransformer / CrossEncoder (e.g.
+                the student before training) to score every set under it.
+            rank_by: the column to sort by, highest first: ``"eci"`` (default), ``"signal"`` (``S_n``),
+                ``"max_margin"`` or ``"negatives_per_query"``.
+            eci_settings: an :class:`~st_hardneg.eci.ECISettings` (``top_n``, ``clamp``, ``temperature``,
+                ``batch_size``).
+            chunk_size / show_progress: as for :meth:`select`.
+            **kwargs: fields of :class:`~st_hardneg.settings.SelectionSettings` shared by every configuration:
+
+                {options}
+
+        Returns:
+            A :class:`~st_hardneg.pool.sweep.Sweep`: ``sweep.rows`` / ``to_pandas()`` / ``to_dataset()``, and
+            ``sweep.best()``, the settings to pass to :meth:`select`.
+        """
+        from st_hardneg.pool.sweep import sweep_pool
+
+        return sweep_pool(
+            self,
+            methods,
+            num_negatives,
+            sampling,
+            settings=settings,
+            score=score,
+            rank_by=rank_by,
+            eci_settings=eci_settings,
+            chunk_size=chunk_size,
+            show_progress=show_progress,
+            **kwargs,
+        )
+
+    def _pick(
+        self, settings: SelectionSettings, *, chunk_size: int, show_progress: bool
+    ) -> tuple[Selected, SelectionStatistics, SelectionSettings, TeacherCandidates]:
+        """The rows and negatives a selection keeps, before formatting (what :meth:`select` and sweeps share)."""
+        tc = self.teacher_candidates(settings.teacher)
+        depth = tc.candidates.shape[1]
+        settings.check_depth(depth)
+        settings = settings.replace(teacher=tc.name)
+        positive_scores = row_positive_scores(tc, self.row_query, settings.positive_score)
+        deepening = self._deepen(tc, settings, positive_scores) if settings.on_short == "deepen" else None
+        selected, stats = select_negatives(
+            tc,
+            self.row_query,
+            self.row_positive,
+            positive_scores,
+            settings=settings,
+            row_keys=self.row_keys(settings.seed),
+            deepening=deepening,
+            chunk_size=chunk_size,
+            show_progress=show_progress,
+        )
+        return selected, stats, settings, tc
+
+    def _deepen(self, tc: TeacherCandidates, settings: SelectionSettings, positive_scores: np.ndarray) -> DeepeningPlan:
+        """Search the anchors of rows short at the pool's depth deeper (:mod:`st_hardneg.pool.deepening`) and keep
+        the extra candidates in the pool."""
+        corpus_size = len(self.corpus)
+        limit = corpus_size if settings.max_depth is None else min(settings.max_depth, corpus_size)
+        extension = tc.extension or CandidateExtension.empty(len(tc.candidates), tc.candidates.shape[1])
+        index = self._indexes.get(tc.name)
+        search = None
+        if index is not None:
+            texts = self.query_texts
+
+            def search(queries: np.ndarray, depth: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+                logger.info("Searching %d anchors to depth %d with teacher %s", len(queries), depth, tc.name)
+                return extra_candidates(
+                    lambda q, k: index.search(texts, q, k, show_progress=False),
+                    queries,
+                    depth,
+                    np.asarray(tc.candidates[queries]),
+                    csr_matrix_rows(self.positives_indptr, self.positives_indices, queries),
+                    corpus_size,
+                )
+
+        plan = plan_deepening(
+            tc.candidates,
+            tc.scores,
+            extension,
+            self.row_query,
+            positive_scores,
+            method=settings.method,
+            min_score=settings.min_score,
+            num_negatives=settings.num_negatives,
+            limit=limit,
+            search=search,
+            teacher=tc.name,
+        )
+        if plan.anchors_searched:
+            tc.extension = plan.extension
+        return plan
+
+    @property
+    def query_texts(self) -> list[str]:
+        """The anchor texts as a list (the order the teachers encoded them in)."""
+        if self._query_texts is None:
+            self._query_texts = self.queries.to_pylist()
+        return self._query_texts
 
     def teacher_candidates(self, name: str | None = None) -> TeacherCandidates:
         """One teacher's candidates; ``name`` may be left out when the pool has one teacher."""
@@ -385,6 +545,8 @@ class CandidatePool:
             statistics=self.statistics,
         )
         pool._query_keys = self._query_keys
+        pool._indexes = dict(self._indexes)
+        pool._query_texts = self._query_texts
         if self._positive_keys is not None:
             pool._positive_keys = self._positive_keys[rows]
         return pool
@@ -443,6 +605,16 @@ class CandidatePool:
             f"CandidatePool(rows={len(self)}, queries={len(self.queries)}, corpus={len(self.corpus)}, "
             f"teachers={list(self.teachers)}, depth={self.depth})"
         )
+
+
+def _check_same_teacher(name: str, stored: dict[str, Any], given: dict[str, Any], keys: Sequence[str] | None) -> None:
+    """Raise when a teacher's configuration differs from the one a pool was built with (on ``keys``, or on every
+    key both record except the search backend)."""
+    keys = [k for k in (keys or stored) if k in stored and k in given and k not in ("backend", "name")]
+    differing = [k for k in keys if stored[k] != given[k]]
+    if differing:
+        details = ", ".join(f"{k}: {given[k]!r} given, {stored[k]!r} in the pool" for k in differing)
+        raise ValueError(f"teacher {name!r} is not the one this pool was built with ({details})")
 
 
 def _fit_warnings(

@@ -15,7 +15,8 @@ from tqdm.auto import tqdm
 from st_hardneg.filters.methods import MiningMethod
 from st_hardneg.formatting.formatters import Selected
 from st_hardneg.keyed_random import combine, gumbel
-from st_hardneg.pool.building import TeacherCandidates
+from st_hardneg.pool.building import TeacherCandidates, row_isin
+from st_hardneg.pool.deepening import DeepeningPlan
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
 from st_hardneg.sampling.samplers import first_true
 from st_hardneg.settings.selection import SelectionSettings
@@ -38,20 +39,28 @@ def select_negatives(
     *,
     settings: SelectionSettings,
     row_keys: np.ndarray,
+    deepening: DeepeningPlan | None = None,
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> tuple[Selected, SelectionStatistics]:
-    """Apply the settings' method and sampler to every row; fill, keep or drop the rows left short.
+    """Apply the settings' method and sampler to every row; deepen, fill, keep or drop the rows left short.
 
     Args:
         row_keys: uint64 ``[rows]`` key of each row (seed, anchor, positive); the sampler's Gumbel noise for a
             candidate is keyed by the row's key and the document id.
+        deepening: for ``on_short="deepen"``, the depth each short row selects at and the deeper candidates
+            (:func:`~st_hardneg.pool.deepening.plan_deepening`); those rows select again from their anchor's
+            candidates down to that depth.
     """
     method: MiningMethod = settings.method
     sampler = settings.sampler
     num_negatives, on_short, min_score = settings.num_negatives, settings.on_short, settings.min_score
     need_full_rows = settings.output_format == "n-tuple"
     st = SelectionStatistics(rows_in=len(row_query))
+    depth = tc.candidates.shape[1]
+    depths: dict[int, int] = {}
+    if deepening is not None:
+        st.anchors_searched = deepening.anchors_searched
     kept_rows, negs, neg_scores = [], [], []
     n = len(row_query)
     for start in tqdm(range(0, n, chunk_size), desc="Selecting", disable=not show_progress or n <= chunk_size):
@@ -81,7 +90,32 @@ def select_negatives(
         st.negatives_selected += int(have.sum())
         st.rows_short += int(short.sum())
 
-        if on_short == "fill" and short.any():
+        if deepening is not None and short.any():
+            deep = np.flatnonzero(short & (deepening.row_depth[rows] > 0))
+            if len(deep):
+                widths = deepening.row_depth[rows[deep]]
+                d_cand, d_scores = deepening.extension.gather(tc.candidates, tc.scores, q[deep], int(widths.max()))
+                d_valid = (d_cand >= 0) & (np.arange(d_cand.shape[1])[None, :] < widths[:, None])
+                d_keep = method.keep(d_scores, pos[deep], d_valid)
+                if min_score is not None:
+                    d_keep &= d_scores >= min_score
+                d_noise = (
+                    gumbel(combine(row_keys[rows[deep]][:, None], d_cand.astype(np.uint64))) if sampler.random else None
+                )
+                d_picks = sampler.pick(d_keep, d_scores, num_negatives, d_noise)
+                d_picked = d_picks >= 0
+                d_safe = np.where(d_picked, d_picks, 0)
+                neg[deep] = np.where(d_picked, np.take_along_axis(d_cand, d_safe, axis=1), -1)
+                neg_s[deep] = np.where(d_picked, np.take_along_axis(d_scores, d_safe, axis=1), np.nan)
+                beyond = d_picked & (d_picks >= depth)
+                st.negatives_selected += int((d_picked & ~beyond).sum() - have[deep].sum())
+                st.negatives_deepened += int(beyond.sum())
+                st.rows_deepened += len(deep)
+                have[deep] = d_picked.sum(axis=1)
+                for value, count in zip(*np.unique(widths, return_counts=True)):
+                    depths[int(value)] = depths.get(int(value), 0) + int(count)
+
+        if on_short in ("fill", "deepen") and (have < num_negatives).any():
             filled = _fill(tc, q, pos, method, min_score, neg, neg_s, have, num_negatives)
             st.negatives_filled += int(filled.sum())
             st.rows_filled += int((filled > 0).sum())
@@ -95,6 +129,7 @@ def select_negatives(
         neg_scores.append(neg_s[~drop])
 
     st.not_selected = st.survivors - st.negatives_selected
+    st.deepened_depths = {str(k): depths[k] for k in sorted(depths)}
     kept = np.concatenate(kept_rows) if kept_rows else np.zeros(0, np.int64)
     negatives = np.concatenate(negs) if negs else np.zeros((0, num_negatives), np.int64)
     negative_scores = np.concatenate(neg_scores) if neg_scores else np.zeros((0, num_negatives), np.float32)
@@ -140,7 +175,7 @@ def _fill(
     """
     rc = tc.random_candidates[q].astype(np.int64)
     rs = tc.random_scores[q]
-    ok = rc >= 0
+    ok = (rc >= 0) & ~row_isin(rc, neg)  # a deepened row may already hold one of its reserve documents
     limit = method.threshold(pos)
     if limit is not None:
         ok &= rs <= limit[:, None]

@@ -13,12 +13,16 @@ import pyarrow.feather as feather
 
 from st_hardneg.outputs import prepare_output_folder
 from st_hardneg.pool.building import TeacherCandidates
+from st_hardneg.pool.deepening import CandidateExtension
 from st_hardneg.pool.statistics import PoolStatistics, ScoreSummary, TeacherStatistics
 
 FORMAT_VERSION = 2
 #: Versions this st-hardneg reads (version 1 pools are converted on load).
 READABLE_VERSIONS = (1, 2)
 _ARRAYS = ("candidates", "scores", "positive_scores", "random_candidates", "random_scores", "min_positive_scores")
+#: Candidates beyond the depth found by ``on_short="deepen"`` (``extension_<field>.npy``; absent when none). Readers
+#: that predate them ignore the files: they only spare a later selection a search.
+_EXTENSION = ("searched", "indptr", "candidates", "scores")
 
 
 def save_pool(pool: Any, path: Path, *, overwrite: bool = False) -> None:
@@ -40,6 +44,9 @@ def save_pool(pool: Any, path: Path, *, overwrite: bool = False) -> None:
         folder.mkdir(exist_ok=True)
         for array in _ARRAYS:
             np.save(folder / f"{array}.npy", np.asarray(getattr(tc, array)))
+        if tc.extension is not None:
+            for array in _EXTENSION:
+                np.save(folder / f"extension_{array}.npy", np.asarray(getattr(tc.extension, array)))
         folders[name] = {"folder": folder.name, "config": tc.config}
     meta = {
         "format_version": FORMAT_VERSION,
@@ -77,7 +84,10 @@ def load_pool(cls: type, path: Path) -> Any:
             lowest = np.full(len(texts["queries"]), np.inf)
             np.minimum.at(lowest, rows["row_query"], np.asarray(arrays["positive_scores"], dtype=np.float64))
             arrays["min_positive_scores"] = lowest.astype(np.float32)
-        teachers[name] = TeacherCandidates(name=name, config=info["config"], **arrays)
+        extension = None
+        if (folder / "extension_searched.npy").exists():
+            extension = CandidateExtension(**{a: np.load(folder / f"extension_{a}.npy") for a in _EXTENSION})
+        teachers[name] = TeacherCandidates(name=name, config=info["config"], extension=extension, **arrays)
     if version == 1:
         meta["config"] = _config_from_v1(meta["config"], texts, rows)
     return cls(

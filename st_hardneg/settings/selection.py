@@ -14,7 +14,7 @@ __all__ = ["ON_SHORT", "OUTPUT_FORMATS", "POSITIVE_SCORES", "SelectionSettings"]
 #: Output formats, named as sentence-transformers names them.
 OUTPUT_FORMATS: tuple[str, ...] = ("n-tuple", "triplet", "labeled-pair", "labeled-list")
 #: What to do with rows left with fewer than ``num_negatives`` negatives.
-ON_SHORT: tuple[str, ...] = ("fill", "keep", "drop")
+ON_SHORT: tuple[str, ...] = ("fill", "deepen", "keep", "drop")
 #: Which positive score the positive-aware methods compare against.
 POSITIVE_SCORES: tuple[str, ...] = ("row", "min")
 
@@ -56,9 +56,15 @@ class SelectionSettings(Settings):
     output_scores: bool = option(False, "add the teacher's scores (for distillation losses)")
     on_short: str | None = option(
         None,
-        "rows with fewer than num_negatives survivors: fill (random documents within the bound), keep, or drop; "
+        "rows with fewer than num_negatives survivors: fill (random documents within the bound), deepen (search "
+        "the row's anchor again deeper for the hardest documents within the bound, then fill), keep, or drop; "
         "default fill for n-tuple, keep otherwise",
         choices=ON_SHORT,
+    )
+    max_depth: int | None = option(
+        None,
+        "on_short=deepen: the deepest search for a short row's anchor (the pool's depth doubled until then); "
+        "None: the whole corpus",
     )
     positive_score: str = option(
         "row",
@@ -85,6 +91,7 @@ class SelectionSettings(Settings):
         if not isinstance(self.output_scores, bool):
             raise TypeError(f"output_scores must be True or False, got {self.output_scores!r}")
         check_choice("on_short", self.on_short, ON_SHORT, optional=True)
+        check_int("max_depth", self.max_depth, minimum=1, optional=True)
         check_choice("positive_score", self.positive_score, POSITIVE_SCORES)
         check_float("min_score", self.min_score, optional=True)
         if self.teacher is not None and not isinstance(self.teacher, str):
@@ -100,6 +107,8 @@ class SelectionSettings(Settings):
                 "on_short='keep' contradicts output_format='n-tuple' (every n-tuple row needs num_negatives "
                 "negatives); use on_short='fill' or 'drop'"
             )
+        if self.max_depth is not None and self.on_short != "deepen":
+            raise ValueError(f"max_depth={self.max_depth} applies with on_short='deepen' only, not {self.on_short!r}")
         if self.sampling != "top" and self.sample_from < self.num_negatives:
             raise ValueError(
                 f"sampling={self.sampling!r} draws num_negatives={self.num_negatives} from the top sample_from="
@@ -122,4 +131,9 @@ class SelectionSettings(Settings):
             raise ValueError(
                 f"num_negatives={self.num_negatives} cannot come from {max(reachable, 0)} reachable candidates "
                 f"({self.method} in a pool of depth {depth}); raise depth or ask for fewer negatives"
+            )
+        if self.on_short == "deepen" and self.max_depth is not None and self.max_depth <= depth:
+            raise ValueError(
+                f"max_depth={self.max_depth} is not deeper than the pool's depth {depth}: on_short='deepen' could not "
+                "search any deeper; raise max_depth or leave it None (the whole corpus)"
             )

@@ -53,6 +53,11 @@ class EmbeddingCache:
     def key(self, **parts: Any) -> str:
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
+    def get(self, key: str) -> np.ndarray | None:
+        """The cached matrix under ``key`` (memory-mapped), or None."""
+        path = self.folder / f"{key}.npy"
+        return np.load(path, mmap_mode="r") if path.exists() else None
+
     def get_or_compute(self, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         path = self.folder / f"{key}.npy"
         if path.exists():

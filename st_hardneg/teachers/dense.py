@@ -113,11 +113,15 @@ class DenseTeacher(Teacher):
         config.update(query_prompt_name=s.query_prompt_name, corpus_prompt_name=s.corpus_prompt_name, backend=s.backend)
         return config
 
-    def encode(self, texts: Sequence[str], role: str, show_progress: bool = True) -> np.ndarray:
-        """Embeddings of ``texts`` as anchors (``role="query"``) or documents, from the cache when present."""
+    def encode(
+        self, texts: Sequence[str], role: str, show_progress: bool = True, *, use_cache: bool = True
+    ) -> np.ndarray:
+        """Embeddings of ``texts`` as anchors (``role="query"``) or documents, from the cache when present.
+
+        ``use_cache=False`` neither reads nor writes the cache (a few anchors encoded for a deeper search).
+        """
         prompt = self.query_prompt if role == "query" else self.corpus_prompt
         normalize = self.similarity_fn_name == "cosine"
-        cache = self.cache
 
         def compute() -> np.ndarray:
             encode = self.model.encode_query if role == "query" else self.model.encode_document
@@ -132,19 +136,28 @@ class DenseTeacher(Teacher):
             )
             return np.asarray(emb, dtype=np.float32)
 
+        cache = self.cache if use_cache else None
         if cache is None:
             return compute()
+        return cache.get_or_compute(self._cache_key(cache, texts, role), compute)
+
+    def cached(self, texts: Sequence[str], role: str) -> np.ndarray | None:
+        """The cached embeddings of exactly ``texts`` in ``role`` (memory-mapped), or None; never encodes."""
+        cache = self.cache
+        return None if cache is None else cache.get(self._cache_key(cache, texts, role))
+
+    def _cache_key(self, cache: EmbeddingCache, texts: Sequence[str], role: str) -> str:
+        prompt = self.query_prompt if role == "query" else self.corpus_prompt
         if self._fingerprint is None:
             self._fingerprint = model_fingerprint(self.model)
-        key = cache.key(
+        return cache.key(
             model=self._fingerprint,
             role=role,
             prompt=prompt,
             default_prompt=getattr(self.model, "prompts", {}).get(role),
-            normalize=normalize,
+            normalize=self.similarity_fn_name == "cosine",
             texts=texts_digest(texts),
         )
-        return cache.get_or_compute(key, compute)
 
     def index(self, corpus: Sequence[str], show_progress: bool = True) -> DenseIndex:
         return DenseIndex(self, corpus, self.encode(corpus, "document", show_progress))
@@ -157,9 +170,26 @@ class DenseIndex(TeacherIndex):
         self.embeddings = embeddings
 
     def run(self, queries, k, pair_queries, pair_docs, show_progress=True) -> TeacherOutput:
+        q = self.teacher.encode(queries, "query", show_progress)
+        return self._run(q, k, pair_queries, pair_docs, show_progress)
+
+    def search(self, queries, rows, k, show_progress=False) -> tuple[np.ndarray, np.ndarray]:
+        """Rank the corpus for ``queries[rows]``, with the embeddings cached for ``queries`` when the cache has them
+        (so nothing is encoded again), else by encoding those anchors only (without writing to the cache)."""
+        t = self.teacher
+        rows = np.asarray(rows, dtype=np.int64)
+        cached = t.cached(queries, "query")
+        if cached is not None:
+            q = np.asarray(cached[rows])
+        else:
+            q = t.encode([queries[int(i)] for i in rows], "query", show_progress, use_cache=False)
+        empty = np.zeros(0, dtype=np.int64)
+        out = self._run(q, k, empty, empty, show_progress)
+        return out.candidates, out.scores
+
+    def _run(self, q, k, pair_queries, pair_docs, show_progress) -> TeacherOutput:
         t = self.teacher
         s = t.settings
-        q = t.encode(queries, "query", show_progress)
         if t.similarity_fn_name in ("cosine", "dot"):
             idx, sc = search_topk(
                 q,
