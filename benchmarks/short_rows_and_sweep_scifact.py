@@ -3,7 +3,9 @@
 The quality protocol is benchmarks/quality_scifact.py's (imported, not copied): all-MiniLM-L6-v2 fine-tuned on
 SciFact train with MultipleNegativesRankingLoss (batch 16, NO_DUPLICATES, 1 epoch, lr 2e-5), NDCG@10 on SciFact dev
 (160 queries, full corpus, exact cosine search), per-query paired tests (Wilcoxon, paired bootstrap). Here with
-max_seq_length 128 for training and evaluation, and 1 hard negative unless the comparison is about their number.
+max_seq_length 64 for training and evaluation, as in quality_scifact.py (128 took ~4x longer per run on the 2 shared
+cores: one training run at 128 tokens had done 10 of 46 steps after 12 minutes at a load average of 11), and 1 hard
+negative unless the comparison is about their number.
 
 Negatives come from one st-hardneg CandidatePool built with the MiniLM teacher (max_seq_length 256, depth 100,
 seed 0) from the embedding cache in benchmarks/cache/emb (copied from /work/main/benchmarks/cache/emb when present,
@@ -554,7 +556,7 @@ def student_scores(runs: dict, run_id: str) -> dict:
 
 
 def command_student_eci(args) -> None:
-    """ECI of the sweep's sets under the student before training (all-MiniLM-L6-v2 at max_seq_length 128)."""
+    """ECI of the sweep's sets under the student before training (all-MiniLM-L6-v2 at the training max_seq_length)."""
     from st_hardneg.settings import SelectionSettings
     from st_hardneg.teachers import load_sentence_transformer
 
@@ -584,7 +586,7 @@ def main() -> None:
     p.add_argument("--phases", default=",".join(PHASES))
     p.add_argument("--max-runs", type=int)
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--max-seq-length", type=int, default=128)
+    p.add_argument("--max-seq-length", type=int, default=64)
     args = p.parse_args()
     if args.command == "run":
         command_run(args)

@@ -1,7 +1,8 @@
 """The ``st-hardneg`` command.
 
 ``st-hardneg [mine] [DATASET] [options]`` mines hard negatives (the default command; with no dataset it mines the
-embedded example). Further commands register in :data:`COMMANDS`. Options are generated from the settings
+embedded example); ``st-hardneg sweep`` scores mining configurations with ECI before training
+(:mod:`st_hardneg.cli.sweep`). Further commands register in :data:`COMMANDS`. Options are generated from the settings
 dataclasses (:mod:`st_hardneg.cli.options`); every mistake on the command line is one line on stderr and exit
 status 2, found before any model is loaded or any file written.
 """
@@ -19,7 +20,7 @@ logger = logging.getLogger("st_hardneg")
 __all__ = ["COMMANDS", "main", "run_command"]
 
 #: Sub-command name -> module with ``build_parser()`` and ``run(args, parser, argv)``; the first is the default.
-COMMANDS: dict[str, str] = {"mine": "st_hardneg.cli.mine"}
+COMMANDS: dict[str, str] = {"mine": "st_hardneg.cli.mine", "sweep": "st_hardneg.cli.sweep"}
 
 #: Exceptions that mean "the user's input is wrong": reported as one line, exit status 2.
 USER_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, FileExistsError, NotADirectoryError, ImportError)

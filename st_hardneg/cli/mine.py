@@ -101,6 +101,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     if args.pool:
         pool = CandidatePool.load(args.pool, dataset=pairs, corpus=corpus)
         source = pool.config.get("source", args.pool) if pairs is None else source
+        if selection.on_short == "deepen":
+            teacher = pool_teacher(pool, args.teacher if "teacher" in given else None, dense, given)
+            pool.attach_teacher(teacher, show_progress=progress)
     else:
         # 4. the model loads (lazily, inside build) only after the columns and texts were checked
         pool = CandidatePool.build(
@@ -124,7 +127,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     MinedDatasetCard.from_selection(result, pool, source=source).save(card_path)
     s = result.statistics
     print(
-        f"Mined {s.examples_out} examples from {s.rows_in} pairs ({s.rows_dropped} dropped, {s.rows_filled} filled, "
+        f"Mined {s.examples_out} examples from {s.rows_in} pairs ({s.rows_dropped} dropped, "
+        + (f"{s.rows_deepened} searched deeper, " if s.rows_deepened else "")
+        + f"{s.rows_filled} filled, "
         f"{s.removed_by_method} candidates removed by {result.settings.method.spec}) -> {out}\n"
         f"Statistics and configuration: {report_path}; dataset card: {card_path}"
     )
@@ -135,7 +140,10 @@ def _check_combinations(
     args: argparse.Namespace, given: set[str], pool_settings: PoolSettings, selection: SelectionSettings
 ) -> None:
     if args.pool:
-        clash = sorted(given & _BUILD_OPTIONS)
+        build_options = _BUILD_OPTIONS
+        if selection.on_short == "deepen":  # the teacher searches again: its options apply
+            build_options = build_options - {"teacher"} - set(DenseSettings.field_names())
+        clash = sorted(given & build_options)
         if clash:
             names = ", ".join("--" + c.replace("_", "-") for c in clash)
             raise ValueError(f"{names} build a pool and do not apply with --pool (the saved pool is used as built)")
@@ -193,6 +201,31 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, str]:
         corpus_path=args.corpus,
     )
     return loaded.pairs, loaded.corpus, str(args.dataset)
+
+
+def pool_teacher(pool: Any, name: str | None, dense: DenseSettings, given: set[str]) -> Any:
+    """The teacher that searches a saved pool again (``--on-short deepen``): ``--teacher``, or the one the pool
+    records (a dense teacher keeps its recorded prompts unless given here; pass ``--cache-folder`` to read the
+    corpus embeddings from the cache instead of encoding them again)."""
+    if name is not None:
+        return _teacher(name, dense)
+    if len(pool.teachers) != 1:
+        raise ValueError(f"this pool has teachers {list(pool.teachers)}; name the one to search with --teacher")
+    config = next(iter(pool.teachers.values())).config
+    if config.get("type") == "bm25":
+        return _teacher("bm25", dense)
+    if config.get("type") != "dense" or not config.get("model"):
+        raise ValueError(f"teacher {config.get('name')!r} cannot be rebuilt from the pool; pass --teacher")
+    recorded = {}
+    for role in ("query", "corpus"):
+        if not {f"{role}_prompt", f"{role}_prompt_name"} & given:
+            if config.get(f"{role}_prompt_name"):
+                recorded[f"{role}_prompt_name"] = config[f"{role}_prompt_name"]
+            elif config.get(f"{role}_prompt"):
+                recorded[f"{role}_prompt"] = config[f"{role}_prompt"]
+    from st_hardneg.teachers.dense import DenseTeacher
+
+    return DenseTeacher(config["model"], dense.replace(**recorded), name=config.get("name"))
 
 
 def _teacher(name: str, dense: DenseSettings) -> Any:

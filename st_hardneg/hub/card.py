@@ -98,6 +98,9 @@ class MinedDatasetCard(DatasetCard):
             else "the lowest score among the anchor's positives",
             on_short_line={
                 "fill": "filled with random corpus negatives within the method's bound",
+                "deepen": "their anchor searched again deeper for the hardest negatives within the method's bound ("
+                + (f"to depth {settings.max_depth}" if settings.max_depth else "down to the whole corpus")
+                + "), then filled with random ones",
                 "keep": "kept with the negatives they have",
                 "drop": "dropped",
             }[settings.on_short],
