@@ -134,7 +134,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     if args.pool:
         pool = CandidatePool.load(args.pool, dataset=pairs, corpus=corpus)
         if base.on_short == "deepen":
-            pool.attach_teacher(pool_teacher(pool, args.teacher if "teacher" in given else None, dense, given), show_progress=progress)
+            pool.attach_teacher(
+                pool_teacher(pool, args.teacher if "teacher" in given else None, dense, given), show_progress=progress
+            )
     else:
         pool = CandidatePool.build(
             pairs, _teacher(args.teacher, dense), corpus=corpus, settings=pool_settings, show_progress=progress

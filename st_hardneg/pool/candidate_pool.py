@@ -446,7 +446,7 @@ class CandidatePool:
         """The rows and negatives a selection keeps, before formatting (what :meth:`select` and sweeps share)."""
         tc = self.teacher_candidates(settings.teacher)
         depth = tc.candidates.shape[1]
-        settings.check_depth(depth)
+        settings.check_depth(depth, len(self.corpus))
         settings = settings.replace(teacher=tc.name)
         positive_scores = row_positive_scores(tc, self.row_query, settings.positive_score)
         deepening = self._deepen(tc, settings, positive_scores) if settings.on_short == "deepen" else None

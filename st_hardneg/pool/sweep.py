@@ -175,7 +175,7 @@ def sweep_pool(
     configurations = [base.replace(method=m, num_negatives=n, sampling=s) for m, n, s in grid]
     depth = pool.depth
     for c in configurations:  # every configuration is checked before anything is selected
-        c.check_depth(depth)
+        c.check_depth(depth, len(pool.corpus))
     start = time.perf_counter()
     picked = []
     for c in configurations:

@@ -124,16 +124,21 @@ class SelectionSettings(Settings):
         """The :class:`~st_hardneg.sampling.Sampler` these settings describe."""
         return Sampler(self.sampling, self.sample_from, self.weighting, self.temperature)
 
-    def check_depth(self, depth: int) -> None:
-        """Raise when ``num_negatives`` cannot come from a pool of this ``depth`` (before any work)."""
-        reachable = depth - self.method.skips
-        if self.num_negatives > reachable:
-            raise ValueError(
-                f"num_negatives={self.num_negatives} cannot come from {max(reachable, 0)} reachable candidates "
-                f"({self.method} in a pool of depth {depth}); raise depth or ask for fewer negatives"
-            )
+    def check_depth(self, depth: int, corpus_size: int | None = None) -> None:
+        """Raise when ``num_negatives`` cannot come from a pool of this ``depth`` (before any work); with
+        ``on_short="deepen"``, from ``max_depth`` (or ``corpus_size``, when known)."""
         if self.on_short == "deepen" and self.max_depth is not None and self.max_depth <= depth:
             raise ValueError(
                 f"max_depth={self.max_depth} is not deeper than the pool's depth {depth}: on_short='deepen' could not "
                 "search any deeper; raise max_depth or leave it None (the whole corpus)"
+            )
+        deepest = depth
+        if self.on_short == "deepen":
+            deepest = self.max_depth if self.max_depth is not None else corpus_size
+        reachable = None if deepest is None else deepest - self.method.skips
+        if reachable is not None and self.num_negatives > reachable:
+            where = f"a pool of depth {depth}" if deepest == depth else f"a search to depth {deepest}"
+            raise ValueError(
+                f"num_negatives={self.num_negatives} cannot come from {max(reachable, 0)} reachable candidates "
+                f"({self.method} in {where}); raise depth or ask for fewer negatives"
             )
