@@ -1,36 +1,41 @@
 """Rows short of negatives, the number of negatives, and choosing a configuration before training, on SciFact.
 
 The quality protocol is benchmarks/quality_scifact.py's (imported, not copied): all-MiniLM-L6-v2 fine-tuned on
-SciFact train with MultipleNegativesRankingLoss (batch 16, NO_DUPLICATES, 1 epoch, lr 2e-5), NDCG@10 on SciFact dev
-(160 queries, full corpus, exact cosine search), per-query paired tests (Wilcoxon, paired bootstrap). Here with
-max_seq_length 64 for training and evaluation, as in quality_scifact.py (128 took ~4x longer per run on the 2 shared
-cores: one training run at 128 tokens had done 10 of 46 steps after 12 minutes at a load average of 11), and 1 hard
-negative unless the comparison is about their number.
+SciFact train with MultipleNegativesRankingLoss (batch 16, NO_DUPLICATES, 1 epoch, lr 2e-5, 10% warmup), NDCG@10 on
+SciFact dev (160 queries, the full 5,183-document corpus, exact cosine search), per-query paired tests (Wilcoxon,
+paired bootstrap); max_seq_length 64 for training and evaluation, 2 hard negatives unless the comparison is about
+their number -- the settings of quality_scifact.py's grid, so its runs that select exactly what this code selects
+are reused instead of trained again (see ``import_earlier_grid``).
+
+Why not 128 tokens and 1 negative: on the 2 shared cores (load average 11-15 while this ran) one run at 64 tokens
+took ~37 minutes (28 of training, 10 of evaluation); at 128 tokens it had done 10 of 46 steps after 12 minutes.
+Reusing the earlier grid (2 negatives, 64 tokens) saves ~3 hours. Torch runs 1 thread: under that load 256 texts
+encoded in 37 s with 1 thread and in 60 s with 2.
 
 Negatives come from one st-hardneg CandidatePool built with the MiniLM teacher (max_seq_length 256, depth 100,
-seed 0) from the embedding cache in benchmarks/cache/emb (copied from /work/main/benchmarks/cache/emb when present,
-so SciFact is not encoded again), kept in benchmarks/cache/pool_short_rows with the deeper candidates found by
-on_short="deepen".
+seed 0) from the embedding cache in benchmarks/cache/emb (copied from /work/main/benchmarks/cache/emb, so SciFact is
+not encoded again), kept in benchmarks/cache/pool_short_rows with the deeper candidates on_short="deepen" found.
 
-Phases, in priority order (each run trains once; the script is resumable: results are written after every run,
-runs already in the results are skipped):
-  short       TopK-PercPos 95% and TopK-MarginPos 0.05, 1 negative: on_short fill / deepen / drop, seeds 0, 1, 2
-  sweep       13 configurations spanning methods and thresholds (1 negative, seed 0), on_short = the phase-1
-              winner; ECI, S_n and Max-Margin before training (teacher scores; and the untrained student)
-  negatives   1, 2, 4, 8 negatives for the best configuration of the sweep, seeds 0, 1, 2
-  st          the recommended pipeline (st-hardneg's defaults after this issue) vs sentence-transformers'
-              mine_hard_negatives defaults and its positive-aware setting (same method, n-tuple, range_max 100),
-              seeds 0, 1, 2
+Runs, in priority order (each trains once; resumable: results are written after every run, runs already in the
+results are skipped):
+  short          TopK-PercPos 95%, 2 negatives, seed 0: on_short deepen and drop (fill: the earlier grid)
+  sweep          6 more configurations (2 negatives, fill, seed 0) next to the earlier grid's 5, for the rank
+                 correlation of ECI / S_n / Max-Margin before training with NDCG@10 after
+  short-seeds    the same as "short" with training seeds 1 and 2 (fill: the earlier grid's seed repeats)
+  negatives      TopK-PercPos 95%, fill: 4 and 8 negatives (1: the first run of this script; 2: the grid)
+  margin         TopK-MarginPos 0.05, 2 negatives, seed 0: deepen and drop (fill: the grid)
+  st             sentence-transformers' mine_hard_negatives defaults (triplets, 3 negatives), seed 0
 
 Usage (from the repository root):
     nohup python benchmarks/short_rows_and_sweep_scifact.py run > benchmarks/cache/short_rows.log 2>&1 &
-    python benchmarks/short_rows_and_sweep_scifact.py run --phases short --max-runs 1
-    python benchmarks/short_rows_and_sweep_scifact.py speed      # 50 configurations selected and scored
-    python benchmarks/short_rows_and_sweep_scifact.py analyze    # tests and correlations from saved results
+    python benchmarks/short_rows_and_sweep_scifact.py speed        # 52 configurations selected and scored
+    python benchmarks/short_rows_and_sweep_scifact.py st-check     # ST's positive-aware rows == on_short="drop"
+    python benchmarks/short_rows_and_sweep_scifact.py analyze      # tests and correlations from saved results
 
-Outputs: benchmarks/results/short_rows_scifact.json (protocol, per run: configuration, mining statistics, ECI
-before training, training loss/time, NDCG@10, load averages), short_rows_scifact_perquery.json (per-query
-NDCG@10 by run), short_rows_scifact_analysis.json, sweep_speed.json.
+Outputs (benchmarks/results/): short_rows_scifact.json (protocol; per run: configuration, mining statistics, ECI
+before training, training loss/time, NDCG@10, load averages, or where an earlier run was reused),
+short_rows_scifact_perquery.json (per-query NDCG@10 by run), short_rows_scifact_analysis.json, sweep_speed.json,
+st_drop_equivalence.json.
 """
 
 from __future__ import annotations
@@ -61,29 +66,31 @@ SUMMARY = RESULTS / "short_rows_scifact.json"
 PERQUERY = RESULTS / "short_rows_scifact_perquery.json"
 ANALYSIS = RESULTS / "short_rows_scifact_analysis.json"
 SPEED = RESULTS / "sweep_speed.json"
+ST_CHECK = RESULTS / "st_drop_equivalence.json"
 DEPTH = 100
 SEEDS = (0, 1, 2)
-PHASES = ("short", "sweep", "negatives", "st")
-
-SHORT_METHODS = ("topk-percpos:0.95", "topk-marginpos:0.05")
+PHASES = ("short", "sweep", "short-seeds", "negatives", "margin", "st")
+PERCPOS, MARGINPOS = "topk-percpos:0.95", "topk-marginpos:0.05"
 ON_SHORT = ("fill", "deepen", "drop")
-SWEEP = (
-    ("naive-topk", "top"),
-    ("topk-shifted:3", "top"),
-    ("topk-shifted:10", "top"),
-    ("topk-shifted:30", "top"),
-    ("topk-abs:0.5", "top"),
-    ("topk-abs:0.6", "top"),
-    ("topk-marginpos:0.02", "top"),
-    ("topk-marginpos:0.05", "top"),
-    ("topk-marginpos:0.1", "top"),
-    ("topk-percpos:0.9", "top"),
-    ("topk-percpos:0.95", "top"),
-    ("topk-percpos:0.99", "top"),
-    ("naive-topk", "sampled"),
+#: The earlier grid's runs (quality_scifact.py, 2 negatives, fill, top, select seed 0) and their ids here.
+EARLIER = {
+    "naive": "naive-topk",
+    "percpos0.95": PERCPOS,
+    "shifted10": "topk-shifted:10",
+    "abs0.7": "topk-abs:0.7",
+    "marginpos0.05": MARGINPOS,
+}
+#: Configurations trained here for the sweep (2 negatives, fill, top, seed 0), next to the earlier grid's 5.
+SWEEP_NEW = (
+    "topk-percpos:0.9",
+    "topk-marginpos:0.1",
+    "topk-shifted:3",
+    "topk-shifted:30",
+    "topk-abs:0.6",
+    "topk-percpos:0.99",
 )
+SWEEP_ALL = tuple(EARLIER.values()) + SWEEP_NEW
 NEGATIVES = (1, 2, 4, 8)
-ST_METHOD_KWARGS = {"topk-percpos": "relative_margin", "topk-marginpos": "absolute_margin"}
 
 
 def now() -> str:
@@ -92,6 +99,10 @@ def now() -> str:
 
 def read(path: Path, default):
     return json.loads(path.read_text()) if path.exists() else default
+
+
+def run_id(method: str, on_short: str, n: int, seed: int, sampling: str = "top") -> str:
+    return f"{method}|{on_short}|n{n}|{sampling}|s{seed}"
 
 
 def protocol(args) -> dict:
@@ -178,89 +189,92 @@ def copy_shared_cache() -> None:
 
 
 # ------------------------------------------------------------------------------------------------ the plan
-def ndcg_of(summary: dict, run_id: str) -> float | None:
-    r = summary["runs"].get(run_id)
-    return None if r is None else r["ndcg@10"]
-
-
-def short_winner(summary: dict) -> str:
-    """The on_short variant with the best NDCG@10 averaged over both methods and all seeds (fill until known)."""
-    means = {}
-    for variant in ON_SHORT:
-        vals = [ndcg_of(summary, f"{m}|{variant}|n1|top|s{s}") for m in SHORT_METHODS for s in SEEDS]
-        if any(v is None for v in vals):
-            return "fill"
-        means[variant] = float(np.mean(vals))
-    return max(means, key=means.get)
-
-
-def best_sweep_config(summary: dict) -> tuple[str, str]:
-    """The sweep configuration with the best NDCG@10 (the mean over seeds where there are several)."""
-    on_short = short_winner(summary)
-    best, best_value = SWEEP[0], -1.0
-    for method, sampling in SWEEP:
-        vals = [ndcg_of(summary, f"{method}|{on_short}|n1|{sampling}|s{s}") for s in SEEDS]
-        vals = [v for v in vals if v is not None]
-        if vals and np.mean(vals) > best_value:
-            best, best_value = (method, sampling), float(np.mean(vals))
-    return best
-
-
-def plan(summary: dict, phases: list[str]) -> list[dict]:
-    """Every run of the chosen phases, in priority order (choices that depend on earlier phases are resolved from
-    the results so far)."""
-    from st_hardneg.settings import SelectionSettings
-
+def plan(phases: list[str]) -> list[dict]:
+    """Every run of the chosen phases, in priority order."""
     runs: list[dict] = []
 
-    def ours(method, on_short, n, sampling, seed, phase, **extra):
-        run_id = f"{method}|{on_short}|n{n}|{sampling}|s{seed}"
-        settings = {"method": method, "on_short": on_short, "num_negatives": n, "sampling": sampling, "seed": 0}
-        settings.update(extra)
-        runs.append({"id": run_id, "phase": phase, "kind": "st-hardneg", "selection": settings, "seed": seed})
+    def ours(method, on_short, n, seed, phase):
+        settings = {"method": method, "on_short": on_short, "num_negatives": n, "sampling": "top", "seed": 0}
+        runs.append(
+            {
+                "id": run_id(method, on_short, n, seed),
+                "phase": phase,
+                "kind": "st-hardneg",
+                "selection": settings,
+                "seed": seed,
+            }
+        )
 
-    if "short" in phases:
-        for seed in SEEDS:
-            for method in SHORT_METHODS:
-                for variant in ON_SHORT:
-                    ours(method, variant, 1, "top", seed, "short")
-    winner = short_winner(summary)
-    if "sweep" in phases:
-        for method, sampling in SWEEP:
-            ours(method, winner, 1, sampling, 0, "sweep")
-    if "negatives" in phases:
-        method, sampling = best_sweep_config(summary)
-        for seed in SEEDS:
-            for n in NEGATIVES:
-                ours(method, winner, n, sampling, seed, "negatives")
-    if "st" in phases:
-        defaults = SelectionSettings(on_short=winner)
-        spec = defaults.method.spec
-        name, _, value = spec.partition(":")
-        st_margin = {ST_METHOD_KWARGS[name]: round(1 - float(value), 6) if name == "topk-percpos" else float(value)}
-        for seed in SEEDS:
-            ours(spec, winner, defaults.num_negatives, defaults.sampling, seed, "st")
-            runs.append({"id": f"st-default|s{seed}", "phase": "st", "kind": "st", "st_kwargs": {}, "seed": seed})
-            runs.append(
-                {
-                    "id": f"st-{spec}|n{defaults.num_negatives}|s{seed}",
-                    "phase": "st",
-                    "kind": "st",
-                    "st_kwargs": {
-                        **st_margin,
-                        "num_negatives": defaults.num_negatives,
-                        "range_max": DEPTH,
-                        "output_format": "n-tuple",
-                    },
-                    "seed": seed,
+    for phase in phases:
+        if phase == "short":
+            for variant in ("deepen", "drop"):
+                ours(PERCPOS, variant, 2, 0, phase)
+        elif phase == "sweep":
+            for method in SWEEP_NEW:
+                ours(method, "fill", 2, 0, phase)
+        elif phase == "short-seeds":
+            for seed in SEEDS[1:]:
+                for variant in ("deepen", "drop"):
+                    ours(PERCPOS, variant, 2, seed, phase)
+        elif phase == "negatives":
+            for n in (4, 8):
+                ours(PERCPOS, "fill", n, 0, phase)
+        elif phase == "margin":
+            for variant in ("deepen", "drop"):
+                ours(MARGINPOS, variant, 2, 0, phase)
+        elif phase == "st":
+            runs.append({"id": "st-default|s0", "phase": phase, "kind": "st", "st_kwargs": {}, "seed": 0})
+    return runs
+
+
+def import_earlier_grid(ctx: Context, summary: dict, perq: dict) -> None:
+    """Reuse quality_scifact.py's runs (same protocol: 2 negatives, 64 tokens, fill, top, pool depth 100 seed 0,
+    select seed 0). Each gets the ECI of the set this code selects for its configuration, and whether that set is
+    the one that was trained (same mining statistics: naive, shifted and abs have no random documents and are the
+    same; the positive-aware sets' fill documents come from another keyed draw, see ``same_negatives_as_trained``)."""
+    from st_hardneg.settings import SelectionSettings
+
+    for seed in SEEDS:
+        name = "quality_scifact" if seed == 0 else f"quality_scifact_seed{seed}"
+        earlier, earlier_perq = read(RESULTS / f"{name}.json", {}), read(RESULTS / f"{name}_perquery.json", {})
+        for old, run in earlier.get("runs", {}).items():
+            if old in ("base", "nohn"):
+                new_id = "not-fine-tuned" if old == "base" else f"no-hard-negatives|s{seed}"
+                kind, settings = old, None
+            else:
+                new_id, kind = run_id(EARLIER[old], "fill", 2, seed), "st-hardneg"
+                settings = SelectionSettings(method=EARLIER[old], num_negatives=2, sampling="top", seed=0)
+            if new_id in summary["runs"] or old not in earlier_perq:
+                continue
+            record = {
+                "phase": "earlier grid",
+                "kind": kind,
+                "seed": seed,
+                "imported_from": f"benchmarks/results/{name}.json run {old!r} (started {run.get('started')})",
+                "ndcg@10": run["ndcg@10"],
+                "train_s": run.get("train_s"),
+                "eval_s": run.get("eval_s"),
+                "train_rows": run.get("train_rows"),
+                "mining": run.get("mining"),
+                "loadavg_start": run.get("loadavg_start"),
+            }
+            if settings is not None:
+                sel = ctx.pool.select(settings, show_progress=False, return_statistics=True)
+                row = ctx.pool.sweep(settings=settings, show_progress=False).rows[0]
+                m, st = run["mining"], sel.statistics
+                record["configuration"] = sel.settings.to_dict()
+                record["eci_before_training"] = {
+                    k: row[k] for k in ("negatives_per_query", "signal", "max_margin", "eci")
                 }
-            )
-    seen, unique = set(), []
-    for r in runs:
-        if r["id"] not in seen:
-            seen.add(r["id"])
-            unique.append(r)
-    return unique
+                record["same_negatives_as_trained"] = bool(
+                    m["rows_filled"] == st.rows_filled
+                    and abs(m["mean_negative_score"] - st.negative_scores.mean) < 1e-6
+                    and abs(m["mean_margin"] - st.margins.mean) < 1e-6
+                )
+            summary["runs"][new_id] = record
+            perq[new_id] = earlier_perq[old]
+    PERQUERY.write_text(json.dumps(perq, indent=1))
+    SUMMARY.write_text(json.dumps(summary, indent=2))
 
 
 # ------------------------------------------------------------------------------------------------ one run
@@ -359,6 +373,9 @@ def execute(ctx: Context, run: dict, args, summary: dict, perq: dict) -> None:
 
 
 def command_run(args) -> None:
+    import torch
+
+    torch.set_num_threads(args.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
     summary = read(SUMMARY, {})
     settings = protocol(args)
@@ -369,56 +386,86 @@ def command_run(args) -> None:
     summary.setdefault("runs", {})
     perq = read(PERQUERY, {})
     ctx = Context()
-    phases = args.phases.split(",")
+    import_earlier_grid(ctx, summary, perq)
     done = 0
-    while True:
-        pending = [r for r in plan(summary, phases) if r["id"] not in summary["runs"]]
-        if not pending or (args.max_runs is not None and done >= args.max_runs):
+    for run in plan(args.phases.split(",")):
+        if run["id"] in summary["runs"]:
+            continue
+        if args.max_runs is not None and done >= args.max_runs:
             break
-        execute(ctx, pending[0], args, summary, perq)
+        execute(ctx, run, args, summary, perq)
         done += 1
     Q.log(f"done ({done} runs this time)")
 
 
-# ------------------------------------------------------------------------------------------------ speed
+# ------------------------------------------------------------------------------------------------ checks
 def command_speed(args) -> None:
-    """Select and score 50 configurations from the SciFact pool (teacher scores; no encoding)."""
+    """Select and score 52 configurations from the SciFact pool (teacher scores; no encoding), twice per on_short
+    (the second time the deeper candidates are stored)."""
     ctx = Context()
     pool = ctx.pool
     methods = [
         "naive-topk",
         "topk-shifted:3",
         "topk-shifted:10",
+        "topk-shifted:30",
         "topk-abs:0.6",
         "topk-abs:0.7",
         "topk-marginpos:0.02",
         "topk-marginpos:0.05",
         "topk-marginpos:0.1",
+        "topk-percpos:0.8",
         "topk-percpos:0.9",
         "topk-percpos:0.95",
         "topk-percpos:0.99",
-        "topk-percpos:0.8",
-        "topk-marginpos:0.15",
     ]
     out: dict = {"started": now(), "loadavg_start": list(os.getloadavg()), "runs": []}
-    for on_short in ("fill", "deepen"):
+    for on_short in ("fill", "drop", "deepen", "deepen"):
         t = time.perf_counter()
-        sweep = pool.sweep(
-            methods, [1, 2, 4, 8], ["top"], on_short=on_short, show_progress=False
-        )  # 13 x 4 = 52 configurations
+        sweep = pool.sweep(methods, [1, 2, 4, 8], ["top"], on_short=on_short, show_progress=False)
         total = time.perf_counter() - t
         out["runs"].append(
-            {
-                "on_short": on_short,
-                "configurations": len(sweep),
-                "wall_s": total,
-                "sweep_seconds": sweep.seconds,
-                "best": sweep.rows[0],
-            }
+            {"on_short": on_short, "configurations": len(sweep), "wall_s": total, "best_by_eci": sweep.rows[0]}
         )
         Q.log(f"on_short={on_short}: {len(sweep)} configurations selected and scored in {total:.2f} s")
     out["loadavg_end"] = list(os.getloadavg())
     SPEED.write_text(json.dumps(out, indent=2))
+
+
+def command_st_check(args) -> None:
+    """sentence-transformers' positive-aware n-tuples (relative_margin / absolute_margin, range_max 100) against
+    st-hardneg's on_short="drop" selections from the pool: the rows both output, and the negatives of each."""
+    ctx = Context()
+    out: dict = {"started": now(), "checks": []}
+    for method, kwargs in ((PERCPOS, {"relative_margin": 0.05}), (MARGINPOS, {"absolute_margin": 0.05})):
+        for n in (1, 2, 4):
+            st = mine_st(
+                ctx, {"st_kwargs": {**kwargs, "num_negatives": n, "range_max": DEPTH, "output_format": "n-tuple"}}
+            )[0]
+            ours = ctx.pool.select(
+                method, num_negatives=n, on_short="drop", sampling="top", seed=0, show_progress=False
+            )
+
+            def rows(ds):
+                negs = [c for c in ds.column_names if c.startswith("negative")]
+                return {(r["anchor"], r["positive"]): frozenset(r[c] for c in negs) for r in ds.to_list()}
+
+            a, b = rows(st), rows(ours)
+            both = set(a) & set(b)
+            out["checks"].append(
+                {
+                    "method": method,
+                    "num_negatives": n,
+                    "st_rows": len(st),
+                    "st_hardneg_rows": len(ours),
+                    "rows_in_both": len(both),
+                    "same_negatives_in_both": sum(a[k] == b[k] for k in both),
+                    "only_st": len(set(a) - set(b)),
+                    "only_st_hardneg": len(set(b) - set(a)),
+                }
+            )
+            Q.log(str(out["checks"][-1]))
+    ST_CHECK.write_text(json.dumps(out, indent=2))
 
 
 # ------------------------------------------------------------------------------------------------ analysis
@@ -447,112 +494,98 @@ def seed_mean(perq: dict, ids: list[str]) -> np.ndarray | None:
     return np.mean([[perq[i][q] for q in qids] for i in ids], axis=0)
 
 
+def summarize(runs: dict, perq: dict, ids: list[str]) -> dict:
+    have = [i for i in ids if i in runs]
+    vals = [runs[i]["ndcg@10"] for i in have]
+    return {
+        "runs": have,
+        "ndcg@10": vals,
+        "mean": float(np.mean(vals)) if vals else None,
+        "std": float(np.std(vals, ddof=1)) if len(vals) > 1 else None,
+        "train_rows": [runs[i].get("train_rows") for i in have],
+    }
+
+
 def command_analyze(args) -> dict:
     summary, perq = read(SUMMARY, {"runs": {}}), read(PERQUERY, {})
     runs = summary["runs"]
     out: dict = {"generated": now(), "short": {}, "negatives": {}, "sweep": {}, "st": {}}
 
-    def per_seed(ids):
-        return {i.rsplit("|s", 1)[1]: runs[i]["ndcg@10"] for i in ids if i in runs}
-
-    # short rows
-    for method in (*SHORT_METHODS, "both"):
-        methods = SHORT_METHODS if method == "both" else (method,)
+    # rows short of negatives: fill vs deepen vs drop, per method, over the seeds every variant has
+    for method in (PERCPOS, MARGINPOS):
         block: dict = {}
+        seeds = [s for s in SEEDS if all(run_id(method, v, 2, s) in runs for v in ON_SHORT)]
+        block["seeds_with_every_variant"] = seeds
         avg = {}
         for variant in ON_SHORT:
-            ids = [f"{m}|{variant}|n1|top|s{s}" for m in methods for s in SEEDS]
-            vals = [runs[i]["ndcg@10"] for i in ids if i in runs]
-            block[variant] = {
-                "runs": len(vals),
-                "mean": float(np.mean(vals)) if vals else None,
-                "std": float(np.std(vals, ddof=1)) if len(vals) > 1 else None,
-                "per_seed": per_seed(ids) if method != "both" else None,
-                "rows_out": sorted({runs[i]["mining"]["rows_out"] for i in ids if i in runs}),
-            }
-            avg[variant] = seed_mean(perq, ids)
+            block[variant] = summarize(runs, perq, [run_id(method, variant, 2, s) for s in SEEDS])
+            block[variant]["mining"] = [runs[i].get("mining") for i in block[variant]["runs"]][:1]
+            avg[variant] = seed_mean(perq, [run_id(method, variant, 2, s) for s in seeds])
         for a, b in (("deepen", "fill"), ("deepen", "drop"), ("fill", "drop")):
-            if avg[a] is not None and avg[b] is not None:
+            if seeds:
                 block[f"{a}_vs_{b}"] = Q.paired_tests(avg[a], avg[b])
         out["short"][method] = block
-    out["short"]["winner"] = short_winner(summary)
 
-    # number of negatives
-    method, sampling = best_sweep_config(summary)
-    winner = short_winner(summary)
+    # number of negatives (TopK-PercPos 95%, fill)
     avg = {}
     for n in NEGATIVES:
-        ids = [f"{method}|{winner}|n{n}|{sampling}|s{s}" for s in SEEDS]
-        vals = [runs[i]["ndcg@10"] for i in ids if i in runs]
-        out["negatives"][str(n)] = {
-            "runs": len(vals),
-            "mean": float(np.mean(vals)) if vals else None,
-            "std": float(np.std(vals, ddof=1)) if len(vals) > 1 else None,
-            "per_seed": per_seed(ids),
-            "train_s": [runs[i]["train_s"] for i in ids if i in runs],
-        }
-        avg[n] = seed_mean(perq, ids)
-    for n in NEGATIVES[1:]:
-        if avg[n] is not None and avg[1] is not None:
-            out["negatives"][f"{n}_vs_1"] = Q.paired_tests(avg[n], avg[1])
-    out["negatives"]["configuration"] = {"method": method, "sampling": sampling, "on_short": winner}
+        out["negatives"][str(n)] = summarize(runs, perq, [run_id(PERCPOS, "fill", n, s) for s in SEEDS])
+        i = run_id(PERCPOS, "fill", n, 0)
+        avg[n] = seed_mean(perq, [i]) if i in runs else None
+        if i in runs:
+            out["negatives"][str(n)]["train_s_seed0"] = runs[i].get("train_s")
+    for n in NEGATIVES:
+        if n != 2 and avg[n] is not None and avg[2] is not None:
+            out["negatives"][f"{n}_vs_2_seed0"] = Q.paired_tests(avg[n], avg[2])
 
-    # sweep: rank correlation of the pre-training scores with NDCG@10 after training (seed 0 runs)
-    ids = [f"{m}|{winner}|n1|{s}|s0" for m, s in SWEEP]
-    have = [i for i in ids if i in runs]
-    table = [
-        {"run": i, "ndcg@10": runs[i]["ndcg@10"], **runs[i]["eci_before_training"], **student_scores(runs, i)}
-        for i in have
-    ]
+    # the sweep: rank correlation of the pre-training figures with NDCG@10 after training (seed 0)
+    table = []
+    for method in SWEEP_ALL:
+        i = run_id(method, "fill", 2, 0)
+        if i in runs and runs[i].get("eci_before_training"):
+            r = runs[i]
+            table.append(
+                {
+                    "run": i,
+                    "ndcg@10": r["ndcg@10"],
+                    "same_negatives_as_trained": r.get("same_negatives_as_trained", True),
+                    **r["eci_before_training"],
+                    **{f"student_{k}": v for k, v in (r.get("eci_student_before_training") or {}).items()},
+                }
+            )
     out["sweep"]["configurations"] = table
     if len(table) >= 4:
         y = [r["ndcg@10"] for r in table]
         for key in ("eci", "signal", "max_margin", "student_eci", "student_signal", "student_max_margin"):
             if all(key in r for r in table):
                 out["sweep"][f"spearman_{key}"] = spearman_with_interval([r[key] for r in table], y)
-        best_trained = max(table, key=lambda r: r["ndcg@10"])
-        out["sweep"]["best_trained"] = best_trained["run"]
+        best = max(table, key=lambda r: r["ndcg@10"])
+        out["sweep"]["best_trained"] = {"run": best["run"], "ndcg@10": best["ndcg@10"]}
         for key in ("eci", "signal", "max_margin"):
             pick = max(table, key=lambda r: r[key])
-            entry = {"run": pick["run"], "ndcg@10": pick["ndcg@10"], "gap": pick["ndcg@10"] - best_trained["ndcg@10"]}
-            if pick["run"] != best_trained["run"]:
-                a = np.array([perq[pick["run"]][q] for q in sorted(perq[pick["run"]])])
-                b = np.array([perq[best_trained["run"]][q] for q in sorted(perq[best_trained["run"]])])
-                entry["vs_best_trained"] = Q.paired_tests(a, b)
+            entry = {"run": pick["run"], "ndcg@10": pick["ndcg@10"], "gap": pick["ndcg@10"] - best["ndcg@10"]}
+            if pick["run"] != best["run"]:
+                entry["vs_best_trained"] = Q.paired_tests(
+                    seed_mean(perq, [pick["run"]]), seed_mean(perq, [best["run"]])
+                )
             out["sweep"][f"picked_by_{key}"] = entry
 
-    # the recommended pipeline vs sentence-transformers
-    groups: dict[str, list[str]] = {}
-    for i, r in runs.items():
-        if r["kind"] == "st":
-            groups.setdefault(i.rsplit("|s", 1)[0], []).append(i)
-    from st_hardneg.settings import SelectionSettings
-
-    defaults = SelectionSettings(on_short=winner)
-    ours = f"{defaults.method.spec}|{winner}|n{defaults.num_negatives}|{defaults.sampling}"
-    groups[ours] = [f"{ours}|s{s}" for s in SEEDS if f"{ours}|s{s}" in runs]
-    avg = {}
-    for name, ids in groups.items():
-        vals = [runs[i]["ndcg@10"] for i in ids]
-        out["st"][name] = {
-            "runs": len(vals),
-            "mean": float(np.mean(vals)) if vals else None,
-            "std": float(np.std(vals, ddof=1)) if len(vals) > 1 else None,
-            "per_seed": per_seed(ids),
-            "rows": sorted({runs[i]["train_rows"] for i in ids}),
-        }
-        avg[name] = seed_mean(perq, sorted(ids)) if len(ids) == len(SEEDS) else None
-    for name in groups:
-        if name != ours and avg.get(name) is not None and avg.get(ours) is not None:
-            out["st"][f"recommended_vs_{name}"] = Q.paired_tests(avg[ours], avg[name])
-    out["st"]["recommended"] = ours
+    # sentence-transformers' defaults, st-hardneg's defaults, and no hard negatives
+    for name, ids in {
+        "st_default (triplets, 3 negatives)": ["st-default|s0"],
+        "st-hardneg defaults (TopK-PercPos 95%, 4 negatives, fill)": [run_id(PERCPOS, "fill", 4, 0)],
+        "st positive-aware = on_short drop (TopK-PercPos 95%, 2 negatives)": [
+            run_id(PERCPOS, "drop", 2, s) for s in SEEDS
+        ],
+        "no hard negatives": [f"no-hard-negatives|s{s}" for s in SEEDS],
+    }.items():
+        out["st"][name] = summarize(runs, perq, ids)
+    ref = run_id(PERCPOS, "fill", 4, 0)
+    for other in ("st-default|s0", run_id(PERCPOS, "drop", 2, 0), run_id(PERCPOS, "fill", 2, 0)):
+        if ref in runs and other in runs:
+            out["st"][f"{ref}_vs_{other}"] = Q.paired_tests(seed_mean(perq, [ref]), seed_mean(perq, [other]))
     ANALYSIS.write_text(json.dumps(out, indent=2))
     return out
-
-
-def student_scores(runs: dict, run_id: str) -> dict:
-    r = runs[run_id].get("eci_student_before_training")
-    return {} if not r else {f"student_{k}": v for k, v in r.items()}
 
 
 def command_student_eci(args) -> None:
@@ -562,40 +595,39 @@ def command_student_eci(args) -> None:
 
     summary = read(SUMMARY, {"runs": {}})
     ctx = Context()
-    winner = short_winner(summary)
-    ids = [f"{m}|{winner}|n1|{s}|s0" for m, s in SWEEP]
-    have = [i for i in ids if i in summary["runs"]]
+    have = [run_id(m, "fill", 2, 0) for m in SWEEP_ALL if run_id(m, "fill", 2, 0) in summary["runs"]]
     student = load_sentence_transformer(Q.MODEL)
     student.max_seq_length = args.max_seq_length
     settings = [SelectionSettings.from_dict(summary["runs"][i]["configuration"]) for i in have]
     t = time.perf_counter()
-    rows = []
-    for s in settings:  # one configuration at a time keeps the sweep's order irrelevant here
-        rows.append(ctx.pool.sweep(settings=s, score=student, show_progress=False).rows[0])
-    Q.log(f"student ECI of {len(have)} sets in {time.perf_counter() - t:.0f} s")
-    for i, row in zip(have, rows, strict=True):
+    for i, s in zip(have, settings, strict=True):
+        row = ctx.pool.sweep(settings=s, score=student, show_progress=False).rows[0]
         summary["runs"][i]["eci_student_before_training"] = {
             k: row[k] for k in ("negatives_per_query", "signal", "max_margin", "eci")
         }
+    Q.log(f"student ECI of {len(have)} sets in {time.perf_counter() - t:.0f} s")
     SUMMARY.write_text(json.dumps(summary, indent=2))
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("command", choices=("run", "speed", "analyze", "student-eci"))
+    p.add_argument("command", choices=("run", "speed", "st-check", "analyze", "student-eci"))
     p.add_argument("--phases", default=",".join(PHASES))
     p.add_argument("--max-runs", type=int)
+    p.add_argument("--threads", type=int, default=1, help="torch threads for training and evaluation")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--max-seq-length", type=int, default=64)
     args = p.parse_args()
-    if args.command == "run":
-        command_run(args)
-    elif args.command == "speed":
-        command_speed(args)
-    elif args.command == "student-eci":
-        command_student_eci(args)
-    else:
+    commands = {
+        "run": command_run,
+        "speed": command_speed,
+        "st-check": command_st_check,
+        "student-eci": command_student_eci,
+    }
+    if args.command == "analyze":
         print(json.dumps(command_analyze(args), indent=2))
+    else:
+        commands[args.command](args)
 
 
 if __name__ == "__main__":

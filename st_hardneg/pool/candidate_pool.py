@@ -641,8 +641,10 @@ def _fit_warnings(
     elif considered and removed >= 0.9 * considered:
         warnings.append(
             f"{method} removed {removed} of {considered} candidates ({removed / considered:.0%}); "
-            f"{stats.rows_short} rows were short of {settings.num_negatives} negatives, {stats.rows_filled} filled "
-            f"with random documents and {stats.rows_dropped} dropped: check the threshold against the teacher's scores"
+            f"{stats.rows_short} rows were short of {settings.num_negatives} negatives, "
+            + (f"{stats.rows_deepened} searched deeper, " if settings.on_short == "deepen" else "")
+            + f"{stats.rows_filled} filled with random documents and {stats.rows_dropped} dropped: check the threshold "
+            "against the teacher's scores"
         )
     survivors = stats.survivors + stats.removed_below_min_score
     if settings.min_score is not None and survivors and stats.removed_below_min_score >= 0.9 * survivors:

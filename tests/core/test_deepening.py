@@ -171,3 +171,58 @@ def test_extension_updates_keep_other_anchors():
     cand, scores = ext.gather(base_c, base_s, np.array([0, 1, 2]), 4)
     assert cand.tolist() == [[1, 2, 5, -1], [3, 4, -1, -1], [5, 6, 7, 8]]
     assert np.isneginf(scores[1, 2:]).all() and scores[2, 3] == np.float32(0.1)
+
+
+class CountingEncoder:
+    """A stand-in bi-encoder (hashed bag of words, normalised) that records what it encodes."""
+
+    similarity_fn_name = "cosine"
+    prompts: dict[str, str] = {}
+
+    def __init__(self) -> None:
+        self.encoded: list[tuple[str, list[str]]] = []
+
+    def _embed(self, texts) -> np.ndarray:
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in text.lower().split():
+                out[i, sum(map(ord, word)) % 64] += 1.0
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+    def encode_query(self, texts, **kwargs):
+        self.encoded.append(("query", list(texts)))
+        return self._embed(list(texts))
+
+    def encode_document(self, texts, **kwargs):
+        self.encoded.append(("document", list(texts)))
+        return self._embed(list(texts))
+
+
+def test_dense_deepening_reads_the_cached_anchor_embeddings_and_encodes_nothing_again(tmp_path):
+    from st_hardneg.data import load_default
+    from st_hardneg.teachers import DenseTeacher
+
+    pairs, corpus = load_default()
+    model = CountingEncoder()
+    teacher = DenseTeacher(model, cache_folder=tmp_path / "cache", name="hashed")
+    pool = CandidatePool.build(pairs, teacher, corpus=corpus, depth=5, seed=0, show_progress=False)
+    pool.save(tmp_path / "pool")
+    assert [role for role, _ in model.encoded] == ["document", "query"]
+    reference = select(pool, num_negatives=4)
+    assert reference.statistics.anchors_searched > 0
+    assert len(model.encoded) == 2  # the anchors searched again came from the cache
+
+    again = CountingEncoder()
+    loaded = CandidatePool.load(tmp_path / "pool")
+    loaded.attach_teacher(DenseTeacher(again, cache_folder=tmp_path / "cache", name="hashed"), show_progress=False)
+    assert select(loaded, num_negatives=4).dataset.to_list() == reference.dataset.to_list()
+    assert again.encoded == []  # corpus and anchors from the cache
+
+    uncached = CountingEncoder()
+    plain = CandidatePool.build(pairs, DenseTeacher(uncached, name="hashed"), corpus=corpus, depth=5, seed=0)
+    result = select(plain, num_negatives=4)
+    searches = uncached.encoded[2:]  # after the build: only the short rows' anchors, one call per depth searched
+    assert {role for role, _ in searches} == {"query"}
+    searched = {text for _, texts in searches for text in texts}
+    assert len(searched) == result.statistics.anchors_searched < len(plain.queries)
+    assert result.dataset.to_list() == reference.dataset.to_list()
