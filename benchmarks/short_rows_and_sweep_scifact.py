@@ -437,34 +437,35 @@ def command_st_check(args) -> None:
     st-hardneg's on_short="drop" selections from the pool: the rows both output, and the negatives of each."""
     ctx = Context()
     out: dict = {"started": now(), "checks": []}
+
+    def rows(ds):
+        negs = [c for c in ds.column_names if c.startswith("negative")]
+        return {(r["anchor"], r["positive"]): frozenset(r[c] for c in negs) for r in ds.to_list()}
+
     for method, kwargs in ((PERCPOS, {"relative_margin": 0.05}), (MARGINPOS, {"absolute_margin": 0.05})):
         for n in (1, 2, 4):
-            st = mine_st(
-                ctx, {"st_kwargs": {**kwargs, "num_negatives": n, "range_max": DEPTH, "output_format": "n-tuple"}}
-            )[0]
-            ours = ctx.pool.select(
-                method, num_negatives=n, on_short="drop", sampling="top", seed=0, show_progress=False
-            )
-
-            def rows(ds):
-                negs = [c for c in ds.column_names if c.startswith("negative")]
-                return {(r["anchor"], r["positive"]): frozenset(r[c] for c in negs) for r in ds.to_list()}
-
-            a, b = rows(st), rows(ours)
-            both = set(a) & set(b)
-            out["checks"].append(
-                {
-                    "method": method,
-                    "num_negatives": n,
-                    "st_rows": len(st),
-                    "st_hardneg_rows": len(ours),
-                    "rows_in_both": len(both),
-                    "same_negatives_in_both": sum(a[k] == b[k] for k in both),
-                    "only_st": len(set(a) - set(b)),
-                    "only_st_hardneg": len(set(b) - set(a)),
-                }
-            )
-            Q.log(str(out["checks"][-1]))
+            st_kwargs = {**kwargs, "num_negatives": n, "range_max": DEPTH, "output_format": "n-tuple"}
+            a = rows(mine_st(ctx, {"st_kwargs": st_kwargs})[0])
+            for positive_score in ("row", "min"):
+                ours = ctx.pool.select(
+                    method, num_negatives=n, on_short="drop", positive_score=positive_score, seed=0, show_progress=False
+                )
+                b = rows(ours)
+                both = set(a) & set(b)
+                out["checks"].append(
+                    {
+                        "method": method,
+                        "num_negatives": n,
+                        "positive_score": positive_score,
+                        "st_rows": len(a),
+                        "st_hardneg_rows": len(b),
+                        "rows_in_both": len(both),
+                        "same_negatives_in_both": sum(a[k] == b[k] for k in both),
+                        "only_st": len(set(a) - set(b)),
+                        "only_st_hardneg": len(set(b) - set(a)),
+                    }
+                )
+                Q.log(str(out["checks"][-1]))
     ST_CHECK.write_text(json.dumps(out, indent=2))
 
 
