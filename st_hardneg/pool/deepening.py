@@ -139,7 +139,7 @@ def survivor_counts(
         valid &= np.arange(candidates.shape[1])[None, :] < np.asarray(widths)[:, None]
     keep = method.keep(scores, positive_scores, valid)
     if min_score is not None:
-        keep &= scores >= min_score
+        keep &= scores >= np.float64(min_score)  # float64, as the methods and the selection compare
     return keep.sum(axis=1)
 
 

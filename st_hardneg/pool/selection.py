@@ -98,7 +98,7 @@ def select_negatives(
                 d_valid = (d_cand >= 0) & (np.arange(d_cand.shape[1])[None, :] < widths[:, None])
                 d_keep = method.keep(d_scores, pos[deep], d_valid)
                 if min_score is not None:
-                    d_keep &= d_scores >= min_score
+                    d_keep &= d_scores >= np.float64(min_score)
                 d_noise = (
                     gumbel(combine(row_keys[rows[deep]][:, None], d_cand.astype(np.uint64))) if sampler.random else None
                 )

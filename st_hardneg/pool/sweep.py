@@ -295,10 +295,9 @@ def _distinct(
 def _report_from_teacher(pool: CandidatePool, selected: Selected, tc: Any, eci_settings: ECISettings) -> Any:
     if len(selected.row_query) == 0:
         return None
-    # The teacher's own score of each (anchor, positive) pair (``selected.positive_scores`` may hold the anchor's
-    # lowest positive score, with positive_score="min").
-    own = _own_positive_scores(pool, selected, tc)
-    _, _, pos_scores, _, neg_scores = _query_arrays(pool, selected, own)
+    # ``selected.positive_scores`` is the teacher's score of each row's own positive (also with
+    # positive_score="min", where the methods compared with the anchor's lowest one).
+    _, _, pos_scores, _, neg_scores = _query_arrays(pool, selected, np.asarray(selected.positive_scores))
     return eci_from_scores(
         pos_scores,
         neg_scores,
@@ -306,14 +305,6 @@ def _report_from_teacher(pool: CandidatePool, selected: Selected, tc: Any, eci_s
         clamp=eci_settings.clamp,
         temperature=eci_settings.temperature,
     )
-
-
-def _own_positive_scores(pool: CandidatePool, selected: Selected, tc: Any) -> np.ndarray:
-    width = np.int64(len(pool.corpus))
-    all_keys = pool.row_query.astype(np.int64) * width + pool.row_positive.astype(np.int64)
-    keys, first = np.unique(all_keys, return_index=True)
-    wanted = selected.row_query.astype(np.int64) * width + selected.row_positive.astype(np.int64)
-    return np.asarray(tc.positive_scores)[first[np.searchsorted(keys, wanted)]]
 
 
 def _reports_from_model(
