@@ -53,7 +53,6 @@ def select_negatives(
             candidates down to that depth.
     """
     method: MiningMethod = settings.method
-    sampler = settings.sampler
     num_negatives, on_short, min_score = settings.num_negatives, settings.on_short, settings.min_score
     need_full_rows = settings.output_format == "n-tuple"
     st = SelectionStatistics(rows_in=len(row_query))
@@ -70,18 +69,10 @@ def select_negatives(
         scores = tc.scores[q].astype(np.float32)
         valid = cand >= 0
         pos = positive_scores[rows]
-        keep = method.keep(scores, pos, valid)
-        st.removed_by_method += int((valid & ~keep).sum())
-        if min_score is not None:
-            easy = keep & (scores < np.float64(min_score))  # float64, as the methods compare
-            st.removed_below_min_score += int(easy.sum())
-            keep &= ~easy
-        noise = gumbel(combine(row_keys[rows][:, None], cand.astype(np.uint64))) if sampler.random else None
-        picks = sampler.pick(keep, scores, num_negatives, noise)
+        keep, easy, picks, neg, neg_s = _choose(settings, cand, scores, valid, pos, row_keys[rows])
+        st.removed_by_method += int((valid & ~(keep | easy)).sum())
+        st.removed_below_min_score += int(easy.sum())
         picked = picks >= 0
-        safe = np.where(picked, picks, 0)
-        neg = np.where(picked, np.take_along_axis(cand, safe, axis=1), -1)
-        neg_s = np.where(picked, np.take_along_axis(scores, safe, axis=1), np.nan).astype(np.float32)
 
         have = picked.sum(axis=1)
         short = have < num_negatives
@@ -96,17 +87,10 @@ def select_negatives(
                 widths = deepening.row_depth[rows[deep]]
                 d_cand, d_scores = deepening.extension.gather(tc.candidates, tc.scores, q[deep], int(widths.max()))
                 d_valid = (d_cand >= 0) & (np.arange(d_cand.shape[1])[None, :] < widths[:, None])
-                d_keep = method.keep(d_scores, pos[deep], d_valid)
-                if min_score is not None:
-                    d_keep &= d_scores >= np.float64(min_score)
-                d_noise = (
-                    gumbel(combine(row_keys[rows[deep]][:, None], d_cand.astype(np.uint64))) if sampler.random else None
+                _, _, d_picks, neg[deep], neg_s[deep] = _choose(
+                    settings, d_cand, d_scores, d_valid, pos[deep], row_keys[rows[deep]]
                 )
-                d_picks = sampler.pick(d_keep, d_scores, num_negatives, d_noise)
                 d_picked = d_picks >= 0
-                d_safe = np.where(d_picked, d_picks, 0)
-                neg[deep] = np.where(d_picked, np.take_along_axis(d_cand, d_safe, axis=1), -1)
-                neg_s[deep] = np.where(d_picked, np.take_along_axis(d_scores, d_safe, axis=1), np.nan)
                 beyond = d_picked & (d_picks >= depth)
                 st.negatives_selected += int((d_picked & ~beyond).sum() - have[deep].sum())
                 st.negatives_deepened += int(beyond.sum())
@@ -155,6 +139,35 @@ def select_negatives(
             st.rows_short,
         )
     return selected, st
+
+
+def _choose(
+    settings: SelectionSettings,
+    cand: np.ndarray,
+    scores: np.ndarray,
+    valid: np.ndarray,
+    pos: np.ndarray,
+    keys: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The method, ``min_score`` and the sampler on ranked candidates ``[rows, width]``.
+
+    Returns:
+        ``(keep, easy, picks, negatives, negative_scores)``: the survivors; the method's survivors that
+        ``min_score`` removed; the sampler's positions (``-1``-padded) and the picked ids and scores.
+    """
+    keep = settings.method.keep(scores, pos, valid)
+    easy = np.zeros_like(keep)
+    if settings.min_score is not None:
+        easy = keep & (scores < np.float64(settings.min_score))  # float64, as the methods compare
+        keep &= ~easy
+    sampler = settings.sampler
+    noise = gumbel(combine(keys[:, None], cand.astype(np.uint64))) if sampler.random else None
+    picks = sampler.pick(keep, scores, settings.num_negatives, noise)
+    picked = picks >= 0
+    safe = np.where(picked, picks, 0)
+    neg = np.where(picked, np.take_along_axis(cand, safe, axis=1), -1)
+    neg_s = np.where(picked, np.take_along_axis(scores, safe, axis=1), np.nan).astype(np.float32)
+    return keep, easy, picks, neg, neg_s
 
 
 def _fill(
