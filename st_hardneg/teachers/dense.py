@@ -168,6 +168,7 @@ class DenseIndex(TeacherIndex):
         super().__init__(corpus)
         self.teacher = teacher
         self.embeddings = embeddings
+        self._cached_queries: tuple[Any, np.ndarray | None] | None = None
 
     def run(self, queries, k, pair_queries, pair_docs, show_progress=True) -> TeacherOutput:
         q = self.teacher.encode(queries, "query", show_progress)
@@ -178,7 +179,9 @@ class DenseIndex(TeacherIndex):
         (so nothing is encoded again), else by encoding those anchors only (without writing to the cache)."""
         t = self.teacher
         rows = np.asarray(rows, dtype=np.int64)
-        cached = t.cached(queries, "query")
+        if self._cached_queries is None or self._cached_queries[0] is not queries:  # one cache lookup per list
+            self._cached_queries = (queries, t.cached(queries, "query"))
+        cached = self._cached_queries[1]
         if cached is not None:
             q = np.asarray(cached[rows])
         else:
