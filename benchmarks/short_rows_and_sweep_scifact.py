@@ -25,6 +25,8 @@ results are skipped):
   negatives      TopK-PercPos 95%, fill: 4 and 8 negatives (1: the first run of this script; 2: the grid)
   margin         TopK-MarginPos 0.05, 2 negatives, seed 0: deepen and drop (fill: the grid)
   st             sentence-transformers' mine_hard_negatives defaults (triplets, 3 negatives), seed 0
+  st-seeds       st-hardneg's defaults (4 negatives, the better of fill/deepen) vs ST's defaults and ST's
+                 positive-aware n-tuples (relative_margin 0.05, range_max 100, 4 negatives), seeds 0-2
 
 Usage (from the repository root):
     nohup python benchmarks/short_rows_and_sweep_scifact.py run > benchmarks/cache/short_rows.log 2>&1 &
@@ -69,7 +71,7 @@ SPEED = RESULTS / "sweep_speed.json"
 ST_CHECK = RESULTS / "st_drop_equivalence.json"
 DEPTH = 100
 SEEDS = (0, 1, 2)
-PHASES = ("short", "sweep", "short-seeds", "negatives", "margin", "st")
+PHASES = ("short", "sweep", "short-seeds", "negatives", "margin", "st", "st-seeds")
 PERCPOS, MARGINPOS = "topk-percpos:0.95", "topk-marginpos:0.05"
 ON_SHORT = ("fill", "deepen", "drop")
 #: The earlier grid's runs (quality_scifact.py, 2 negatives, fill, top, select seed 0) and their ids here.
@@ -189,9 +191,23 @@ def copy_shared_cache() -> None:
 
 
 # ------------------------------------------------------------------------------------------------ the plan
-def plan(phases: list[str]) -> list[dict]:
-    """Every run of the chosen phases, in priority order."""
+def short_winner(summary: dict) -> str:
+    """fill or deepen, whichever has the higher NDCG@10 over the three seeds of TopK-PercPos 95% (2 negatives);
+    fill (the current default) until both have every seed."""
+    means = {}
+    for variant in ("fill", "deepen"):
+        vals = [summary["runs"].get(run_id(PERCPOS, variant, 2, s), {}).get("ndcg@10") for s in SEEDS]
+        if None in vals:
+            return "fill"
+        means[variant] = float(np.mean(vals))
+    return "deepen" if means["deepen"] > means["fill"] else "fill"
+
+
+def plan(phases: list[str], summary: dict | None = None) -> list[dict]:
+    """Every run of the chosen phases, in priority order (the recommended pipeline's on_short is resolved from the
+    short-row runs in ``summary``)."""
     runs: list[dict] = []
+    winner = short_winner(summary or {"runs": {}})
 
     def ours(method, on_short, n, seed, phase):
         settings = {"method": method, "on_short": on_short, "num_negatives": n, "sampling": "top", "seed": 0}
@@ -224,6 +240,23 @@ def plan(phases: list[str]) -> list[dict]:
                 ours(MARGINPOS, variant, 2, 0, phase)
         elif phase == "st":
             runs.append({"id": "st-default|s0", "phase": phase, "kind": "st", "st_kwargs": {}, "seed": 0})
+        elif phase == "st-seeds":
+            # st-hardneg's defaults (TopK-PercPos 95%, 4 negatives, the better of fill/deepen) against
+            # sentence-transformers' defaults and its positive-aware n-tuples (relative_margin 0.05 = PercPos 95%,
+            # range_max 100 = the pool's depth, 4 negatives; short rows dropped), 3 seeds
+            st_aware = {"relative_margin": 0.05, "num_negatives": 4, "range_max": DEPTH, "output_format": "n-tuple"}
+            for seed in SEEDS:
+                ours(PERCPOS, winner, 4, seed, phase)
+                runs.append({"id": f"st-default|s{seed}", "phase": phase, "kind": "st", "st_kwargs": {}, "seed": seed})
+                runs.append(
+                    {
+                        "id": f"st-relative_margin0.05|n4|s{seed}",
+                        "phase": phase,
+                        "kind": "st",
+                        "st_kwargs": st_aware,
+                        "seed": seed,
+                    }
+                )
     return runs
 
 
@@ -388,12 +421,11 @@ def command_run(args) -> None:
     ctx = Context()
     import_earlier_grid(ctx, summary, perq)
     done = 0
-    for run in plan(args.phases.split(",")):
-        if run["id"] in summary["runs"]:
-            continue
-        if args.max_runs is not None and done >= args.max_runs:
+    while args.max_runs is None or done < args.max_runs:
+        pending = [r for r in plan(args.phases.split(","), summary) if r["id"] not in summary["runs"]]
+        if not pending:
             break
-        execute(ctx, run, args, summary, perq)
+        execute(ctx, pending[0], args, summary, perq)
         done += 1
     Q.log(f"done ({done} runs this time)")
 
