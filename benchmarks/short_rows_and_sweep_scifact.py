@@ -503,21 +503,25 @@ def command_st_check(args) -> None:
 
 # ------------------------------------------------------------------------------------------------ analysis
 def spearman_with_interval(x, y, n_resamples: int = 10000) -> dict:
-    from scipy.stats import bootstrap, spearmanr
+    """Spearman's rho (scipy) with a 95% percentile bootstrap interval over configurations (resampled in pairs, seed
+    0). Resamples where rho is undefined (every x or every y equal) are left out and counted."""
+    from scipy.stats import spearmanr
 
     x, y = np.asarray(x, float), np.asarray(y, float)
-    rho = float(spearmanr(x, y).statistic)
-    res = bootstrap(
-        (x, y),
-        lambda a, b: spearmanr(a, b).statistic,
-        paired=True,
-        vectorized=False,
-        n_resamples=n_resamples,
-        method="percentile",
-        random_state=np.random.default_rng(0),
-    )
-    ci = res.confidence_interval
-    return {"rho": rho, "ci95": [float(ci.low), float(ci.high)], "n": len(x), "p": float(spearmanr(x, y).pvalue)}
+    result = spearmanr(x, y)
+    rng = np.random.default_rng(0)
+    rhos = []
+    for idx in rng.integers(0, len(x), size=(n_resamples, len(x))):
+        if np.ptp(x[idx]) > 0 and np.ptp(y[idx]) > 0:
+            rhos.append(spearmanr(x[idx], y[idx]).statistic)
+    rhos = np.asarray(rhos, dtype=float)
+    return {
+        "rho": float(result.statistic),
+        "p": float(result.pvalue),
+        "ci95": [float(np.percentile(rhos, 2.5)), float(np.percentile(rhos, 97.5))],
+        "n": len(x),
+        "resamples_used": int(len(rhos)),
+    }
 
 
 def seed_mean(perq: dict, ids: list[str]) -> np.ndarray | None:
