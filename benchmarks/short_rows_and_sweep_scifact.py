@@ -607,22 +607,108 @@ def command_analyze(args) -> dict:
                 )
             out["sweep"][f"picked_by_{key}"] = entry
 
-    # sentence-transformers' defaults, st-hardneg's defaults, and no hard negatives
-    for name, ids in {
-        "st_default (triplets, 3 negatives)": ["st-default|s0"],
-        "st-hardneg defaults (TopK-PercPos 95%, 4 negatives, fill)": [run_id(PERCPOS, "fill", 4, 0)],
-        "st positive-aware = on_short drop (TopK-PercPos 95%, 2 negatives)": [
-            run_id(PERCPOS, "drop", 2, s) for s in SEEDS
+    # sentence-transformers' defaults and positive-aware n-tuples against st-hardneg's defaults, over the seeds
+    winner = short_winner(summary)
+    groups = {
+        f"st-hardneg defaults (TopK-PercPos 95%, 4 negatives, on_short={winner})": [
+            run_id(PERCPOS, winner, 4, s) for s in SEEDS
         ],
-        "no hard negatives": [f"no-hard-negatives|s{s}" for s in SEEDS],
-    }.items():
+        "sentence-transformers defaults (triplets, 3 negatives, range_max 3 + max positives)": [
+            f"st-default|s{s}" for s in SEEDS
+        ],
+        "sentence-transformers relative_margin=0.05, range_max=100, 4 negatives, n-tuple (short rows dropped)": [
+            f"st-relative_margin0.05|n4|s{s}" for s in SEEDS
+        ],
+        "no hard negatives (earlier grid)": [f"no-hard-negatives|s{s}" for s in SEEDS],
+    }
+    out["st"]["short_rows_winner"] = winner
+    for name, ids in groups.items():
         out["st"][name] = summarize(runs, perq, ids)
-    ref = run_id(PERCPOS, "fill", 4, 0)
-    for other in ("st-default|s0", run_id(PERCPOS, "drop", 2, 0), run_id(PERCPOS, "fill", 2, 0)):
-        if ref in runs and other in runs:
-            out["st"][f"{ref}_vs_{other}"] = Q.paired_tests(seed_mean(perq, [ref]), seed_mean(perq, [other]))
+    ours = list(groups)[0]
+    for name in list(groups)[1:3]:
+        seeds = [s for s in SEEDS if groups[ours][s] in runs and groups[name][s] in runs]
+        if seeds:
+            out["st"][f"defaults_vs_{name.split(' ')[0]}_{name.split(' ')[1]} (seeds {seeds})"] = Q.paired_tests(
+                seed_mean(perq, [groups[ours][s] for s in seeds]), seed_mean(perq, [groups[name][s] for s in seeds])
+            )
     ANALYSIS.write_text(json.dumps(out, indent=2))
     return out
+
+
+def command_tables(args) -> None:
+    """The Markdown tables of benchmarks/REPORT.md section 4, from the saved results and analysis."""
+    summary, analysis = read(SUMMARY, {"runs": {}}), command_analyze(args)
+    runs = summary["runs"]
+
+    def fmt_test(t: dict | None) -> str:
+        if not t:
+            return "-"
+        boot = "<0.0001" if t["bootstrap_p"] == 0 else f"{t['bootstrap_p']:.4f}"
+        return f"{t['mean_diff']:+.4f}, p={t['wilcoxon_p']:.4f}, p={boot}"
+
+    def seeds_cells(ids: list[str]) -> list[str]:
+        return [f"{runs[i]['ndcg@10']:.4f}" if i in runs else "not run" for i in ids]
+
+    print("Short rows (TopK-PercPos 95% / TopK-MarginPos 0.05, 2 negatives):\n")
+    print("| method | on_short | rows trained (deepened / filled / dropped) | seed 0 | seed 1 | seed 2 | mean (std) |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for method in (PERCPOS, MARGINPOS):
+        for variant in ON_SHORT:
+            ids = [run_id(method, variant, 2, s) for s in SEEDS]
+            have = [i for i in ids if i in runs]
+            if not have:
+                continue
+            m = runs[have[0]].get("mining") or {}
+            rows = f"{runs[have[0]].get('train_rows')} ({m.get('rows_deepened', 0)} / {m.get('rows_filled', 0)} / "
+            rows += f"{m.get('rows_dropped', 0)})"
+            block = analysis["short"][method][variant]
+            std = f" ({block['std']:.4f})" if block["std"] is not None else ""
+            print(f"| {method} | {variant} | {rows} | {' | '.join(seeds_cells(ids))} | {block['mean']:.4f}{std} |")
+    for method in (PERCPOS, MARGINPOS):
+        block = analysis["short"][method]
+        for key in ("deepen_vs_fill", "deepen_vs_drop", "fill_vs_drop"):
+            if key in block:
+                print(f"\n{method} {key} (seeds {block['seeds_with_every_variant']}): {fmt_test(block[key])}", end="")
+    print("\n\nSweep (2 negatives, fill, seed 0), pre-training figures from the teacher's scores:\n")
+    print("| configuration | ECI | S_n | Max-Margin | NDCG@10 | trained set = this code's selection |")
+    print("|---|---:|---:|---:|---:|---|")
+    for r in sorted(analysis["sweep"]["configurations"], key=lambda r: -r["ndcg@10"]):
+        same = "yes" if r["same_negatives_as_trained"] else "no (other random fill documents)"
+        print(
+            f"| {r['run'].split('|')[0]} | {r['eci']:.4f} | {r['signal']:.4f} | {r['max_margin']:.4f} | "
+            f"{r['ndcg@10']:.4f} | {same} |"
+        )
+    for key in ("eci", "signal", "max_margin", "student_eci", "student_signal", "student_max_margin"):
+        c = analysis["sweep"].get(f"spearman_{key}")
+        if c:
+            interval = f"95% CI {c['ci95'][0]:+.3f} to {c['ci95'][1]:+.3f}"
+            print(f"\nSpearman {key}: rho={c['rho']:+.3f} ({interval}, p={c['p']:.4f}, n={c['n']})", end="")
+    for key in ("eci", "signal", "max_margin"):
+        pick = analysis["sweep"].get(f"picked_by_{key}")
+        if pick:
+            print(
+                f"\npicked by {key}: {pick['run']} NDCG@10 {pick['ndcg@10']:.4f} (gap {pick['gap']:+.4f}; vs best "
+                f"trained: {fmt_test(pick.get('vs_best_trained'))})",
+                end="",
+            )
+    print("\n\nNumber of negatives (TopK-PercPos 95%, fill):\n")
+    print("| negatives | runs | NDCG@10 per run (seed 0 first) | mean | vs 2 negatives, seed 0 |")
+    print("|---:|---:|---|---:|---|")
+    for n in NEGATIVES:
+        b = analysis["negatives"][str(n)]
+        if not b["runs"]:
+            print(f"| {n} | 0 | not run | - | - |")
+            continue
+        vals = ", ".join(f"{v:.4f}" for v in b["ndcg@10"])
+        test = fmt_test(analysis["negatives"].get(f"{n}_vs_2_seed0"))
+        print(f"| {n} | {len(b['runs'])} | {vals} | {b['mean']:.4f} | {test} |")
+    print("\nsentence-transformers and the defaults:\n")
+    for name, b in analysis["st"].items():
+        if isinstance(b, dict) and "runs" in b:
+            vals = ", ".join(f"{v:.4f}" for v in b["ndcg@10"]) or "not run"
+            print(f"- {name}: {vals}" + (f" (mean {b['mean']:.4f})" if b["mean"] is not None else ""))
+        else:
+            print(f"- {name}: {fmt_test(b)}")
 
 
 def command_student_eci(args) -> None:
@@ -648,7 +734,7 @@ def command_student_eci(args) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("command", choices=("run", "speed", "st-check", "analyze", "student-eci"))
+    p.add_argument("command", choices=("run", "speed", "st-check", "analyze", "tables", "student-eci"))
     p.add_argument("--phases", default=",".join(PHASES))
     p.add_argument("--max-runs", type=int)
     p.add_argument("--threads", type=int, default=1, help="torch threads for training and evaluation")
@@ -660,6 +746,7 @@ def main() -> None:
         "speed": command_speed,
         "st-check": command_st_check,
         "student-eci": command_student_eci,
+        "tables": command_tables,
     }
     if args.command == "analyze":
         print(json.dumps(command_analyze(args), indent=2))
