@@ -704,7 +704,9 @@ def command_tables(args) -> None:
         print(f"| {n} | {len(b['runs'])} | {vals} | {b['mean']:.4f} | {test} |")
     print("\nsentence-transformers and the defaults:\n")
     for name, b in analysis["st"].items():
-        if isinstance(b, dict) and "runs" in b:
+        if not isinstance(b, dict):
+            print(f"- {name}: {b}")
+        elif "runs" in b:
             vals = ", ".join(f"{v:.4f}" for v in b["ndcg@10"]) or "not run"
             print(f"- {name}: {vals}" + (f" (mean {b['mean']:.4f})" if b["mean"] is not None else ""))
         else:
