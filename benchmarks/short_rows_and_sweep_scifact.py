@@ -23,10 +23,10 @@ results are skipped):
                  correlation of ECI / S_n / Max-Margin before training with NDCG@10 after
   short-seeds    the same as "short" with training seeds 1 and 2 (fill: the earlier grid's seed repeats)
   negatives      TopK-PercPos 95%, fill: 4 and 8 negatives (1: the first run of this script; 2: the grid)
-  margin         TopK-MarginPos 0.05, 2 negatives, seed 0: deepen and drop (fill: the grid)
   st             sentence-transformers' mine_hard_negatives defaults (triplets, 3 negatives), seed 0
   st-seeds       st-hardneg's defaults (4 negatives, the better of fill/deepen) vs ST's defaults and ST's
                  positive-aware n-tuples (relative_margin 0.05, range_max 100, 4 negatives), seeds 0-2
+  margin         TopK-MarginPos 0.05, 2 negatives, seed 0: deepen and drop (fill: the grid)
 
 Usage (from the repository root):
     nohup python benchmarks/short_rows_and_sweep_scifact.py run > benchmarks/cache/short_rows.log 2>&1 &
@@ -71,7 +71,7 @@ SPEED = RESULTS / "sweep_speed.json"
 ST_CHECK = RESULTS / "st_drop_equivalence.json"
 DEPTH = 100
 SEEDS = (0, 1, 2)
-PHASES = ("short", "sweep", "short-seeds", "negatives", "margin", "st", "st-seeds")
+PHASES = ("short", "sweep", "short-seeds", "negatives", "st", "st-seeds", "margin")
 PERCPOS, MARGINPOS = "topk-percpos:0.95", "topk-marginpos:0.05"
 ON_SHORT = ("fill", "deepen", "drop")
 #: The earlier grid's runs (quality_scifact.py, 2 negatives, fill, top, select seed 0) and their ids here.
