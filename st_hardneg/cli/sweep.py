@@ -21,7 +21,7 @@ from st_hardneg.cli.mine import DEFAULT_TEACHER, _load, _teacher, pool_teacher
 from st_hardneg.cli.options import OneLineParser, add_settings_options, given_options, settings_from_args
 from st_hardneg.eci.settings import ECISettings
 from st_hardneg.filters.methods import get_method
-from st_hardneg.pool.sweep import RANK_BY
+from st_hardneg.pool.sweep import DEFAULT_RANK_BY, RANK_BY
 from st_hardneg.sampling.samplers import SAMPLINGS
 from st_hardneg.settings.dense import DenseSettings
 from st_hardneg.settings.pool import PoolSettings
@@ -59,9 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     grid.add_argument("--sampling", nargs="+", choices=SAMPLINGS, help="samplers (default: top)")
     grid.add_argument(
         "--rank-by",
-        default="eci",
+        default=DEFAULT_RANK_BY,
         choices=RANK_BY,
-        help="sort the table by this column, highest first (default: eci)",
+        help=f"sort the table by this column, highest first (default: {DEFAULT_RANK_BY}, the mean negative score S_n, "
+        "which predicted the trained model's quality on SciFact where ECI did not)",
     )
     grid.add_argument(
         "--score-model",

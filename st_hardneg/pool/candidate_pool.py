@@ -389,7 +389,7 @@ class CandidatePool:
         *,
         settings: SelectionSettings | None = None,
         score: Any = None,
-        rank_by: str = "eci",
+        rank_by: str = "signal",
         eci_settings: Any = None,
         chunk_size: int = 16384,
         show_progress: bool = True,
@@ -411,8 +411,11 @@ class CandidatePool:
                 arguments override its fields.
             score: None to score with the teacher's stored scores, or a SentenceTransformer / CrossEncoder (e.g.
                 the student before training) to score every set under it.
-            rank_by: the column to sort by, highest first: ``"eci"`` (default), ``"signal"`` (``S_n``),
-                ``"max_margin"`` or ``"negatives_per_query"``.
+            rank_by: the column to sort by, highest first: ``"signal"`` (``S_n``, the default: on SciFact it ranked
+                ten trained configurations' NDCG@10 with Spearman rho +0.94 where ECI ranked them -0.94;
+                :data:`~st_hardneg.pool.sweep.DEFAULT_RANK_BY`), ``"eci"``, ``"max_margin"`` or
+                ``"negatives_per_query"``. Compare ``S_n`` between configurations with the same number of
+                negatives: a mean over more negatives is lower.
             eci_settings: an :class:`~st_hardneg.eci.ECISettings` (``top_n``, ``clamp``, ``temperature``,
                 ``batch_size``).
             chunk_size / show_progress: as for :meth:`select`.

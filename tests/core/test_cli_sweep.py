@@ -21,8 +21,8 @@ def test_sweep_prints_and_writes_the_ranked_table(tmp_path, capsys):
     assert main(args) == 0
     printed = capsys.readouterr().out
     data = json.loads(out.read_text())
-    assert len(data["rows"]) == 8 and data["rank_by"] == "eci" and data["scored_with"] == "teacher"
-    values = [row["eci"] for row in data["rows"]]
+    assert len(data["rows"]) == 8 and data["rank_by"] == "signal" and data["scored_with"] == "teacher"
+    values = [row["signal"] for row in data["rows"]]
     assert values == sorted(values, reverse=True)
     best = data["rows"][0]
     assert f"Best: --method {best['method']} --num-negatives {best['num_negatives']}" in printed
@@ -31,7 +31,10 @@ def test_sweep_prints_and_writes_the_ranked_table(tmp_path, capsys):
     pairs, corpus = load_default()
     pool = CandidatePool.build(pairs, "bm25", corpus=corpus, depth=12, seed=3, show_progress=False)
     api = pool.sweep(["naive-topk", "topk-percpos:0.95"], [1, 2], ["top", "sampled"], seed=3, show_progress=False)
-    assert [r["eci"] for r in api.rows] == pytest.approx(values)
+    assert [r["signal"] for r in api.rows] == pytest.approx(values)
+    assert main([*args[:-2], "--output", str(tmp_path / "eci.json"), "--rank-by", "eci"]) == 0
+    by_eci = [row["eci"] for row in json.loads((tmp_path / "eci.json").read_text())["rows"]]
+    assert by_eci == sorted(by_eci, reverse=True)
 
 
 def test_sweep_of_a_saved_pool_deepens_with_the_pool_s_teacher(tmp_path, capsys):
