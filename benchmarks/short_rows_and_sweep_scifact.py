@@ -636,7 +636,7 @@ def command_analyze(args) -> dict:
 
 
 def command_tables(args) -> None:
-    """The Markdown tables of benchmarks/REPORT.md section 4, from the saved results and analysis."""
+    """The Markdown tables of benchmarks/REPORT.md section 7, from the saved results and analysis."""
     summary, analysis = read(SUMMARY, {"runs": {}}), command_analyze(args)
     runs = summary["runs"]
 

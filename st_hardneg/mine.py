@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from st_hardneg.pool.candidate_pool import CandidatePool
+from st_hardneg.pool.judged import check_no_judgments_needed
 from st_hardneg.settings.base import document_options, split_kwargs
 from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.settings.selection import SelectionSettings
@@ -44,6 +45,7 @@ def settings_from_kwargs(
     pool_settings = PoolSettings.from_kwargs(pool_settings, **pool_kwargs)
     settings = SelectionSettings.from_kwargs(settings, **selection_kwargs)
     settings.check_depth(pool_settings.depth)
+    check_no_judgments_needed(settings)  # a new pool has no judgments (st_hardneg.relabel)
     return pool_settings, settings
 
 

@@ -20,7 +20,11 @@ logger = logging.getLogger("st_hardneg")
 __all__ = ["COMMANDS", "main", "run_command"]
 
 #: Sub-command name -> module with ``build_parser()`` and ``run(args, parser, argv)``; the first is the default.
-COMMANDS: dict[str, str] = {"mine": "st_hardneg.cli.mine", "sweep": "st_hardneg.cli.sweep"}
+COMMANDS: dict[str, str] = {
+    "mine": "st_hardneg.cli.mine",
+    "relabel": "st_hardneg.cli.relabel",  # ARHN judgments of a saved pool (st_hardneg.relabel)
+    "sweep": "st_hardneg.cli.sweep",  # every configuration of a pool scored with ECI before training
+}
 
 #: Exceptions that mean "the user's input is wrong": reported as one line, exit status 2.
 USER_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, FileExistsError, NotADirectoryError, ImportError)

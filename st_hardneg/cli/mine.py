@@ -7,6 +7,8 @@ Run with no dataset, it mines the small embedded default (``st_hardneg/data/defa
     st-hardneg                                      # embedded default -> ./mined
     st-hardneg pairs.jsonl --corpus docs.jsonl --method topk-percpos:0.95 --num-negatives 4 --output out/
     st-hardneg ../shared/data/scifact --split train --teacher bm25 --output scifact-mined/ --save-pool pool/
+    st-hardneg --num-negatives 4 --push-to-hub user/default-hard-negatives --private   # also push set and card
+    st-hardneg pairs.parquet --corpus docs.parquet --work-dir pool-work/ --engine ray --ray-address auto
 
 The order of work is fixed so that mistakes surface early: options and settings, then the output paths, then the
 data (columns, texts), and only then the model and the encoding.
@@ -22,7 +24,9 @@ from typing import Any
 
 from st_hardneg.cli import quiet_progress_bars
 from st_hardneg.cli.options import OneLineParser, add_settings_options, given_options, settings_from_args
+from st_hardneg.hub.settings import CardSettings
 from st_hardneg.settings.dense import DenseSettings
+from st_hardneg.settings.engine import EngineSettings
 from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.settings.selection import SelectionSettings
 
@@ -34,6 +38,7 @@ FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
 _BUILD_OPTIONS = (
     {"depth", "num_random"}
     | set(DenseSettings.field_names())
+    | set(EngineSettings.field_names())
     | {
         "teacher",
         "save_pool",
@@ -69,10 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--save-pool", metavar="DIR", help="also save the candidate pool, to select again without encoding")
     io.add_argument("--pool", metavar="DIR", help="select from a saved pool instead of mining (no encoding)")
     io.add_argument("--quiet", action="store_true", help="no progress bars and no info messages")
+    hub = p.add_argument_group("Hugging Face Hub")
+    hub.add_argument(
+        "--push-to-hub",
+        metavar="USER/NAME",
+        help="also push the mined set (parquet, dataset card, mining_config.json, score histograms) to this Hub "
+        "dataset repository, in one commit; needs a token (hf auth login, or HF_TOKEN)",
+    )
+    hub.add_argument("--private", action="store_true", help="make a new --push-to-hub repository private")
     io.add_argument("--verbose", action="store_true", help="debug messages, and the traceback of an error")
     add_settings_options(p, SelectionSettings, title="selection (SelectionSettings)")
     add_settings_options(p, PoolSettings, title="pool build (PoolSettings)")
     add_settings_options(p, DenseSettings, title="dense teacher (DenseSettings)")
+    add_settings_options(p, CardSettings, title="dataset card (CardSettings)")
+    add_settings_options(p, EngineSettings, title="engine: sharded, resumable and Ray builds (EngineSettings)")
     return p
 
 
@@ -85,11 +100,18 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     selection = settings_from_args(SelectionSettings, args)
     pool_settings = settings_from_args(PoolSettings, args)
     dense = settings_from_args(DenseSettings, args)
+    card = settings_from_args(CardSettings, args)
+    engine = settings_from_args(EngineSettings, args)
     _check_combinations(args, given, pool_settings, selection)
+    hub = _check_hub(args)
 
     # 2. outputs: nothing the user owns is overwritten without --overwrite
     out = Path(args.output)
     report_path, card_path = _check_outputs(args, out)
+    if engine.work_dir is not None:
+        from st_hardneg.engines import WorkDir
+
+        WorkDir.check_folder(engine.work_dir)
 
     # 3. data: loaded and checked before any model
     progress = not args.quiet
@@ -100,16 +122,21 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     pairs, corpus, source = _load(args)
     if args.pool:
         pool = CandidatePool.load(args.pool, dataset=pairs, corpus=corpus)
-        source = pool.config.get("source", args.pool) if pairs is None else source
+        if pairs is None:  # the pool records the dataset it was built on; its folder is not the source
+            source = _recorded_source(pool)
+        pool.config["source"] = source
         if selection.on_short == "deepen":
             teacher = pool_teacher(pool, args.teacher if "teacher" in given else None, dense, given)
             pool.attach_teacher(teacher, show_progress=progress)
     else:
         # 4. the model loads (lazily, inside build) only after the columns and texts were checked
+        teacher = _teacher(args.teacher, dense)
         pool = CandidatePool.build(
-            pairs, _teacher(args.teacher, dense), corpus=corpus, settings=pool_settings, show_progress=progress
+            pairs, teacher, corpus=corpus, settings=pool_settings, engine_settings=engine, show_progress=progress
         )
         pool.config["source"] = source
+        if selection.on_short == "deepen" and not pool.has_index():  # a sharded build returns the pool it wrote
+            pool.attach_teacher(teacher, show_progress=progress)
     result = pool.select(selection, show_progress=progress, return_statistics=True)
     if args.save_pool:
         pool.save(args.save_pool, overwrite=args.overwrite)
@@ -124,7 +151,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     report_path.write_text(json.dumps(report, indent=2, default=str))
     from st_hardneg.hub.card import MinedDatasetCard
 
-    MinedDatasetCard.from_selection(result, pool, source=source).save(card_path)
+    MinedDatasetCard.from_selection(result, pool, source=source, card=card).save(card_path)
     s = result.statistics
     print(
         f"Mined {s.examples_out} examples from {s.rows_in} pairs ({s.rows_dropped} dropped, "
@@ -133,7 +160,47 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
         f"{s.removed_by_method} candidates removed by {result.settings.method.spec}) -> {out}\n"
         f"Statistics and configuration: {report_path}; dataset card: {card_path}"
     )
+    if hub is not None:
+        from st_hardneg.hub.push import push_to_hub
+
+        commit = push_to_hub(
+            result,
+            args.push_to_hub,
+            api=hub,
+            private=args.private or None,
+            pool=pool,
+            source=source,
+            card=card,
+            show_progress=progress,
+        )
+        print(f"Pushed to https://huggingface.co/datasets/{args.push_to_hub} ({getattr(commit, 'commit_url', commit)})")
     return 0
+
+
+def _check_hub(args: argparse.Namespace) -> Any:
+    """Before any work: the repository id is well formed and a token is there; the repository, if it exists, holds
+    an st-hardneg set (a push never replaces anything else from the command). Returns the ``HfApi``."""
+    if not args.push_to_hub:
+        if args.private:
+            raise ValueError("--private applies to --push-to-hub")
+        return None
+    from st_hardneg.hub import repo
+
+    repo_id = repo.check_repo_id(args.push_to_hub)
+    api = repo.make_api(repo.resolve_token())
+    repo.check_remote(
+        repo_id, *repo.previous_push(api, repo_id, "mined-dataset"), kind="mined-dataset", overwrite=False
+    )
+    return api
+
+
+def _recorded_source(pool: Any) -> dict[str, Any]:
+    from st_hardneg.hub.source import DataSource
+
+    recorded = pool.config.get("source")
+    if recorded is None:
+        return DataSource("other", "not recorded (the pool was built without a source)").to_dict()
+    return DataSource.of(recorded).to_dict()
 
 
 def _check_combinations(
@@ -150,7 +217,10 @@ def _check_combinations(
         if args.save_pool:
             raise ValueError("--save-pool does not apply with --pool")
     else:
+        from st_hardneg.pool.judged import check_no_judgments_needed
+
         selection.check_depth(pool_settings.depth)
+        check_no_judgments_needed(selection)  # only a saved, relabeled pool (--pool) has judgments
     if args.teacher.strip().lower() == "bm25":
         dense_given = sorted(given & set(DenseSettings.field_names()))
         if dense_given:
@@ -183,14 +253,18 @@ def _check_outputs(args: argparse.Namespace, out: Path) -> tuple[Path, Path]:
     return report_path, card_path
 
 
-def _load(args: argparse.Namespace) -> tuple[Any, Any, str]:
+def _load(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any] | None]:
+    """The pairs, the corpus, and where they came from (a :class:`~st_hardneg.hub.source.DataSource` dict: the
+    dataset as given, the split when one was read, the corpus file)."""
+    from st_hardneg.hub.source import DEFAULT_SOURCE, DataSource
+
     if args.dataset is None:
         if args.pool:
-            return None, None, args.pool
+            return None, None, None
         from st_hardneg.data import load_default
 
         pairs, corpus = load_default()
-        return pairs, corpus, "st-hardneg embedded default"
+        return pairs, corpus, DEFAULT_SOURCE.to_dict()
     from st_hardneg.data import load_pairs
 
     loaded = load_pairs(
@@ -200,7 +274,17 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, str]:
         positive_column=args.positive_column,
         corpus_path=args.corpus,
     )
-    return loaded.pairs, loaded.corpus, str(args.dataset)
+    source = DataSource.of(
+        args.dataset, split=args.split if _has_splits(Path(args.dataset)) else None, corpus=args.corpus
+    )
+    return loaded.pairs, loaded.corpus, source.to_dict()
+
+
+def _has_splits(path: Path) -> bool:
+    """Whether ``--split`` chose something in this dataset (a BEIR folder, a saved DatasetDict)."""
+    from st_hardneg.data.beir import is_beir_folder
+
+    return path.is_dir() and (is_beir_folder(path) or (path / "dataset_dict.json").is_file())
 
 
 def pool_teacher(pool: Any, name: str | None, dense: DenseSettings, given: set[str]) -> Any:

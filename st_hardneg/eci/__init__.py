@@ -6,7 +6,8 @@ mean of its signal ``S_n`` (mean query-negative similarity) and its safety, the 
 
 Layers: :mod:`.formula` (numbers), :mod:`.stats` and :mod:`.heuristics` (score arrays), :mod:`.groups` (mined
 datasets -> queries), :mod:`.similarity` (model I/O), :mod:`.report`, :mod:`.compute` / :mod:`.compare`, and
-the training hooks :mod:`.evaluator` and :mod:`.callback`. :class:`ECISettings` (:mod:`.settings`) holds the
+the training hooks :mod:`.evaluator` and :mod:`.callback`; :mod:`.metric` ships ECI as an ``evaluate`` metric
+(``evaluate.load(st_hardneg.eci.metric_path())``). :class:`ECISettings` (:mod:`.settings`) holds the
 options they share (columns, ``top_n``, ``clamp``, ``temperature``, ``batch_size``), their defaults and checks.
 """
 
@@ -30,6 +31,7 @@ from st_hardneg.eci.heuristics import (
     estimated_gradient_norm_from_summary,
     estimated_score_variance,
 )
+from st_hardneg.eci.metric import metric_path, scores_for_metric
 from st_hardneg.eci.report import ECIReport
 from st_hardneg.eci.settings import ECISettings
 from st_hardneg.eci.stats import QueryStats, aggregate_margin, query_stats
@@ -57,5 +59,7 @@ __all__ = [
     "group_queries",
     "harmonic_efficiency",
     "information_capacity",
+    "metric_path",
     "query_stats",
+    "scores_for_metric",
 ]

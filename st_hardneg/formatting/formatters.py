@@ -12,12 +12,13 @@ Formats, named as sentence-transformers names them (``mine_hard_negatives(output
   with scores, a ``score`` column replaces ``label``. An anchor's negatives appear once even when several rows
   share the anchor.
 - ``"labeled-list"``: (anchor, [positive, neg_1, ...], labels [1, 0, ...]); with scores, ``scores`` replaces
-  ``labels``.
+  ``labels``. Extra positives of a relabeled pool (``relabeled_output="list"``) follow the positive, labelled 1:
+  (anchor, [positive, extra_1, ..., neg_1, ...], labels [1, 1, ..., 0, ...]).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -41,6 +42,9 @@ class Selected:
         negatives: ``[n, k]`` corpus indices of the negatives, hardest first, ``-1``-padded.
         positive_scores: ``[n]``.
         negative_scores: ``[n, k]``, NaN at padding.
+        extra_positives: ``[n, m]`` corpus indices of further positives (relabeled ones), ``-1``-padded; used by
+            the labeled-list format.
+        extra_positive_scores: ``[n, m]``, NaN at padding.
     """
 
     row_query: np.ndarray
@@ -48,6 +52,8 @@ class Selected:
     negatives: np.ndarray
     positive_scores: np.ndarray
     negative_scores: np.ndarray
+    extra_positives: np.ndarray | None = field(default=None)
+    extra_positive_scores: np.ndarray | None = field(default=None)
 
 
 def format_dataset(
@@ -83,18 +89,20 @@ def format_dataset(
         if output_scores:
             columns["scores"] = _fixed_lists(np.stack([s.positive_scores[row], s.negative_scores[row, col]], axis=1))
     elif output_format == "labeled-list":
-        counts = valid.sum(axis=1) + 1
-        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-        docs = np.concatenate([s.row_positive[:, None], s.negatives], axis=1)
-        keep = np.concatenate([np.ones((len(docs), 1), bool), valid], axis=1)
+        n = len(s.row_positive)
+        extra = s.extra_positives if s.extra_positives is not None else np.full((n, 0), -1, np.int64)
+        extra_scores = s.extra_positive_scores if s.extra_positive_scores is not None else np.zeros(extra.shape)
+        docs = np.concatenate([s.row_positive[:, None], extra, s.negatives], axis=1)
+        keep = np.concatenate([np.ones((n, 1), bool), extra >= 0, valid], axis=1)
+        offsets = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int32)
         columns[anchor_column] = pc.take(queries, s.row_query)
         columns[positive_column] = pa.ListArray.from_arrays(offsets, pc.take(corpus, docs[keep]))
         if output_scores:
-            values = np.concatenate([s.positive_scores[:, None], s.negative_scores], axis=1)[keep]
+            values = np.concatenate([s.positive_scores[:, None], extra_scores, s.negative_scores], axis=1)[keep]
             columns["scores"] = pa.ListArray.from_arrays(offsets, pa.array(values.astype(np.float32)))
         else:
             labels = np.zeros(keep.shape, dtype=np.int64)
-            labels[:, 0] = 1
+            labels[:, : 1 + extra.shape[1]] = 1
             columns["labels"] = pa.ListArray.from_arrays(offsets, pa.array(labels[keep]))
     else:  # labeled-pair
         q, d, label, score = _labeled_pairs(s, valid)

@@ -1,22 +1,52 @@
-"""Dataset cards that record how a mined set was made, rendered from a selection's configuration and statistics.
+"""The dataset card of a mined set: what it is for, how to train on it, how it was made, and what it looks like.
 
-:class:`MinedDatasetCard` is a :class:`huggingface_hub.DatasetCard`: ``card.save(path)`` writes it and the inherited
-``card.push_to_hub(repo_id, repo_type="dataset")`` uploads it next to ``dataset.push_to_hub(repo_id)``. Its YAML
-metadata carries the whole mining configuration under ``st_hardneg``, the body renders it for people.
+:class:`MinedDatasetCard` is a :class:`huggingface_hub.DatasetCard` rendered from a Jinja template shipped with the
+package (``hub/dataset_card_template.md``). Its YAML metadata is what the Hub reads (task categories, tags, size
+category, license, source datasets, and ``configs`` / ``dataset_info`` as ``datasets`` writes them) plus the whole
+mining record under ``st_hardneg``; its body is for people: the purpose, a training snippet, the mining
+configuration, the statistics (removals per rule; short, filled and dropped rows; score distributions with
+histograms, NV-Retriever's Figure 1), ECI and teacher agreement where they were computed, a snippet that mines the
+set again, and citations.
+
+:func:`~st_hardneg.hub.save_for_hub` writes the card with the data, ``mining_config.json`` and the histograms;
+:meth:`MinedDatasetCard.from_selection` renders one for a single selection (what the command writes beside its
+output).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from st_hardneg.hub.config import MiningConfig
+from st_hardneg.hub.contents import HubPart
+from st_hardneg.hub.settings import CardSettings
+from st_hardneg.hub.snippets import PLACEHOLDER_REPO, format_of, reproduce_code, train_code
+from st_hardneg.hub.source import DataSource
+from st_hardneg.settings.base import document_options
+
 TEMPLATE_PATH = Path(__file__).parent / "dataset_card_template.md"
+
+__all__ = ["TEMPLATE_PATH", "MinedDatasetCard", "size_category"]
+
+#: The ``st_hardneg.kind`` of a mined set's card (a pushed pool's card says ``"candidate-pool"``).
+KIND = "mined-dataset"
+
+_FORMAT_USE = {
+    "n-tuple": "`MultipleNegativesRankingLoss` (and its cached variants): each row's hard negatives join the "
+    "in-batch negatives",
+    "triplet": "`MultipleNegativesRankingLoss` or `TripletLoss`: one row per (anchor, positive, negative)",
+    "labeled-pair": "cross-encoder training (`BinaryCrossEntropyLoss`): one row per (anchor, document) with a label",
+    "labeled-list": "cross-encoder learning to rank (`LambdaLoss`, `ListNetLoss`): each anchor with its documents "
+    "and labels",
+}
 
 
 class MinedDatasetCard(DatasetCard):
-    """A dataset card for a mined hard-negative set.
+    """A dataset card for mined hard negatives.
 
     Examples:
         >>> from st_hardneg import mine_hard_negatives
@@ -24,11 +54,11 @@ class MinedDatasetCard(DatasetCard):
         >>> pairs, corpus = load_default()
         >>> result = mine_hard_negatives(pairs, "bm25", corpus=corpus, num_negatives=2, seed=0,
         ...                              show_progress=False, return_statistics=True)
-        >>> card = MinedDatasetCard.from_selection(result, source="the st-hardneg example data")
-        >>> card.data.st_hardneg["selection"]["settings"]["method"]
+        >>> card = MinedDatasetCard.from_selection(result, source="st-hardneg embedded default")
+        >>> card.data.st_hardneg["configurations"]["default"]["train"]["mining"]["selection"]["method"]
         {'name': 'topk-percpos', 'percentage': 0.95}
-        >>> "TopK-PercPos (NV-Retriever Eq. 2)" in card.text
-        True
+        >>> card.data.license, "TopK-PercPos (NV-Retriever Eq. 2)" in card.text
+        ('apache-2.0', True)
     """
 
     default_template_path = TEMPLATE_PATH
@@ -39,115 +69,356 @@ class MinedDatasetCard(DatasetCard):
         selection: Any,
         pool: Any | None = None,
         *,
-        source: str = "a pairs dataset",
-        pretty_name: str | None = None,
-        license: str | None = None,
-        language: str | list[str] | None = None,
-        eci_report: Any | None = None,
-        template_path: str | Path | None = None,
+        source: Any = None,
+        repo_id: str | None = None,
+        **kwargs: Any,
     ) -> MinedDatasetCard:
-        """Render a card from ``pool.select(..., return_statistics=True)`` (a :class:`~st_hardneg.pool.Selection`).
+        """The card of one ``pool.select(..., return_statistics=True)`` result (configuration ``default``, split
+        ``train``), without histograms (:func:`~st_hardneg.hub.save_for_hub` draws them).
 
         Args:
-            selection: the selection to describe.
+            selection: a :class:`~st_hardneg.pool.Selection`.
             pool: the :class:`~st_hardneg.pool.CandidatePool` it came from, for the pool's build statistics.
-            source: where the pairs came from, in words or as a Hub dataset id.
-            pretty_name, license, language: card metadata.
-            eci_report: an :class:`~st_hardneg.eci.ECIReport` of the set, to quote its ECI.
-            template_path: another Jinja template; the default ships with st-hardneg.
+            source: where the pairs came from (a Hub id, a path, words, or a
+                :class:`~st_hardneg.hub.source.DataSource`); default: what the pool recorded.
+            repo_id: the repository the snippets load from.
+            **kwargs: as :meth:`from_parts` (``card=``, the :class:`~st_hardneg.hub.settings.CardSettings` fields
+                ``license``, ``language``, ..., ``eci``, ``agreement``).
         """
+        part = HubPart("default", "train", selection.dataset, selection)
+        config = MiningConfig.from_selection(selection, source=source)
+        return cls.from_parts([part], {part.key: config}, pool=pool, repo_id=repo_id, **kwargs)
+
+    @classmethod
+    @document_options(CardSettings)
+    def from_parts(
+        cls,
+        parts: Sequence[HubPart],
+        configs: Mapping[str, MiningConfig | None],
+        *,
+        card: CardSettings | None = None,
+        pool: Any | None = None,
+        repo_id: str | None = None,
+        plots: Mapping[str, str] | None = None,
+        plots_note: str | None = None,
+        eci: Mapping[str, tuple[Any, str]] | None = None,
+        agreement: Any = None,
+        layout: Any = None,
+        files: Sequence[str] = (),
+        template_path: str | Path | None = None,
+        **kwargs: Any,
+    ) -> MinedDatasetCard:
+        """Render the card of several configurations and splits.
+
+        Args:
+            parts: the configurations and splits (:func:`~st_hardneg.hub.contents.collect_parts`).
+            configs: ``{part.key: MiningConfig or None}`` (``None`` for a plain dataset).
+            card: a :class:`~st_hardneg.hub.settings.CardSettings`; keyword arguments override its fields.
+            pool: the pool the selections came from, for its statistics (one pool).
+            repo_id: the repository the snippets load from (default a placeholder).
+            plots: ``{part key or "comparison": PNG path in the repository}``.
+            plots_note: shown instead of the histograms (e.g. matplotlib is not installed).
+            eci: ``{part key: (ECIReport, what scored it)}``.
+            agreement: teacher agreement to show (an object with ``to_markdown()``, or Markdown text).
+            layout: the :class:`~st_hardneg.hub.layout.ParquetLayout` (its ``configs`` / ``dataset_info`` YAML).
+            files: the repository's files, recorded under ``st_hardneg.files`` (a re-push deletes the ones it
+                does not write again).
+            template_path: another Jinja template; the default ships with st-hardneg.
+            **kwargs: fields of :class:`~st_hardneg.hub.settings.CardSettings`:
+
+                {options}
+        """
+        card = CardSettings.from_kwargs(card, **kwargs)
+        license, source_datasets = card.license, card.source_datasets
         from st_hardneg import __version__
 
-        cfg, stats, dataset, settings = selection.config, selection.statistics, selection.dataset, selection.settings
-        method = settings.method
+        repo = repo_id or PLACEHOLDER_REPO
+        several = len(parts) > 1
+        sources = [c.source for c in configs.values() if c is not None]
+        hub_sources = sorted({s.hub_id for s in sources if s.hub_id} | set(source_datasets or ()))
+        if license is None:
+            license = "apache-2.0" if sources and all(s.kind == "default" for s in sources) else "unknown"
+        methods = sorted({p.selection.settings.method.name for p in parts if p.selection is not None})
+        total_rows = sum(len(p.dataset) for p in parts)
         meta: dict[str, Any] = {
+            "kind": KIND,
             "version": __version__,
-            "source": source,
-            "selection": cfg,
-            "statistics": _without_histograms(stats.to_dict()),
+            "files": sorted(files),
+            "configurations": {},
         }
+        for p in parts:
+            c = configs.get(p.key)
+            entry: dict[str, Any] = {"rows": len(p.dataset), "columns": p.dataset.column_names}
+            if c is not None:
+                entry["mining"] = {k: v for k, v in c.to_dict().items() if k != "versions"}
+                entry["statistics"] = _without_histograms(p.selection.statistics.to_dict())
+            if eci and p.key in eci:
+                entry["eci"] = eci[p.key][0].to_dict()
+            meta["configurations"].setdefault(p.config, {})[p.split] = entry
         if pool is not None:
-            meta["pool"] = pool.config
             meta["pool_statistics"] = _without_histograms(pool.statistics.to_dict())
         card_data = DatasetCardData(
-            language=language,
+            language=list(card.language) or None,
             license=license,
-            pretty_name=pretty_name or f"Hard negatives ({method.name})",
-            size_categories=[_size_category(len(dataset))],
-            task_categories=["sentence-similarity"],
-            tags=["sentence-transformers", "hard-negatives", "st-hardneg", method.name],
+            pretty_name=card.pretty_name or _pretty_name(parts, sources),
+            size_categories=[size_category(total_rows)],
+            source_datasets=hub_sources or None,
+            task_categories=["sentence-similarity", "feature-extraction"],
+            tags=list(dict.fromkeys(["sentence-transformers", "hard-negatives", "st-hardneg", *methods, *card.tags])),
             st_hardneg=meta,
         )
+        if layout is not None:
+            layout.to_card_data(card_data)
+        first = parts[0]
         return cls.from_template(
             card_data,
             template_path=str(template_path or TEMPLATE_PATH),
             pretty_name=card_data.pretty_name,
             version=__version__,
-            source=source,
-            columns=", ".join(f"`{c}`" for c in dataset.column_names),
-            num_negatives=settings.num_negatives,
-            output_format=settings.output_format,
-            output_scores=settings.output_scores,
-            teacher_line=_teacher_line(cfg["teacher"]),
-            method_line=method.describe(),
-            method_repr=f'"{method.spec}"',
-            sampling=settings.sampler.to_dict(),
-            sampling_line=_sampling_line(settings.sampler.to_dict()),
-            positive_score_line="the row's own positive"
-            if settings.positive_score == "row"
-            else "the lowest score among the anchor's positives",
-            on_short_line={
-                "fill": "filled with random corpus negatives within the method's bound",
-                "deepen": "their anchor searched again deeper for the hardest negatives within the method's bound ("
-                + (f"to depth {settings.max_depth}" if settings.max_depth else "down to the whole corpus")
-                + "), then filled with random ones",
-                "keep": "kept with the negatives they have",
-                "drop": "dropped",
-            }[settings.on_short],
-            depth=cfg["pool"]["depth"],
-            seed=settings.seed,
-            stats=stats,
-            distributions=[
-                ("positive", stats.positive_scores),
-                ("negative", stats.negative_scores),
-                ("margin", stats.margins),
-            ],
-            fmt=_fmt,
+            purpose=_purpose(parts, configs),
+            license_line=_license_line(license, sources),
+            contents=[_contents_row(p, configs.get(p.key)) for p in parts],
+            several=several,
+            train_code=train_code(repo, first, several_configs=several),
+            train_note=_train_note(first, several),
+            mined=[_mined_section(p, configs[p.key]) for p in parts if configs.get(p.key) is not None],
+            plain=[p.key for p in parts if configs.get(p.key) is None],
+            plots=plots or {},
+            plots_note=plots_note,
             pool_lines=_pool_lines(pool) if pool is not None else [],
-            eci_line=_eci_line(eci_report) if eci_report is not None else "",
+            agreement=_markdown(agreement) if agreement is not None else "",
+            eci_rows=[_eci_row(key, *value) for key, value in (eci or {}).items()],
+            reproduce=reproduce_code(repo, list(parts), dict(configs)),
+            versions=_versions(configs),
+            cite_eci=bool(eci),
+            cite_bm25=any(c is not None and c.teacher.get("type") == "bm25" for c in configs.values()),
         )
 
 
-def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
+# ---------------------------------------------------------------------------------------------- pieces
+def size_category(n: int) -> str:
+    """The Hub's ``size_categories`` value for ``n`` rows.
 
-
-def _size_category(n: int) -> str:
+    Examples:
+        >>> size_category(63), size_category(5_000), size_category(2_000_000)
+        ('n<1K', '1K<n<10K', '1M<n<10M')
+    """
     for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
         if n < limit:
             return name
     return "1M<n<10M" if n < 10_000_000 else "n>10M"
 
 
-def _teacher_line(t: dict[str, Any]) -> str:
-    if t.get("type") == "dense":
-        prompts = ", ".join(
-            f"{k} `{v!r}`"
-            for k, v in (("query prompt", t.get("query_prompt")), ("document prompt", t.get("corpus_prompt")))
-            if v
+def _pretty_name(parts: Sequence[HubPart], sources: list[DataSource]) -> str:
+    where = sources[0].dataset if sources else "a pairs dataset"
+    if sources and sources[0].kind == "default":
+        where = "st-hardneg example"
+    methods = sorted({p.selection.settings.method.spec for p in parts if p.selection is not None})
+    return f"Hard negatives for {where}" + (f" ({', '.join(methods)})" if methods else "")
+
+
+def _purpose(parts: Sequence[HubPart], configs: Mapping[str, MiningConfig | None]) -> str:
+    mined = [(p, configs[p.key]) for p in parts if configs.get(p.key) is not None]
+    if not mined:
+        return "Hard negatives for training text-embedding models with sentence-transformers."
+    p, c = mined[0]
+    s = p.selection.settings
+    fmt = s.output_format
+    sources = list(dict.fromkeys(c.source.describe() for _, c in mined))
+    methods = list(dict.fromkeys(q.selection.settings.method.describe() for q, _ in mined))
+    teachers = list(dict.fromkeys(_teacher_line(c.teacher) for _, c in mined))
+    lines = [
+        f"Training data for text-embedding models: every row pairs an anchor from {', '.join(sources)} with its "
+        f"positive and {s.num_negatives} hard negative{'s' if s.num_negatives != 1 else ''}, passages the teacher "
+        "ranks close to the anchor that are not its positive. Hard negatives teach a retrieval model the fine "
+        "distinctions that in-batch negatives do not (NV-Retriever, Moreira et al., 2024).",
+        "",
+        f"- Teacher: {'; '.join(teachers)}.",
+        f"- Mining method{'s' if len(methods) > 1 else ''}: {'; '.join(methods)}. The positive-aware methods "
+        "remove candidates that score too close to the positive, which are likely unlabelled positives (false "
+        "negatives).",
+        f"- Format: `{fmt}`, for {_FORMAT_USE.get(fmt, fmt)}.",
+    ]
+    if s.output_scores:
+        lines.append("- The `scores` column holds the teacher's scores `[positive, negatives...]` for distillation.")
+    return "\n".join(lines)
+
+
+def _license_line(license: str, sources: list[DataSource]) -> str:
+    if license == "unknown":
+        where = sources[0].describe() if sources else "its source data"
+        return (
+            f"License: not stated when this set was pushed (`unknown`). It is derived from {where}: that data's "
+            "license applies."
         )
-        return f"dense, `{t.get('model')}` ({t.get('similarity')} similarity{', ' + prompts if prompts else ''})"
-    if t.get("type") == "bm25":
-        return f"BM25 (bm25s, {t.get('method')}, k1={t.get('k1')}, b={t.get('b')})"
-    return f"`{t.get('name', t)}`"
+    return f"License: `{license}`."
 
 
-def _sampling_line(s: dict[str, Any]) -> str:
-    if s["strategy"] == "top":
+def _contents_row(part: HubPart, config: MiningConfig | None) -> dict[str, Any]:
+    return {
+        "config": part.config,
+        "split": part.split,
+        "rows": len(part.dataset),
+        "columns": ", ".join(f"`{c}`" for c in part.dataset.column_names),
+        "format": format_of(part),
+        "method": part.selection.settings.method.spec if part.selection is not None else "(not recorded)",
+    }
+
+
+def _train_note(part: HubPart, several: bool) -> str:
+    if several:
+        return "The other configurations load the same way: `load_dataset(repo_id, config_name, split=...)`."
+    return ""
+
+
+def _teacher_line(t: Mapping[str, Any]) -> str:
+    kind = t.get("type")
+    if kind == "dense":
+        from st_hardneg.teachers.provenance import ModelReference
+
+        ref = ModelReference(t.get("model"), t.get("revision"), t.get("local_model") or t.get("name") or "")
+        prompts = ", ".join(
+            f"{label} `{t.get(key)!r}`"
+            for label, key in (("query prompt", "query_prompt"), ("document prompt", "corpus_prompt"))
+            if t.get(key)
+        )
+        details = ", ".join(x for x in (f"{t.get('similarity', 'cosine')} similarity", prompts) if x)
+        return f"dense, {ref.describe()} ({details}; {t.get('backend', 'exact')} search)"
+    if kind == "bm25":
+        return f"BM25 (bm25s, {t.get('method')}, k1={t.get('k1')}, b={t.get('b')}, stopwords {t.get('stopwords')})"
+    return f"`{t.get('name', kind)}`"
+
+
+def _sampling_line(s: Any) -> str:
+    if s.sampling == "top":
         return "top: the highest-scoring survivors"
-    what = f"softmax over scores, temperature {s['temperature']:g}" if s["weighting"] == "softmax" else "uniform"
-    head = "the top survivor plus the rest " if s["strategy"] == "top1_sampled" else ""
-    return f"{s['strategy']}: {head}drawn from the top {s['sample_from']} survivors ({what})"
+    what = f"softmax over scores, temperature {s.temperature:g}" if s.weighting == "softmax" else "uniform"
+    head = "the top survivor plus the rest " if s.sampling == "top1_sampled" else ""
+    return f"{s.sampling}: {head}drawn from the top {s.sample_from} survivors ({what}), keyed by seed and row"
+
+
+def _mined_section(part: HubPart, c: MiningConfig) -> dict[str, Any]:
+    s, ps, st = c.selection_settings, c.pool_settings, part.selection.statistics
+    on_short = {
+        "fill": "filled with random corpus documents that obey the method's bound (rows still short are dropped)",
+        "deepen": "their anchor searched again deeper ("
+        + (f"to depth {s.max_depth}" if s.max_depth else "down to the whole corpus")
+        + ") for the hardest documents that obey the method's bound, then filled with random ones",
+        "keep": "kept with the negatives they have",
+        "drop": "dropped",
+    }[s.on_short]
+    settings_rows = [
+        ("Source", c.source.describe()),
+        ("Split", f"`{c.source.split}`" if c.source.split else "the whole file / dataset (no split)"),
+        ("Corpus", _corpus_line(c)),
+        ("Teacher", _teacher_line(c.teacher)),
+        ("Candidates per anchor (pool depth)", f"{ps.depth}, after removing all of the anchor's positives"),
+        ("Random fill reserve per anchor", str(ps.num_random)),
+        ("Mining method", s.method.describe()),
+        (
+            "Positive score compared against",
+            "the row's own positive" if s.positive_score == "row" else "the lowest score among the anchor's positives",
+        ),
+    ]
+    if s.min_score is not None:
+        settings_rows.append(("Minimum negative score", f"{s.min_score:g} (easier candidates removed)"))
+    if c.relabel is not None:
+        settings_rows.append(("False negatives", _relabel_line(c.relabel, s)))
+    settings_rows += [
+        ("Sampling", _sampling_line(s)),
+        ("Negatives per row", str(s.num_negatives)),
+        ("Rows short of negatives", on_short),
+        ("Output format", f"`{s.output_format}`" + (", with the teacher's scores" if s.output_scores else "")),
+        ("Seeds", f"pool {ps.seed}, selection {s.seed}"),
+        ("Fingerprints", f"pairs `{(c.dataset_fingerprint or '')[:16]}`, corpus `{(c.corpus_fingerprint or '')[:16]}`"),
+    ]
+    depth = ps.depth
+    removed = [
+        ("Input rows (pairs)", st.rows_in, ""),
+        (
+            "Candidate slots looked at",
+            st.candidates_considered,
+            f"per row: each of the {st.rows_in} rows looks at its anchor's candidates (up to {depth}); an anchor "
+            "with several positives is counted once per row",
+        ),
+        ("Removed by the mining method", st.removed_by_method, s.method.spec),
+    ]
+    if c.relabel is not None:
+        removed.insert(
+            2,
+            (
+                "Kept out as relabeled positives / filtered (judge)",
+                f"{st.excluded_relabeled} / {st.excluded_filtered}",
+                "ARHN judgments, removed before the method like positives",
+            ),
+        )
+    if s.min_score is not None:
+        removed.append(("Removed below the minimum score", st.removed_below_min_score, f"min_score={s.min_score:g}"))
+    removed += [
+        ("Survivors", st.survivors, "candidates left after the rules above"),
+        ("Survivors the sampler did not pick", st.not_selected, s.sampling),
+        ("Negatives taken from the candidates", st.negatives_selected, ""),
+        ("Rows short of negatives", st.rows_short, f"fewer than {s.num_negatives} survivors picked"),
+    ]
+    if st.rows_deepened:
+        deepest = ", ".join(f"{n} rows to depth {d}" for d, n in st.deepened_depths.items())
+        removed.append(
+            (
+                "Rows searched deeper",
+                st.rows_deepened,
+                f"{st.negatives_deepened} negatives found beyond depth {depth} ({deepest})",
+            )
+        )
+    removed += [
+        ("Random negatives filled in", st.negatives_filled, f"in {st.rows_filled} rows"),
+        ("Rows kept with fewer negatives", st.rows_kept_short, ""),
+        ("Rows dropped", st.rows_dropped, "no negative, or still short where every row needs them all"),
+        ("Output rows", st.rows_out, f"{st.examples_out} examples in the `{s.output_format}` layout"),
+    ]
+    return {
+        "key": part.key,
+        "config": part.config,
+        "split": part.split,
+        "settings_rows": settings_rows,
+        "removed": removed,
+        "distributions": [
+            ("positive", st.positive_scores),
+            ("negative", st.negative_scores),
+            ("margin", st.margins),
+        ],
+        "warnings": list(st.warnings),
+    }
+
+
+def _relabel_line(relabel: dict[str, Any] | None, settings: Any) -> str:
+    """The false-negative step of a relabeled pool (ARHN), in words; empty when the selection used none."""
+    if not relabel:
+        return ""
+    mode = relabel["mode"]
+    if mode == "off":
+        return "judgments of the pool not applied (relabel_mode off)"
+    judge = relabel.get("judge", {})
+    counts = relabel.get("statistics", {}).get("by_mode", {}).get(mode, {})
+    what = {"relabel": "relabel only", "filter": "filter only", "both": "relabel and filter"}[mode]
+    k = relabel.get("settings", {}).get("candidates")
+    line = (
+        f"ARHN ({what}) over the top {k} candidates per anchor, judge {judge.get('type')} `{judge.get('model')}`: "
+        f"{counts.get('relabeled', 0)} relabeled as positives, {counts.get('filtered', 0)} filtered, "
+        f"{counts.get('unparseable', 0)} unparseable and {counts.get('failed', 0)} failed (left as they were)"
+    )
+    if settings.relabeled_output == "rows":
+        line += "; relabeled positives added as rows"
+    elif settings.relabeled_output == "list":
+        line += "; relabeled positives added to the lists with label 1"
+    return line + ". The judge's prompts are in mining_config.json (`relabel.judge.prompts`)"
+
+
+def _corpus_line(c: MiningConfig) -> str:
+    if c.corpus_given is False:
+        return "the pairs' own positives (no separate corpus)"
+    if c.source.corpus:
+        return f"`{c.source.corpus}`, plus any positive missing from it"
+    return "the source's documents, plus any positive missing from them"
 
 
 def _pool_lines(pool: Any) -> list[str]:
@@ -158,25 +429,48 @@ def _pool_lines(pool: Any) -> list[str]:
     ]
     if st.added_positives or st.duplicate_corpus_texts:
         lines.append(
-            f"{st.added_positives} positives added to the corpus, {st.duplicate_corpus_texts} duplicate "
-            "corpus texts merged"
+            f"{st.added_positives} positives added to the corpus, {st.duplicate_corpus_texts} duplicate corpus texts "
+            "merged"
         )
     for name, t in st.teachers.items():
         lines.append(
-            f"teacher `{name}`: {t.candidates} candidates at depth {t.depth}, "
-            f"{t.positives_among_retrieved} retrieved positives excluded"
+            f"teacher `{name}`: {t.candidates} candidates for {t.queries} anchors (up to {t.depth} each"
+            + (f"; {t.padded_slots} slots empty where fewer documents were retrieved" if t.padded_slots else "")
+            + f"), after removing {t.positives_among_retrieved} retrieved positives"
         )
     return lines
 
 
-def _eci_line(report: Any) -> str:
-    return (
-        f"ECI {report.eci:.3f} (|N| = {report.num_negatives:.2f}, signal S_n = {report.signal:.3f}, "
-        f"Max-Margin = {report.max_margin:.3f}; Sinha et al., 2026)."
-    )
+def _eci_row(key: str, report: Any, scored_with: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "num_negatives": report.num_negatives,
+        "signal": report.signal,
+        "max_margin": report.max_margin,
+        "efficiency": report.harmonic_efficiency,
+        "eci": report.eci,
+        "violations": report.violation_rate,
+        "queries": report.num_queries,
+        "scored_with": scored_with,
+    }
+
+
+def _markdown(value: Any) -> str:
+    to_markdown = getattr(value, "to_markdown", None)
+    return to_markdown() if callable(to_markdown) else str(value)
+
+
+def _versions(configs: Mapping[str, MiningConfig | None]) -> str:
+    for c in configs.values():
+        if c is not None and c.versions:
+            keys = ("st-hardneg", "sentence-transformers", "transformers", "torch", "datasets", "bm25s")
+            return ", ".join(f"{k} {c.versions[k]}" for k in keys if k in c.versions)
+    return ""
 
 
 def _without_histograms(d: Any) -> Any:
     if isinstance(d, dict):
         return {k: _without_histograms(v) for k, v in d.items() if k != "histogram"}
+    if isinstance(d, list):
+        return [_without_histograms(v) for v in d]
     return d

@@ -13,7 +13,7 @@ How a pool is built is a :class:`~st_hardneg.settings.PoolSettings`; how a selec
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from st_hardneg.formatting.formatters import Selected, format_dataset
 from st_hardneg.keyed_random import combine, salt, text_keys
-from st_hardneg.pool.building import TeacherCandidates, mine_teacher
+from st_hardneg.pool.building import TeacherCandidates, mine_teacher, pool_config
 from st_hardneg.pool.deepening import CandidateExtension, DeepeningPlan, extra_candidates, plan_deepening
 from st_hardneg.pool.inputs import (
     FixedCorpus,
@@ -36,9 +36,11 @@ from st_hardneg.pool.inputs import (
     read_corpus,
     read_pairs,
 )
+from st_hardneg.pool.judged import extra_positive_lists, extra_positive_rows, resolve_relabel_mode
 from st_hardneg.pool.selection import row_positive_scores, select_negatives
 from st_hardneg.pool.statistics import PoolStatistics, SelectionStatistics, TeacherStatistics
-from st_hardneg.settings.base import document_options
+from st_hardneg.settings.base import document_options, split_kwargs
+from st_hardneg.settings.engine import EngineSettings
 from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.settings.selection import SelectionSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex
@@ -90,9 +92,12 @@ class CandidatePool:
         config: how the pool was built: settings, teachers, fingerprints of its dataset and corpus.
         statistics: :class:`~st_hardneg.pool.statistics.PoolStatistics` of the build.
         history: ``[{"config": ..., "statistics": ...}]`` of every selection made from this pool.
+        judgments: the :class:`~st_hardneg.relabel.Judgments` of :meth:`relabel` (``None`` until then): relabeled
+            positives and filtered passages that selections keep out of the negatives.
 
-    A pool built in this process keeps its teachers' indexes (the corpus embeddings, or the BM25 index), so
-    ``on_short="deepen"`` can search short rows' anchors again; a loaded pool needs :meth:`attach_teacher` for that.
+    A pool built in memory in this process keeps its teachers' indexes (the corpus embeddings, or the BM25 index), so
+    ``on_short="deepen"`` can search short rows' anchors again; a loaded pool (or a sharded build, which returns
+    the pool it wrote) needs :meth:`attach_teacher` for that.
     """
 
     def __init__(
@@ -107,6 +112,7 @@ class CandidatePool:
         config: dict[str, Any],
         statistics: PoolStatistics,
         history: list[dict[str, Any]] | None = None,
+        judgments: Any = None,
     ) -> None:
         self.queries = queries
         self.corpus = corpus
@@ -118,6 +124,7 @@ class CandidatePool:
         self.config = config
         self.statistics = statistics
         self.history = history if history is not None else []
+        self.judgments = judgments
         self._query_keys: np.ndarray | None = None
         self._positive_keys: np.ndarray | None = None
         self._indexes: dict[str, TeacherIndex] = {}
@@ -133,7 +140,7 @@ class CandidatePool:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    @document_options(PoolSettings)
+    @document_options(PoolSettings, EngineSettings)
     def build(
         cls,
         dataset: Any,
@@ -141,12 +148,19 @@ class CandidatePool:
         *,
         corpus: Any = None,
         settings: PoolSettings | None = None,
+        engine_settings: EngineSettings | None = None,
         show_progress: bool = True,
         **kwargs: Any,
     ) -> CandidatePool:
         """Encode and search once for every teacher.
 
-        Every input is checked (settings, columns, texts, corpus) before a model is loaded or anything encoded.
+        Every input is checked (settings, columns, texts, corpus, the work folder) before a model is loaded or
+        anything encoded.
+
+        With ``work_dir``, the build is sharded and resumable (:mod:`st_hardneg.engines`): run the same call again
+        after a kill and it continues where it stopped; ``engine="ray"`` runs the shards on a Ray cluster. The pool
+        is then written to ``work_dir/pool`` and returned memory-mapped, with the same candidates as an in-memory
+        build.
 
         Args:
             dataset: a :class:`datasets.Dataset` (or dict of columns) of (anchor, positive) rows; a repeated anchor
@@ -155,12 +169,17 @@ class CandidatePool:
                 list of these for a multi-teacher pool.
             corpus: document texts to mine from; positives not in it are added. Default: the dataset's positives.
             settings: a :class:`~st_hardneg.settings.PoolSettings`; keyword arguments override its fields.
+            engine_settings: an :class:`~st_hardneg.settings.EngineSettings` (where and how the build runs);
+                keyword arguments override its fields.
             show_progress: tqdm bars.
-            **kwargs: fields of :class:`~st_hardneg.settings.PoolSettings`:
+            **kwargs: fields of :class:`~st_hardneg.settings.PoolSettings` and
+                :class:`~st_hardneg.settings.EngineSettings`:
 
                 {options}
         """
-        settings = PoolSettings.from_kwargs(settings, **kwargs)
+        pool_kwargs, engine_kwargs = split_kwargs(kwargs, PoolSettings, EngineSettings)
+        settings = PoolSettings.from_kwargs(settings, **pool_kwargs)
+        engine = EngineSettings.from_kwargs(engine_settings, **engine_kwargs)
         teachers = resolve_teachers(teacher)
         anchor_column, positive_column, anchors, positives = read_pairs(
             dataset, settings.anchor_column, settings.positive_column
@@ -168,6 +187,18 @@ class CandidatePool:
         texts = read_corpus(corpus) if corpus is not None else None
         layout = build_layout(anchors, positives, texts)
         settings = settings.replace(anchor_column=anchor_column, positive_column=positive_column)
+        if engine.sharded:
+            from st_hardneg.engines import build_sharded
+
+            return build_sharded(
+                layout,
+                teachers,
+                settings,
+                engine,
+                dataset_fingerprint=dataset_fingerprint(anchors, positives),
+                corpus_given=corpus is not None,
+                show_progress=show_progress,
+            )
         return cls.from_layout(
             layout,
             teachers,
@@ -192,14 +223,7 @@ class CandidatePool:
     ) -> CandidatePool:
         """Run the teachers over a checked layout (the step after :meth:`build`'s checks; the miner calls it with
         its corpus indexed once in ``indexes``)."""
-        stats = PoolStatistics(
-            rows=len(layout.row_query),
-            queries=len(layout.queries),
-            corpus_size=len(layout.corpus),
-            queries_with_several_positives=int((np.diff(layout.positives_indptr) > 1).sum()),
-            added_positives=layout.added_positives,
-            duplicate_corpus_texts=layout.duplicate_corpus_texts,
-        )
+        stats = PoolStatistics.of_layout(layout)
         query_keys = text_keys(layout.queries)
         candidates: dict[str, TeacherCandidates] = {}
         built: dict[str, TeacherIndex] = {}
@@ -220,13 +244,13 @@ class CandidatePool:
             )
             candidates[t.name] = tc
             stats.teachers[t.name] = tstats
-        config = {
-            "settings": settings.to_dict(),
-            "teachers": {name: tc.config for name, tc in candidates.items()},
-            "corpus_given": corpus_given,
-            "dataset_fingerprint": dataset_fingerprint,
-            "corpus_fingerprint": corpus_fingerprint(layout.corpus),
-        }
+        config = pool_config(
+            settings,
+            {name: tc.config for name, tc in candidates.items()},
+            corpus_given=corpus_given,
+            dataset_fingerprint=dataset_fingerprint,
+            corpus_fingerprint=corpus_fingerprint(layout.corpus),
+        )
         pool = cls(
             queries=pa.array(layout.queries, type=pa.large_string()),
             corpus=fixed_corpus.arrow if fixed_corpus is not None else pa.array(layout.corpus, type=pa.large_string()),
@@ -245,7 +269,8 @@ class CandidatePool:
 
     # ------------------------------------------------------------------ teachers' indexes
     def attach_teacher(self, teacher: Any, *, show_progress: bool = True) -> CandidatePool:
-        """Bind a teacher to this pool's corpus again, so ``on_short="deepen"`` can search deeper (a loaded pool).
+        """Bind a teacher to this pool's corpus again, so ``on_short="deepen"`` can search deeper (a loaded pool, or
+        one built with ``work_dir``, which is returned loaded).
 
         The teacher must be the one the pool was built with (same name and configuration). A
         :class:`~st_hardneg.teachers.DenseTeacher` with the ``cache_folder`` used at build reads the corpus
@@ -363,8 +388,14 @@ class CandidatePool:
                 "seed": pool_settings["seed"],
                 "dataset_fingerprint": self.config.get("dataset_fingerprint"),
                 "corpus_fingerprint": self.config.get("corpus_fingerprint"),
+                "corpus_given": self.config.get("corpus_given"),
+                "settings": dict(pool_settings),  # the PoolSettings: num_random decides the fill documents
+                "source": self.config.get("source"),  # where the pairs came from (set by the command, or by you)
             },
         }
+        if settings.relabel_mode is not None:  # the judge, its prompts, ARHN's settings, the mode, the judging counts
+            j = self.judgments
+            context["relabel"] = {**j.config, "mode": settings.relabel_mode, "statistics": j.statistics.to_dict()}
         selection = Selection(dataset, stats, settings, context)
         self.history.append({"config": selection.config, "statistics": stats.to_dict()})
         logger.info(
@@ -450,25 +481,71 @@ class CandidatePool:
         tc = self.teacher_candidates(settings.teacher)
         depth = tc.candidates.shape[1]
         settings.check_depth(depth, len(self.corpus))
-        settings = settings.replace(teacher=tc.name)
+        relabel_mode = resolve_relabel_mode(self.judgments, settings.relabel_mode)
+        settings = settings.replace(teacher=tc.name, relabel_mode=relabel_mode)
+        row_query, row_positive, row_keys = self.row_query, self.row_positive, self.row_keys(settings.seed)
         positive_scores = row_positive_scores(tc, self.row_query, settings.positive_score)
-        deepening = self._deepen(tc, settings, positive_scores) if settings.on_short == "deepen" else None
+        own_scores = None  # each row's own positive score: the teacher's, unless relabeled rows are added
+        # ---- relabeled pools (st_hardneg.relabel): judged candidates, extra positive rows or list entries
+        judged = extras = None
+        if relabel_mode not in (None, "off"):
+            same_teacher = self.judgments.config.get("teacher") == tc.name
+            judged = self.judgments.lookup(len(self.corpus), relabel_mode, judged_teacher=same_teacher)
+            if settings.relabeled_output != "exclude":
+                rq, rd, at = judged.relabeled()
+                extras = extra_positive_rows(
+                    tc, rq, rd, positions=at if same_teacher else None, corpus=self.corpus,
+                    query_keys=self._query_keys, seed=settings.seed, row_salt=_ROW_SALT,
+                    positive_score=settings.positive_score,
+                )  # fmt: skip
+            if settings.relabeled_output == "rows":
+                row_query = np.concatenate([row_query, extras.row_query])
+                row_positive = np.concatenate([row_positive, extras.row_positive])
+                positive_scores = np.concatenate([positive_scores, extras.positive_scores])
+                own_scores = np.concatenate([np.asarray(tc.positive_scores), extras.own_scores])
+                row_keys = np.concatenate([row_keys, extras.row_keys])
+        elif settings.relabeled_output != "exclude" and self.judgments is None:
+            raise ValueError(
+                f"relabeled_output={settings.relabeled_output!r} needs a relabeled pool; this pool has no judgments: "
+                "run pool.relabel(ARHN(judge, ...)) first"
+            )
+        deepening = None
+        if settings.on_short == "deepen":
+            deepening = self._deepen(tc, settings, row_query, positive_scores, judged)
         selected, stats = select_negatives(
             tc,
-            self.row_query,
-            self.row_positive,
+            row_query,
+            row_positive,
             positive_scores,
             settings=settings,
-            row_keys=self.row_keys(settings.seed),
+            row_keys=row_keys,
             deepening=deepening,
             chunk_size=chunk_size,
             show_progress=show_progress,
+            judged=judged,
+            own_positive_scores=own_scores,
         )
+        if extras is not None and settings.relabeled_output == "rows":
+            stats.relabeled_rows = len(extras.row_query)
+        if extras is not None and settings.relabeled_output == "list":
+            selected.extra_positives, selected.extra_positive_scores = extra_positive_lists(
+                selected.row_query, extras.row_query, extras.row_positive, extras.own_scores
+            )
+            stats.relabeled_in_lists = int((selected.extra_positives >= 0).sum())
         return selected, stats, settings, tc
 
-    def _deepen(self, tc: TeacherCandidates, settings: SelectionSettings, positive_scores: np.ndarray) -> DeepeningPlan:
+    def _deepen(
+        self,
+        tc: TeacherCandidates,
+        settings: SelectionSettings,
+        row_query: np.ndarray,
+        positive_scores: np.ndarray,
+        judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
+    ) -> DeepeningPlan:
         """Search the anchors of rows short at the pool's depth deeper (:mod:`st_hardneg.pool.deepening`) and keep
-        the extra candidates in the pool."""
+        the extra candidates in the pool. ``row_query`` / ``positive_scores``: the rows selected (a relabeled pool
+        may add rows); ``judged``: a relabeled pool's lookup, whose relabeled and filtered candidates do not count
+        as survivors."""
         corpus_size = len(self.corpus)
         limit = corpus_size if settings.max_depth is None else min(settings.max_depth, corpus_size)
         extension = tc.extension or CandidateExtension.empty(len(tc.candidates), tc.candidates.shape[1])
@@ -492,7 +569,7 @@ class CandidatePool:
             tc.candidates,
             tc.scores,
             extension,
-            self.row_query,
+            row_query,
             positive_scores,
             method=settings.method,
             min_score=settings.min_score,
@@ -500,6 +577,7 @@ class CandidatePool:
             limit=limit,
             search=search,
             teacher=tc.name,
+            judged=judged,
         )
         if plan.anchors_searched:
             tc.extension = plan.extension
@@ -521,6 +599,34 @@ class CandidatePool:
         if name not in self.teachers:
             raise ValueError(f"teacher={name!r} is not in this pool; it has {list(self.teachers)}")
         return self.teachers[name]
+
+    # ------------------------------------------------------------------ relabeling (st_hardneg.relabel)
+    def relabel(self, arhn: Any, *, overwrite: bool = False, show_progress: bool = True) -> Any:
+        """Judge the pool's top candidates with ARHN and keep the judgments (saved with the pool).
+
+        Selections then keep relabeled positives and filtered passages out of the negatives (and can add the
+        relabeled positives to their output: ``relabeled_output``).
+
+        Args:
+            arhn: an :class:`~st_hardneg.relabel.ARHN` (a judge and its settings).
+            overwrite: replace judgments the pool already holds (the judgment cache makes a rerun cheap).
+            show_progress: a tqdm bar over the questions.
+
+        Returns:
+            The :class:`~st_hardneg.relabel.Judgments` (``.statistics``: relabeled, filtered, unparseable and
+            failed counts, per mode).
+        """
+        from st_hardneg.relabel.arhn import ARHN
+
+        if not isinstance(arhn, ARHN):
+            raise TypeError(f"relabel takes an ARHN(judge, ...), got {type(arhn).__name__}")
+        if self.judgments is not None and not overwrite:
+            raise FileExistsError(
+                f"this pool already holds judgments ({self.judgments.config.get('judge', {}).get('model')}, mode "
+                f"{self.judgments.mode!r}); pass overwrite=True (--overwrite) to replace them"
+            )
+        self.judgments = arhn.run(self, show_progress=show_progress)
+        return self.judgments
 
     # ------------------------------------------------------------------ keys and subsets
     def row_keys(self, seed: int) -> np.ndarray:
@@ -546,6 +652,7 @@ class CandidatePool:
             teachers=teachers,
             config=self.config,
             statistics=self.statistics,
+            judgments=self.judgments,
         )
         pool._query_keys = self._query_keys
         pool._indexes = dict(self._indexes)
@@ -600,13 +707,40 @@ class CandidatePool:
         pool.check_inputs(dataset, corpus)
         return pool
 
+    # ------------------------------------------------------------------ the Hub (st_hardneg.hub.pool_repo)
+    def push_to_hub(self, repo_id: str, *, private: bool | None = None, token: str | None = None, **kwargs: Any):
+        """Push the pool (its files and a card with its build configuration and per-teacher statistics) to a Hub
+        dataset repository in one commit, so others select from it without encoding.
+
+        See :func:`st_hardneg.hub.pool_repo.push_pool_to_hub` (``api``, ``overwrite``, card options).
+
+        Returns:
+            The ``CommitInfo``.
+        """
+        from st_hardneg.hub.pool_repo import push_pool_to_hub
+
+        return push_pool_to_hub(self, repo_id, private=private, token=token, **kwargs)
+
+    @classmethod
+    def from_hub(
+        cls, repo_id: str | Path, *, revision: str | None = None, dataset: Any = None, corpus: Any = None, **kwargs: Any
+    ) -> CandidatePool:
+        """A pool pushed with :meth:`push_to_hub` (or a folder holding one); its format version is checked first.
+
+        See :func:`st_hardneg.hub.pool_repo.load_pool_from_hub` (``token``, ``api``, ``cache_dir``).
+        """
+        from st_hardneg.hub.pool_repo import load_pool_from_hub
+
+        return load_pool_from_hub(cls, repo_id, revision=revision, dataset=dataset, corpus=corpus, **kwargs)
+
     def __len__(self) -> int:
         return len(self.row_query)
 
     def __repr__(self) -> str:
+        judged = f", judgments={self.judgments.mode!r}" if self.judgments is not None else ""
         return (
             f"CandidatePool(rows={len(self)}, queries={len(self.queries)}, corpus={len(self.corpus)}, "
-            f"teachers={list(self.teachers)}, depth={self.depth})"
+            f"teachers={list(self.teachers)}, depth={self.depth}{judged})"
         )
 
 

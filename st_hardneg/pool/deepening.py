@@ -23,6 +23,7 @@ import numpy as np
 
 from st_hardneg.filters.methods import MiningMethod
 from st_hardneg.pool.building import compact, row_isin
+from st_hardneg.relabel.judgments import FILTERED, RELABELED
 
 logger = logging.getLogger(__name__)
 
@@ -132,9 +133,13 @@ def survivor_counts(
     scores: np.ndarray,
     positive_scores: np.ndarray,
     widths: np.ndarray | None = None,
+    excluded: np.ndarray | None = None,
 ) -> np.ndarray:
-    """How many of each row's candidates survive the method and ``min_score`` (within the row's ``widths``)."""
+    """How many of each row's candidates survive the method and ``min_score`` (within the row's ``widths``;
+    ``excluded``: candidates a relabeled pool keeps out, which never survive)."""
     valid = candidates >= 0
+    if excluded is not None:
+        valid &= ~excluded
     if widths is not None:
         valid &= np.arange(candidates.shape[1])[None, :] < np.asarray(widths)[:, None]
     keep = method.keep(scores, positive_scores, valid)
@@ -171,6 +176,7 @@ def plan_deepening(
     limit: int,
     search: Callable[[np.ndarray, int], tuple[list[np.ndarray], list[np.ndarray]]] | None,
     teacher: str = "",
+    judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     chunk_size: int = 16384,
 ) -> DeepeningPlan:
     """Find the short rows and the depth each selects at, searching their anchors deeper where needed.
@@ -184,14 +190,23 @@ def plan_deepening(
             candidates, positives removed); None when the pool has no index for this teacher (then a search that is
             needed raises ``ValueError`` before anything is searched).
         teacher: the teacher's name, for that message.
+        judged: a relabeled pool's ``judged(queries, candidates)`` label lookup
+            (:class:`~st_hardneg.relabel.judgments.JudgmentLookup`): relabeled and filtered candidates are not
+            survivors, as in the selection.
     """
     depth = base_candidates.shape[1]
     n = len(row_query)
     counts = np.empty(n, dtype=np.int64)
     for start in range(0, n, chunk_size):
         q = row_query[start : start + chunk_size]
+        cand = np.asarray(base_candidates[q])
         counts[start : start + chunk_size] = survivor_counts(
-            method, min_score, base_candidates[q], base_scores[q], positive_scores[start : start + chunk_size]
+            method,
+            min_score,
+            cand,
+            base_scores[q],
+            positive_scores[start : start + chunk_size],
+            excluded=_excluded(judged, q, cand),
         )
     pending = np.flatnonzero(counts < num_negatives)
     row_depth = np.zeros(n, dtype=np.int64)
@@ -220,7 +235,8 @@ def plan_deepening(
             extension = extension.updated(need, level, candidates, scores)
             searched_any[need] = True
         cand, sc = extension.gather(base_candidates, base_scores, row_query[pending], level)
-        got = survivor_counts(method, min_score, cand, sc, positive_scores[pending])
+        excluded = _excluded(judged, row_query[pending], cand)
+        got = survivor_counts(method, min_score, cand, sc, positive_scores[pending], excluded=excluded)
         row_depth[pending] = level  # the last level looked at, for rows that stay short
         pending = pending[got < num_negatives]
         queries = np.unique(row_query[pending])
@@ -228,6 +244,16 @@ def plan_deepening(
         if (complete(queries) & ~beyond).all():  # no short row's anchor has anything deeper to offer
             break
     return DeepeningPlan(row_depth=row_depth, extension=extension, anchors_searched=int(searched_any.sum()))
+
+
+def _excluded(
+    judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None, queries: np.ndarray, candidates: np.ndarray
+) -> np.ndarray | None:
+    """The candidates a relabeled pool keeps out of the negatives (relabeled positives, filtered passages)."""
+    if judged is None:
+        return None
+    labels = judged(np.asarray(queries), candidates)
+    return (labels == RELABELED) | (labels == FILTERED)
 
 
 def extra_candidates(

@@ -8,6 +8,7 @@ dataset size. Random draws are keyed by seed, row (anchor and positive text) and
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -15,9 +16,10 @@ from tqdm.auto import tqdm
 from st_hardneg.filters.methods import MiningMethod
 from st_hardneg.formatting.formatters import Selected
 from st_hardneg.keyed_random import combine, gumbel
-from st_hardneg.pool.building import TeacherCandidates, row_isin
+from st_hardneg.pool.building import TeacherCandidates, compact, row_isin
 from st_hardneg.pool.deepening import DeepeningPlan
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
+from st_hardneg.relabel.judgments import FILTERED, RELABELED
 from st_hardneg.sampling.samplers import first_true
 from st_hardneg.settings.selection import SelectionSettings
 
@@ -42,6 +44,8 @@ def select_negatives(
     deepening: DeepeningPlan | None = None,
     chunk_size: int = 16384,
     show_progress: bool = True,
+    judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    own_positive_scores: np.ndarray | None = None,
 ) -> tuple[Selected, SelectionStatistics]:
     """Apply the settings' method and sampler to every row; deepen, fill, keep or drop the rows left short.
 
@@ -51,6 +55,11 @@ def select_negatives(
         deepening: for ``on_short="deepen"``, the depth each short row selects at and the deeper candidates
             (:func:`~st_hardneg.pool.deepening.plan_deepening`); those rows select again from their anchor's
             candidates down to that depth.
+        judged: for a relabeled pool, ``judged(queries, candidates)`` gives each candidate's label code
+            (:data:`st_hardneg.relabel.judgments.LABELS`, -1 when not judged); relabeled and filtered candidates
+            are removed before the method, like positives (:mod:`st_hardneg.pool.judged`).
+        own_positive_scores: ``[rows]`` each row's own positive score, reported in the output; default the
+            teacher's ``positive_scores`` (a relabeled pool's extra rows bring theirs).
     """
     method: MiningMethod = settings.method
     num_negatives, on_short, min_score = settings.num_negatives, settings.on_short, settings.min_score
@@ -68,6 +77,15 @@ def select_negatives(
         cand = tc.candidates[q].astype(np.int64)
         scores = tc.scores[q].astype(np.float32)
         valid = cand >= 0
+        if judged is not None:  # relabeled positives and filtered passages leave the candidates, like positives
+            labels = judged(q, cand)
+            relabeled, filtered = labels == RELABELED, labels == FILTERED
+            st.excluded_relabeled += int(relabeled.sum())
+            st.excluded_filtered += int(filtered.sum())
+            if (relabeled | filtered).any():
+                cand, scores = compact(cand, scores, valid & ~relabeled & ~filtered, cand.shape[1], -np.inf)
+                scores = scores.astype(np.float32)
+                valid = cand >= 0
         pos = positive_scores[rows]
         keep, easy, picks, neg, neg_s = _choose(settings, cand, scores, valid, pos, row_keys[rows])
         st.removed_by_method += int((valid & ~(keep | easy)).sum())
@@ -87,11 +105,20 @@ def select_negatives(
                 widths = deepening.row_depth[rows[deep]]
                 d_cand, d_scores = deepening.extension.gather(tc.candidates, tc.scores, q[deep], int(widths.max()))
                 d_valid = (d_cand >= 0) & (np.arange(d_cand.shape[1])[None, :] < widths[:, None])
+                # rank of each candidate in the teacher's ranking (beyond the pool's depth: a deeper candidate)
+                d_rank = np.broadcast_to(np.arange(d_cand.shape[1]), d_cand.shape)
+                if judged is not None:  # as at the pool's depth: judged candidates leave, the rest move up
+                    labels = judged(q[deep], d_cand)
+                    d_valid &= (labels != RELABELED) & (labels != FILTERED)
+                    d_cand, d_scores = compact(d_cand, d_scores, d_valid, d_cand.shape[1], -np.inf)
+                    d_rank, _ = compact(d_rank, d_rank, d_valid, d_cand.shape[1], -1)
+                    d_scores = d_scores.astype(np.float32)
+                    d_valid = d_cand >= 0
                 _, _, d_picks, neg[deep], neg_s[deep] = _choose(
                     settings, d_cand, d_scores, d_valid, pos[deep], row_keys[rows[deep]]
                 )
                 d_picked = d_picks >= 0
-                beyond = d_picked & (d_picks >= depth)
+                beyond = d_picked & (np.take_along_axis(d_rank, np.where(d_picked, d_picks, 0), axis=1) >= depth)
                 st.negatives_selected += int((d_picked & ~beyond).sum() - have[deep].sum())
                 st.negatives_deepened += int(beyond.sum())
                 st.rows_deepened += len(deep)
@@ -121,7 +148,7 @@ def select_negatives(
         row_query=row_query[kept],
         row_positive=row_positive[kept],
         negatives=negatives,
-        positive_scores=np.asarray(tc.positive_scores)[kept],  # each row's own, whatever the methods compared
+        positive_scores=np.asarray(tc.positive_scores if own_positive_scores is None else own_positive_scores)[kept],
         negative_scores=negative_scores,
     )
     st.rows_out = len(kept)

@@ -83,6 +83,18 @@ class PoolStatistics:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def of_layout(cls, layout: Any) -> PoolStatistics:
+        """The build statistics a :class:`~st_hardneg.pool.inputs.PairLayout` determines (teachers added later)."""
+        return cls(
+            rows=len(layout.row_query),
+            queries=len(layout.queries),
+            corpus_size=len(layout.corpus),
+            queries_with_several_positives=int((np.diff(layout.positives_indptr) > 1).sum()),
+            added_positives=layout.added_positives,
+            duplicate_corpus_texts=layout.duplicate_corpus_texts,
+        )
+
 
 @dataclass
 class SelectionStatistics:
@@ -115,6 +127,10 @@ class SelectionStatistics:
             minus negative score, one per output negative).
         warnings: what looked wrong with the settings for this pool (e.g. a threshold off the teacher's score
             scale), also logged.
+        excluded_relabeled / excluded_filtered: candidate slots a relabeled pool's judgments removed before the
+            method (relabeled positives; filtered passages), counted per row like ``candidates_considered``.
+        relabeled_rows: rows added for relabeled positives (``relabeled_output="rows"``).
+        relabeled_in_lists: relabeled positives added to labeled-lists (``relabeled_output="list"``).
     """
 
     rows_in: int = 0
@@ -139,6 +155,10 @@ class SelectionStatistics:
     negative_scores: ScoreSummary | None = None
     margins: ScoreSummary | None = None
     warnings: list[str] = field(default_factory=list)
+    excluded_relabeled: int = 0
+    excluded_filtered: int = 0
+    relabeled_rows: int = 0
+    relabeled_in_lists: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

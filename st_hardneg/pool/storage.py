@@ -1,8 +1,12 @@
-"""Saving and loading candidate pools: ``pool.json`` (config, statistics, history), Arrow texts, ``.npy`` arrays."""
+"""Saving and loading candidate pools: ``pool.json`` (config, statistics, history), Arrow texts, ``.npy`` arrays,
+for a relabeled pool ``judgments.arrow`` (format 3), and the deeper candidates ``on_short="deepen"`` found
+(``extension_*.npy``, format 4). Formats 1 to 3 stay readable: 1 and 2 are pools without judgments, 1 to 3 pools
+without deeper candidates."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -11,36 +15,40 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.feather as feather
 
+from st_hardneg.atomic import write_npz, write_text, write_with
 from st_hardneg.outputs import prepare_output_folder
 from st_hardneg.pool.building import TeacherCandidates
 from st_hardneg.pool.deepening import CandidateExtension
 from st_hardneg.pool.statistics import PoolStatistics, ScoreSummary, TeacherStatistics
 
-FORMAT_VERSION = 2
-#: Versions this st-hardneg reads (version 1 pools are converted on load).
-READABLE_VERSIONS = (1, 2)
-_ARRAYS = ("candidates", "scores", "positive_scores", "random_candidates", "random_scores", "min_positive_scores")
-#: Candidates beyond the depth found by ``on_short="deepen"`` (``extension_<field>.npy``; absent when none). Readers
-#: that predate them ignore the files: they only spare a later selection a search.
-_EXTENSION = ("searched", "indptr", "candidates", "scores")
+FORMAT_VERSION = 4
+#: Versions this st-hardneg reads (version 1 pools are converted on load; 1 and 2 hold no judgments; 1 to 3 hold no
+#: deeper candidates).
+READABLE_VERSIONS = (1, 2, 3, 4)
+_JUDGMENTS_FILE = "judgments.arrow"
+#: The arrays of each teacher, one ``.npy`` each in its folder.
+POOL_ARRAYS = (
+    "candidates",
+    "scores",
+    "positive_scores",
+    "random_candidates",
+    "random_scores",
+    "min_positive_scores",
+)
+_ARRAYS = POOL_ARRAYS
+#: Candidates beyond the depth found by ``on_short="deepen"`` (format 4: ``extension_<field>.npy`` in the teacher's
+#: folder; absent when no row was deepened).
+EXTENSION_ARRAYS = ("searched", "indptr", "candidates", "scores")
+_EXTENSION = EXTENSION_ARRAYS
 
 
 def save_pool(pool: Any, path: Path, *, overwrite: bool = False) -> None:
-    from st_hardneg import __version__
-
     prepare_output_folder(path, overwrite=overwrite, marker="pool.json", what="a candidate pool")
-    feather.write_feather(pa.table({"text": pool.queries}), path / "queries.arrow", compression="uncompressed")
-    feather.write_feather(pa.table({"text": pool.corpus}), path / "corpus.arrow", compression="uncompressed")
-    np.savez(
-        path / "rows.npz",
-        row_query=pool.row_query,
-        row_positive=pool.row_positive,
-        positives_indptr=pool.positives_indptr,
-        positives_indices=pool.positives_indices,
-    )
+    write_texts(path, pool.queries, pool.corpus)
+    write_rows(path, pool.row_query, pool.row_positive, pool.positives_indptr, pool.positives_indices)
     folders = {}
     for i, (name, tc) in enumerate(pool.teachers.items()):
-        folder = path / f"teacher_{i}"
+        folder = path / teacher_folder(i)
         folder.mkdir(exist_ok=True)
         for array in _ARRAYS:
             np.save(folder / f"{array}.npy", np.asarray(getattr(tc, array)))
@@ -48,15 +56,98 @@ def save_pool(pool: Any, path: Path, *, overwrite: bool = False) -> None:
             for array in _EXTENSION:
                 np.save(folder / f"extension_{array}.npy", np.asarray(getattr(tc.extension, array)))
         folders[name] = {"folder": folder.name, "config": tc.config}
+    judgments = _write_judgments(pool.judgments, path) if pool.judgments is not None else None
+    write_meta(path, pool.config, folders, pool.statistics.to_dict(), pool.history, judgments=judgments)
+
+
+# The pieces of a saved pool, also written one by one by the sharded builds (st_hardneg.engines), pool.json last.
+def teacher_folder(i: int) -> str:
+    """The folder of the ``i``-th teacher's arrays in a saved pool."""
+    return f"teacher_{i}"
+
+
+def write_texts(path: Path, queries: Any, corpus: Any) -> None:
+    """``queries.arrow`` and ``corpus.arrow`` (one ``text`` column each, uncompressed: memory-mapped on load)."""
+    for name, texts in (("queries", queries), ("corpus", corpus)):
+        if not isinstance(texts, pa.Array | pa.ChunkedArray):
+            texts = pa.array(texts, type=pa.large_string())
+        table = pa.table({"text": texts})
+        write_with(path / f"{name}.arrow", lambda f, t=table: feather.write_feather(t, f, compression="uncompressed"))
+
+
+def write_rows(
+    path: Path, row_query: np.ndarray, row_positive: np.ndarray, indptr: np.ndarray, indices: np.ndarray
+) -> None:
+    """``rows.npz``: each row's query and positive, and each query's positives (CSR)."""
+    write_npz(
+        path / "rows.npz",
+        row_query=row_query,
+        row_positive=row_positive,
+        positives_indptr=indptr,
+        positives_indices=indices,
+    )
+
+
+def write_meta(
+    path: Path,
+    config: dict[str, Any],
+    teachers: dict[str, dict[str, Any]],
+    statistics: dict[str, Any],
+    history: list[dict[str, Any]],
+    *,
+    judgments: dict[str, Any] | None = None,
+) -> None:
+    """``pool.json`` (format version, config, teacher folders, statistics, history, judgments if any): written last,
+    it marks the folder as a complete pool."""
+    from st_hardneg import __version__
+
     meta = {
         "format_version": FORMAT_VERSION,
         "st_hardneg_version": __version__,
-        "config": pool.config,
-        "teachers": folders,
-        "statistics": pool.statistics.to_dict(),
-        "history": pool.history,
+        "config": config,
+        "teachers": teachers,
+        "statistics": statistics,
+        "history": history,
     }
-    (path / "pool.json").write_text(json.dumps(meta, indent=2, default=_json_default))
+    if judgments is not None:
+        meta["judgments"] = judgments
+    write_text(path / "pool.json", json.dumps(meta, indent=2, default=_json_default))
+
+
+def save_judgments(pool: Any, path: Path) -> None:
+    """Write a pool's judgments into the saved pool at ``path`` (the pool it was loaded from), leaving its arrays as
+    they are: ``judgments.arrow`` and ``pool.json`` are each replaced atomically (written aside, then renamed)."""
+    meta_path = path / "pool.json"
+    meta = json.loads(meta_path.read_text())
+    if meta.get("format_version") not in READABLE_VERSIONS:
+        raise ValueError(f"{path} holds a pool in format {meta.get('format_version')}; it cannot be updated here")
+    if pool.judgments is None:
+        meta.pop("judgments", None)
+    else:
+        meta["judgments"] = _write_judgments(pool.judgments, path)
+    if meta["format_version"] == 1:  # the v1 config was converted on load; write it as the current format
+        meta["config"] = pool.config
+    meta["format_version"] = FORMAT_VERSION
+    meta["history"] = pool.history
+    _atomic_write_text(meta_path, json.dumps(meta, indent=2, default=_json_default))
+
+
+def _write_judgments(judgments: Any, path: Path) -> dict[str, Any]:
+    tmp = path / f".{_JUDGMENTS_FILE}.tmp"
+    feather.write_feather(judgments.to_table(), tmp, compression="uncompressed")
+    os.replace(tmp, path / _JUDGMENTS_FILE)
+    return {
+        "file": _JUDGMENTS_FILE,
+        "mode": judgments.mode,
+        "config": judgments.config,
+        "statistics": judgments.statistics.to_dict(),
+    }
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def load_pool(cls: type, path: Path) -> Any:
@@ -90,6 +181,15 @@ def load_pool(cls: type, path: Path) -> Any:
         teachers[name] = TeacherCandidates(name=name, config=info["config"], extension=extension, **arrays)
     if version == 1:
         meta["config"] = _config_from_v1(meta["config"], texts, rows)
+    judgments = None
+    if meta.get("judgments"):
+        from st_hardneg.relabel.judgments import Judgments
+
+        info = meta["judgments"]
+        table = feather.read_table(path / info["file"], memory_map=True)
+        judgments = Judgments.from_table(
+            table, mode=info["mode"], config=info["config"], statistics=info.get("statistics")
+        )
     return cls(
         queries=texts["queries"],
         corpus=texts["corpus"],
@@ -101,6 +201,7 @@ def load_pool(cls: type, path: Path) -> Any:
         config=meta["config"],
         statistics=_pool_statistics(meta["statistics"]),
         history=meta.get("history", []),
+        judgments=judgments,
     )
 
 

@@ -42,7 +42,7 @@ __all__ = ["DEFAULT_RANK_BY", "RANK_BY", "Sweep", "sweep_pool"]
 #: Columns a sweep can be ranked by (highest first): ECI, or one of its parts.
 RANK_BY: tuple[str, ...] = ("signal", "eci", "max_margin", "negatives_per_query")
 #: The default ranking: ``S_n``, the mean teacher score of the negatives. On SciFact (benchmarks/REPORT.md, section
-#: 4: ten configurations of methods and thresholds, each trained once) ``S_n`` before training ranked the trained
+#: 7: ten configurations of methods and thresholds, each trained once) ``S_n`` before training ranked the trained
 #: models' NDCG@10 with Spearman rho +0.94 and picked a configuration within 0.002 of the best one; ECI ranked them
 #: with rho -0.94 and picked the worst. Both compare configurations with the same number of negatives; across
 #: counts ``S_n`` favours fewer negatives (a mean over more, easier ones) and ECI more (``ln(1 + |N|)``).
@@ -252,9 +252,11 @@ def _label(s: SelectionSettings) -> str:
 
 
 def _model_name(model: Any) -> str:
-    from st_hardneg.teachers.dense import _model_name as name_of
+    """The scoring model as provenance names it: its Hub id, else its folder's name (never a local path)."""
+    from st_hardneg.teachers.provenance import model_reference
 
-    return name_of(model)
+    ref = model_reference(model)
+    return ref.hub_id or ref.name
 
 
 def _query_arrays(

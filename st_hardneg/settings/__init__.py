@@ -3,6 +3,7 @@
 - :class:`PoolSettings`: how a candidate pool is built (depth, fill reserve, seed, columns).
 - :class:`SelectionSettings`: how negatives are selected from it (method, sampler, format, short rows, seed).
 - :class:`DenseSettings`: how a dense teacher encodes and searches (prompts, batch size, backend, cache).
+- :class:`EngineSettings`: where a pool is built (this process or Ray) and the work folder that makes it resumable.
 - :class:`~st_hardneg.eci.ECISettings` (in :mod:`st_hardneg.eci`): how ECI is computed.
 
 The public functions take these fields as keyword arguments, or a settings object, or both (keywords override);
@@ -18,6 +19,7 @@ _EXPORTS = {
     "Settings": "st_hardneg.settings.base",
     "option": "st_hardneg.settings.base",
     "DenseSettings": "st_hardneg.settings.dense",
+    "EngineSettings": "st_hardneg.settings.engine",
     "PoolSettings": "st_hardneg.settings.pool",
     "SelectionSettings": "st_hardneg.settings.selection",
 }

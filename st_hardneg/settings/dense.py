@@ -38,6 +38,9 @@ class DenseSettings(Settings):
     cache_folder: str | None = option(
         None, "cache embeddings here (keyed by model weights, prompt and texts)", metavar="DIR"
     )
+    cache_chunk_size: int = option(
+        16384, "texts encoded between two checkpoints of the embedding cache: a killed encode resumes from the last"
+    )
     query_chunk_size: int = option(1024, "anchors per exact-search block (memory: query x corpus chunk)")
     corpus_chunk_size: int = option(65536, "documents per exact-search block")
 
@@ -51,6 +54,7 @@ class DenseSettings(Settings):
                     raise TypeError(f"{field} must be a string, got {value!r}")
         check_int("batch_size", self.batch_size, minimum=1)
         check_backend(self.backend)
+        check_int("cache_chunk_size", self.cache_chunk_size, minimum=1)
         check_int("query_chunk_size", self.query_chunk_size, minimum=1)
         check_int("corpus_chunk_size", self.corpus_chunk_size, minimum=1)
         if self.cache_folder is not None:

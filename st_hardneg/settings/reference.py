@@ -17,7 +17,18 @@ SETTINGS_CLASSES = {
     "st_hardneg.settings.selection:SelectionSettings": "`CandidatePool.select`, `mine_hard_negatives`, "
     "`HardNegativeMiner`, the command",
     "st_hardneg.settings.dense:DenseSettings": "`DenseTeacher(model, ...)`, the command",
+    "st_hardneg.settings.engine:EngineSettings": "`CandidatePool.build`, the command",
     "st_hardneg.eci.settings:ECISettings": "`compute_eci`, `compare_eci`, `ECIEvaluator`, `ECICallback`",
+    "st_hardneg.relabel.settings:ARHNSettings": "`ARHN(judge, ...)`, `st-hardneg relabel`",
+    "st_hardneg.relabel.prompts:Prompts": "`TransformersJudge`, `OpenAIJudge` (`prompts=`), `st-hardneg relabel`",
+    "st_hardneg.relabel.settings:ChatSettings": "`TransformersJudge`, `OpenAIJudge`, `st-hardneg relabel`",
+    "st_hardneg.relabel.settings:OpenAIJudgeSettings": "`OpenAIJudge`, `st-hardneg relabel --judge openai`",
+    "st_hardneg.relabel.settings:TransformersJudgeSettings": "`TransformersJudge`, "
+    "`st-hardneg relabel --judge transformers`",
+    "st_hardneg.relabel.settings:CrossEncoderJudgeSettings": "`CrossEncoderJudge`, "
+    "`st-hardneg relabel --judge cross-encoder`",
+    "st_hardneg.hub.settings:CardSettings": "`save_for_hub`, `push_to_hub`, `pool.push_to_hub`, `MinedDatasetCard`, "
+    "`PoolCard`, the command",
 }
 
 

@@ -9,7 +9,7 @@ from st_hardneg.sampling.samplers import SAMPLINGS, WEIGHTINGS, Sampler
 from st_hardneg.settings.base import Settings, check_choice, check_float, check_int, option
 from st_hardneg.settings.pool import DEFAULT_SEED
 
-__all__ = ["ON_SHORT", "OUTPUT_FORMATS", "POSITIVE_SCORES", "SelectionSettings"]
+__all__ = ["ON_SHORT", "OUTPUT_FORMATS", "POSITIVE_SCORES", "RELABEL_MODES", "RELABELED_OUTPUTS", "SelectionSettings"]
 
 #: Output formats, named as sentence-transformers names them.
 OUTPUT_FORMATS: tuple[str, ...] = ("n-tuple", "triplet", "labeled-pair", "labeled-list")
@@ -17,6 +17,10 @@ OUTPUT_FORMATS: tuple[str, ...] = ("n-tuple", "triplet", "labeled-pair", "labele
 ON_SHORT: tuple[str, ...] = ("fill", "deepen", "keep", "drop")
 #: Which positive score the positive-aware methods compare against.
 POSITIVE_SCORES: tuple[str, ...] = ("row", "min")
+#: Which judgments of a relabeled pool apply (ARHN's three modes, or none); None: the mode the pool was judged with.
+RELABEL_MODES: tuple[str, ...] = ("relabel", "filter", "both", "off")
+#: Where relabeled positives go: only out of the negatives, also into extra rows, or into labeled-lists (label 1).
+RELABELED_OUTPUTS: tuple[str, ...] = ("exclude", "rows", "list")
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,18 @@ class SelectionSettings(Settings):
         None, "which teacher of a multi-teacher pool to select from", cli_name="select-teacher", metavar="NAME"
     )
     seed: int = option(DEFAULT_SEED, "seeds the sampler; draws are keyed by seed, anchor and positive")
+    # ---- relabeled pools (st_hardneg.relabel, ARHN)
+    relabel_mode: str | None = option(
+        None,
+        "which judgments of a relabeled pool apply: relabel, filter, both, or off; default the pool's ARHN mode",
+        choices=RELABEL_MODES,
+    )
+    relabeled_output: str = option(
+        "exclude",
+        "relabeled positives: only kept out of the negatives (exclude), also added as (anchor, positive) rows "
+        "(rows), or added with label 1 to labeled-list rows (list)",
+        choices=RELABELED_OUTPUTS,
+    )
 
     def __post_init__(self) -> None:
         try:
@@ -97,6 +113,8 @@ class SelectionSettings(Settings):
         if self.teacher is not None and not isinstance(self.teacher, str):
             raise TypeError(f"teacher must be a teacher's name, got {self.teacher!r}")
         check_int("seed", self.seed, minimum=0)
+        check_choice("relabel_mode", self.relabel_mode, RELABEL_MODES, optional=True)
+        check_choice("relabeled_output", self.relabeled_output, RELABELED_OUTPUTS)
         if self.on_short is None:
             object.__setattr__(self, "on_short", "fill" if self.output_format == "n-tuple" else "keep")
         self._check_consistency()
@@ -113,6 +131,12 @@ class SelectionSettings(Settings):
             raise ValueError(
                 f"sampling={self.sampling!r} draws num_negatives={self.num_negatives} from the top sample_from="
                 f"{self.sample_from} survivors; raise sample_from to at least num_negatives"
+            )
+        if self.relabeled_output == "list" and self.output_format != "labeled-list":
+            raise ValueError(
+                f"relabeled_output='list' adds relabeled positives to labeled-list rows, not to {self.output_format!r} "
+                "(every column after the positive is a negative to sentence-transformers' losses); use "
+                "relabeled_output='rows' for extra (anchor, positive) rows"
             )
         if isinstance(self.method, TopKAbs) and self.min_score is not None and self.min_score > self.method.max_score:
             raise ValueError(

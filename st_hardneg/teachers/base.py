@@ -90,6 +90,11 @@ class Teacher(ABC):
     def index(self, corpus: Sequence[str], show_progress: bool = True) -> TeacherIndex:
         """Bind the teacher to ``corpus``."""
 
+    def identity(self) -> dict[str, Any]:
+        """What decides this teacher's rankings, known without loading a model: a resumed build
+        (:mod:`st_hardneg.engines`) refuses to continue one made with another identity. Default: :meth:`config`."""
+        return self.config()
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
 

@@ -22,6 +22,7 @@ from st_hardneg.settings.dense import DenseSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex, TeacherOutput, pad_topk
 from st_hardneg.teachers.cache import EmbeddingCache, model_fingerprint, texts_digest
 from st_hardneg.teachers.loading import load_sentence_transformer
+from st_hardneg.teachers.provenance import ModelReference, model_reference
 from st_hardneg.teachers.search import search_topk
 
 logger = logging.getLogger(__name__)
@@ -57,8 +58,10 @@ class DenseTeacher(Teacher):
                 raise ValueError("model is an empty string; give a model name or path")
             self._model, self._model_id = None, model
         else:
-            self._model, self._model_id = model, _model_name(model)
-        self._name = name or self._model_id
+            self._model, self._model_id = model, None
+        # Provenance names the Hub id when known, never a path on this machine (teachers/provenance.py).
+        self._reference = model_reference(model)
+        self._name = name or self._reference.hub_id or self._reference.name
         self._prompts: tuple[str | None, str | None] | None = None
         # A given model's weights are fingerprinted now, so the cache key names the weights the teacher was made with.
         self._fingerprint = model_fingerprint(model) if self._model is not None and self.cache is not None else None
@@ -70,6 +73,21 @@ class DenseTeacher(Teacher):
             logger.info("Loading the teacher model %s", self._model_id)
             self._model = load_sentence_transformer(self._model_id)
         return self._model
+
+    @property
+    def reference(self) -> ModelReference:
+        """The model's Hub id and revision (when known) or its local folder name: what provenance records."""
+        ref = self._reference
+        if self._model is None:
+            return ref
+        loaded = model_reference(self._model)
+        if ref.hub_id is None:  # a local folder: the loaded model knows its Hub id only if it verified one
+            return loaded if loaded.hub_id is not None else ref
+        return loaded if loaded.hub_id == ref.hub_id and loaded.revision else ref
+
+    def model_loaded(self) -> bool:
+        """Whether the model is in memory (given loaded, or loaded on first use)."""
+        return self._model is not None
 
     @property
     def cache(self) -> EmbeddingCache | None:
@@ -103,7 +121,10 @@ class DenseTeacher(Teacher):
 
     def config(self) -> dict[str, Any]:
         s = self.settings
-        config: dict[str, Any] = {"type": "dense", "name": self.name, "model": self._model_id}
+        ref = self.reference
+        config: dict[str, Any] = {"type": "dense", "name": self.name, "model": ref.hub_id, "revision": ref.revision}
+        if ref.local:
+            config["local_model"] = ref.name
         if self._model is not None:
             config.update(
                 similarity=self.similarity_fn_name, query_prompt=self.query_prompt, corpus_prompt=self.corpus_prompt
@@ -113,45 +134,79 @@ class DenseTeacher(Teacher):
         config.update(query_prompt_name=s.query_prompt_name, corpus_prompt_name=s.corpus_prompt_name, backend=s.backend)
         return config
 
+    def identity(self) -> dict[str, Any]:
+        """What decides this teacher's embeddings and scores, known before the model loads: the model's name and every
+        setting that changes an embedding or a ranking (prompts, backend). Resumable builds
+        (:mod:`st_hardneg.engines`) compare it with the run they resume, and the weights
+        (:meth:`weights_fingerprint`) once the model has loaded.
+        """
+        s = self.settings
+        # A given model is named as its name would load it: the Hub id it records, else its folder's name (the weights
+        # fingerprint tells two folders of one name apart once the model is loaded).
+        model = self._model_id if self._model_id is not None else (self._reference.hub_id or self._reference.name)
+        identity: dict[str, Any] = {"type": "dense", "name": self.name, "model": model}
+        identity.update(
+            {
+                f: getattr(s, f)
+                for f in ("query_prompt", "query_prompt_name", "corpus_prompt", "corpus_prompt_name", "backend")
+            }
+        )
+        return identity
+
+    def weights_fingerprint(self) -> str:
+        """A fingerprint of the model's weights (loads the model)."""
+        if self._fingerprint is None:
+            self._fingerprint = model_fingerprint(self.model)
+        return self._fingerprint
+
     def encode(
         self, texts: Sequence[str], role: str, show_progress: bool = True, *, use_cache: bool = True
     ) -> np.ndarray:
         """Embeddings of ``texts`` as anchors (``role="query"``) or documents, from the cache when present.
 
-        ``use_cache=False`` neither reads nor writes the cache (a few anchors encoded for a deeper search).
+        With a ``cache_folder``, the texts are encoded in chunks of ``cache_chunk_size``, each saved as soon as it
+        is done, so a killed encode resumes from the last finished chunk. ``use_cache=False`` neither reads nor
+        writes the cache (a few anchors encoded for a deeper search).
         """
         prompt = self.query_prompt if role == "query" else self.corpus_prompt
         normalize = self.similarity_fn_name == "cosine"
+        cache = self.cache if use_cache else None
 
-        def compute() -> np.ndarray:
+        def compute(start: int = 0, stop: int | None = None, progress: bool = show_progress) -> np.ndarray:
             encode = self.model.encode_query if role == "query" else self.model.encode_document
             kwargs: dict[str, Any] = {"prompt": prompt} if prompt is not None else {}
+            part = list(texts[start:stop])
             emb = encode(
-                list(texts),
+                part,
                 batch_size=self.settings.batch_size,
                 convert_to_numpy=True,
                 normalize_embeddings=normalize,
-                show_progress_bar=show_progress,
+                show_progress_bar=progress,
                 **kwargs,
             )
-            return np.asarray(emb, dtype=np.float32)
+            return np.asarray(emb, dtype=np.float32).reshape(len(part), -1)
 
-        cache = self.cache if use_cache else None
         if cache is None:
             return compute()
-        return cache.get_or_compute(self._cache_key(cache, texts, role), compute)
+        chunk = self.settings.cache_chunk_size
+        several = len(texts) > chunk
+        return cache.get_or_compute(
+            self._cache_key(cache, texts, role),
+            lambda start, stop: compute(start, stop, show_progress and not several),
+            num_rows=len(texts),
+            chunk_size=chunk,
+            show_progress=show_progress and several,
+        )
 
     def cached(self, texts: Sequence[str], role: str) -> np.ndarray | None:
-        """The cached embeddings of exactly ``texts`` in ``role`` (memory-mapped), or None; never encodes."""
+        """The complete cached embeddings of exactly ``texts`` in ``role`` (memory-mapped), or None; never encodes."""
         cache = self.cache
         return None if cache is None else cache.get(self._cache_key(cache, texts, role))
 
     def _cache_key(self, cache: EmbeddingCache, texts: Sequence[str], role: str) -> str:
         prompt = self.query_prompt if role == "query" else self.corpus_prompt
-        if self._fingerprint is None:
-            self._fingerprint = model_fingerprint(self.model)
         return cache.key(
-            model=self._fingerprint,
+            model=self.weights_fingerprint(),
             role=role,
             prompt=prompt,
             default_prompt=getattr(self.model, "prompts", {}).get(role),
@@ -203,7 +258,7 @@ class DenseIndex(TeacherIndex):
                 corpus_chunk_size=s.corpus_chunk_size,
                 show_progress=show_progress,
             )
-            pair = _pairwise_dot(q, self.embeddings, pair_queries, pair_docs)
+            pair = pairwise_dot(q, self.embeddings, pair_queries, pair_docs)
         else:
             if s.backend != "exact":
                 raise ValueError(f"backend={s.backend!r} needs cosine or dot similarity, not {t.similarity_fn_name}")
@@ -244,7 +299,7 @@ class DenseIndex(TeacherIndex):
 _PAIR_CHUNK = 65536
 
 
-def _pairwise_dot(q: np.ndarray, d: np.ndarray, qi: np.ndarray, di: np.ndarray) -> np.ndarray:
+def pairwise_dot(q: np.ndarray, d: np.ndarray, qi: np.ndarray, di: np.ndarray) -> np.ndarray:
     """``q[qi[j]] . d[di[j]]`` for every pair, in chunks so memory stays bounded."""
     out = np.empty(len(qi), dtype=np.float32)
     for i in range(0, len(qi), _PAIR_CHUNK):
@@ -261,14 +316,3 @@ def _resolve_prompt(model: Any, prompt: str | None, prompt_name: str | None, rol
             raise ValueError(f"Prompt name {prompt_name!r} not in the model's prompts {sorted(prompts)}")
         return prompts[prompt_name]
     return prompt
-
-
-def _model_name(model: Any) -> str:
-    card = getattr(model, "model_card_data", None)
-    for value in (getattr(card, "base_model", None), getattr(card, "model_name", None)):
-        if value:
-            return str(value)
-    try:
-        return str(model[0].auto_model.config._name_or_path)
-    except Exception:  # noqa: BLE001
-        return type(model).__name__

@@ -32,8 +32,10 @@ def search_topk(
     query_chunk_size: int = 1024,
     corpus_chunk_size: int = 65536,
     show_progress: bool = False,
+    device: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Inner-product top-k with the chosen backend (the one place a backend name is dispatched)."""
+    """Inner-product top-k with the chosen backend (the one place a backend name is dispatched); ``device`` is the
+    torch device of exact search (faiss picks its own)."""
     check_backend(backend)
     if backend == "exact":
         return exact_topk(
@@ -43,6 +45,7 @@ def search_topk(
             query_chunk_size=query_chunk_size,
             corpus_chunk_size=corpus_chunk_size,
             show_progress=show_progress,
+            device=device,
         )
     return faiss_topk(queries, corpus, k, backend=backend, show_progress=show_progress)
 
@@ -55,8 +58,9 @@ def exact_topk(
     query_chunk_size: int = 1024,
     corpus_chunk_size: int = 65536,
     show_progress: bool = False,
+    device: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Inner-product top-k of each query row against the corpus rows.
+    """Inner-product top-k of each query row against the corpus rows (on ``device``, default the CPU).
 
     Returns:
         ``(indices int64 [q, min(k, n)], scores float32 [q, min(k, n)])``, highest score first.
@@ -70,15 +74,16 @@ def exact_topk(
     for qs in tqdm(
         range(0, queries.shape[0], query_chunk_size), desc="Searching", disable=not show_progress, unit="chunk"
     ):
-        q = torch.from_numpy(np.ascontiguousarray(queries[qs : qs + query_chunk_size], dtype=np.float32))
+        q = torch.from_numpy(np.ascontiguousarray(queries[qs : qs + query_chunk_size], dtype=np.float32)).to(device)
         best_i = np.empty((q.shape[0], 0), dtype=np.int64)
         best_s = np.empty((q.shape[0], 0), dtype=np.float32)
         for cs in range(0, n, corpus_chunk_size):
-            c = torch.from_numpy(np.ascontiguousarray(corpus[cs : cs + corpus_chunk_size], dtype=np.float32))
+            c = torch.from_numpy(np.ascontiguousarray(corpus[cs : cs + corpus_chunk_size], dtype=np.float32)).to(device)
             s, i = torch.topk(q @ c.T, min(k, c.shape[0]), dim=1)
             # Merge with the running top-k, ties broken by corpus index so results never depend on chunking.
             best_i, best_s = sort_candidates(
-                np.concatenate([best_i, i.numpy() + cs], axis=1), np.concatenate([best_s, s.numpy()], axis=1)
+                np.concatenate([best_i, i.cpu().numpy() + cs], axis=1),
+                np.concatenate([best_s, s.cpu().numpy()], axis=1),
             )
             best_i, best_s = best_i[:, :k], best_s[:, :k]
         out_i[qs : qs + q.shape[0]], out_s[qs : qs + q.shape[0]] = best_i, best_s

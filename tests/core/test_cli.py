@@ -14,12 +14,12 @@ def test_default_run_mines_the_embedded_dataset_with_minilm(tmp_path, minilm):
     ds = load_from_disk(str(out))
     assert ds.column_names == ["anchor", "positive", "negative_1", "negative_2"]
     report = json.loads((out / "mining.json").read_text())
-    assert report["source"] == "st-hardneg embedded default"
+    assert report["source"]["kind"] == "default" and report["source"]["dataset"] == "st-hardneg embedded default"
     assert report["selection"]["settings"]["method"] == {"name": "topk-percpos", "percentage": 0.95}
     assert report["pool"]["teachers"]["sentence-transformers/all-MiniLM-L6-v2"]["type"] == "dense"
     assert report["statistics"]["rows_in"] == 63 and report["statistics"]["examples_out"] == len(ds)
     card = (out / "README.md").read_text()
-    assert "TopK-PercPos (NV-Retriever Eq. 2)" in card and "st-hardneg embedded default" in card
+    assert "TopK-PercPos (NV-Retriever Eq. 2)" in card and "the st-hardneg embedded example" in card
 
 
 def test_jsonl_input_bm25_triplets_and_pool_reuse(tmp_path):
@@ -184,7 +184,8 @@ def test_pool_options_and_pool_inputs_are_checked(tmp_path, monkeypatch, capsys)
     # the right dataset is accepted, and the source is the original dataset, not the pool folder
     args = ["--quiet", "--pool", "p", str(pairs), "--anchor-column", "question", "--positive-column", "answer"]
     assert main([*args, "--num-negatives", "1", "--output", str(tmp_path / "d.jsonl")]) == 0
-    assert json.loads((tmp_path / "d.jsonl.mining.json").read_text())["source"] == str(pairs)
+    source = json.loads((tmp_path / "d.jsonl.mining.json").read_text())["source"]
+    assert source == {"kind": "local", "dataset": pairs.name, "split": None, "corpus": None}  # no path of this machine
 
 
 # ---------------------------------------------------------------------------------------------- outputs

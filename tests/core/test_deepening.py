@@ -226,3 +226,54 @@ def test_dense_deepening_reads_the_cached_anchor_embeddings_and_encodes_nothing_
     searched = {text for _, texts in searches for text in texts}
     assert len(searched) == result.statistics.anchors_searched < len(plain.queries)
     assert result.dataset.to_list() == reference.dataset.to_list()
+
+
+def test_a_pool_saved_before_deeper_candidates_existed_loads_and_deepens(tmp_path):
+    """Format 3 (issue 10's pools, no ``extension_*.npy``) stays readable; saving writes format 4 with them."""
+    import json
+
+    pool, _ = build()
+    reference = select(pool, num_negatives=2).dataset.to_list()
+    old, _ = build()
+    old.save(tmp_path / "v3")
+    meta_path = tmp_path / "v3" / "pool.json"
+    meta = json.loads(meta_path.read_text())
+    assert meta["format_version"] == 4
+    meta["format_version"] = 3
+    meta_path.write_text(json.dumps(meta))
+    loaded = CandidatePool.load(tmp_path / "v3")
+    assert loaded.teachers["matrix"].extension is None
+    loaded.attach_teacher(teacher(), show_progress=False)
+    assert select(loaded, num_negatives=2).dataset.to_list() == reference
+    loaded.save(tmp_path / "v4")
+    assert json.loads((tmp_path / "v4" / "pool.json").read_text())["format_version"] == 4
+    assert CandidatePool.load(tmp_path / "v4").teachers["matrix"].extension.searched.tolist() == [8, 2]
+
+
+def test_a_relabeled_pool_keeps_its_judged_candidates_out_of_deepened_rows():
+    """ARHN relabeled ``d0`` as a positive of ``q1`` (ranked above ``q1``'s positive ``d1``). Its pool candidates
+    ``[d0, d2]`` then hold one survivor (``d2``), so with 2 negatives the row is short and searched to depth 4
+    (``d0 d2 d3 d4``): it gets ``d2`` and ``d3``, never ``d0``. ``q0`` is deepened as without judgments."""
+    from st_hardneg.relabel.judgments import Judgments
+
+    pool, _ = build()
+    q1 = pool.queries.to_pylist().index("q1")
+    doc = {d: i for i, d in enumerate(pool.corpus.to_pylist())}
+    pool.judgments = Judgments.from_columns(
+        query=[q1, q1, q1],
+        document=[doc["d1"], doc["d0"], doc["d2"]],
+        is_positive=[True, False, False],
+        rank=[1, 0, 2],
+        rank_status=["ranked"] * 3,
+        answer=["not asked"] * 3,
+        snippet=[None] * 3,
+        position=[-1, 0, 1],
+        mode="relabel",
+        config={"teacher": "matrix"},
+    )
+    result = select(pool, num_negatives=2)
+    rows = {r["anchor"]: (r["negative_1"], r["negative_2"]) for r in result.dataset.to_list()}
+    assert rows == {"q0": ("d4", "d5"), "q1": ("d2", "d3")}
+    s = result.statistics
+    assert (s.rows_deepened, s.rows_filled, s.excluded_relabeled) == (2, 0, 1)
+    assert s.deepened_depths == {"4": 1, "8": 1}

@@ -43,7 +43,7 @@ def test_hand_worked_eci_and_ranking():
     assert percpos["signal"] == pytest.approx(0.6) and percpos["max_margin"] == pytest.approx(0.25)
     assert percpos["eci"] == pytest.approx(eci(0.6, 0.25), rel=1e-6)
     assert percpos["rows_deepened"] == 1 and naive["rows_deepened"] == 0
-    # by S_n, the default (benchmarks/REPORT.md section 4), the harder set comes first
+    # by S_n, the default (benchmarks/REPORT.md section 7), the harder set comes first
     assert sweep.rank_by == "signal" == DEFAULT_RANK_BY
     assert [r["method"] for r in sweep.rows] == ["naive-topk", "topk-percpos:0.95"]
     by_eci = pool.sweep(["naive-topk", "topk-percpos:0.95"], [1], on_short="deepen", rank_by="eci")

@@ -1,0 +1,416 @@
+"""``mining_config.json``: everything needed to mine a pushed set again, and the loader that does it.
+
+One :class:`MiningConfig` per configuration and split of a pushed set: the teacher (type, Hub id and revision when
+known, prompts, search backend, BM25 parameters), the :class:`~st_hardneg.settings.PoolSettings` and
+:class:`~st_hardneg.settings.SelectionSettings` (their ``to_dict``), the source (dataset, split, corpus), and the
+fingerprints of the dataset and of the pool's corpus; the file adds the library versions installed when it was
+written. :func:`load_mining_config` reads it back (from a folder, a file, or a Hub dataset repository) and
+:meth:`MiningConfig.mine` mines the same rows again from the same pairs and corpus, after checking the
+fingerprints, before any model loads.
+
+Examples:
+    >>> from st_hardneg import CandidatePool
+    >>> from st_hardneg.data import load_default
+    >>> pairs, corpus = load_default()
+    >>> pool = CandidatePool.build(pairs, "bm25", corpus=corpus, depth=20, seed=1, show_progress=False)
+    >>> selection = pool.select("topk-marginpos:0.1", num_negatives=2, seed=1, show_progress=False,
+    ...                         return_statistics=True)
+    >>> config = MiningConfig.from_selection(selection, source="st-hardneg embedded default")
+    >>> config = MiningConfig.from_dict(config.to_dict())   # what mining_config.json holds
+    >>> config.mine(pairs, corpus=corpus, show_progress=False).dataset.to_list() == selection.dataset.to_list()
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from st_hardneg.hub.source import DataSource
+from st_hardneg.settings.pool import PoolSettings
+from st_hardneg.settings.selection import SelectionSettings
+
+__all__ = [
+    "CONFIG_FILENAME",
+    "MiningConfig",
+    "library_versions",
+    "load_mining_config",
+    "read_mining_configs",
+]
+
+CONFIG_FILENAME = "mining_config.json"
+#: Version of the ``mining_config.json`` layout.
+CONFIG_FORMAT = 1
+_LIBRARIES = (
+    "st-hardneg",
+    "sentence-transformers",
+    "transformers",
+    "torch",
+    "datasets",
+    "huggingface-hub",
+    "numpy",
+    "pyarrow",
+    "bm25s",
+    "faiss-cpu",
+    "faiss-gpu",
+)
+
+
+def library_versions() -> dict[str, str]:
+    """Python and the versions of the libraries that decide a mined set's rows (those installed)."""
+    versions = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    if "st-hardneg" not in versions:
+        from st_hardneg import __version__
+
+        versions["st-hardneg"] = __version__
+    return versions
+
+
+@dataclass(frozen=True)
+class MiningConfig:
+    """How one mined set was made, complete enough to make it again.
+
+    Attributes:
+        pool_settings: the :class:`~st_hardneg.settings.PoolSettings` of the pool it was selected from.
+        selection_settings: the :class:`~st_hardneg.settings.SelectionSettings` of the selection.
+        teacher: the teacher's configuration (``Teacher.config()``): ``type``, ``name``, ``model`` (Hub id, or
+            ``None`` for a local model), ``revision``, prompts, ``backend``; BM25's parameters.
+        source: where the pairs came from (:class:`~st_hardneg.hub.source.DataSource`).
+        dataset_fingerprint / corpus_fingerprint: digests of the pairs and of the pool's corpus, to recognise them.
+        corpus_given: whether a corpus was given (else the pool mined among the pairs' positives).
+        versions: the library versions recorded with it.
+        relabel: for a set selected from a relabeled pool (:mod:`st_hardneg.relabel`): the judge, its prompts, the
+            ARHN settings, the mode applied and the judging counts; ``None`` otherwise.
+    """
+
+    pool_settings: PoolSettings
+    selection_settings: SelectionSettings
+    teacher: dict[str, Any]
+    source: DataSource
+    dataset_fingerprint: str | None = None
+    corpus_fingerprint: str | None = None
+    corpus_given: bool | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    relabel: dict[str, Any] | None = None
+
+    @classmethod
+    def from_selection(cls, selection: Any, *, source: Any = None) -> MiningConfig:
+        """The configuration of a ``pool.select(..., return_statistics=True)`` result.
+
+        Args:
+            selection: a :class:`~st_hardneg.pool.Selection`.
+            source: where the pairs came from; default: what the pool recorded (the command records it).
+        """
+        pool = selection.context.get("pool", {})
+        if pool.get("settings") is not None:
+            pool_settings = PoolSettings.from_dict(pool["settings"])
+        else:  # a selection made before pools recorded their settings in the context
+            pool_settings = PoolSettings(depth=pool["depth"], seed=pool["seed"])
+        recorded = pool.get("source")
+        chosen = source if source is not None else recorded
+        return cls(
+            pool_settings=pool_settings,
+            selection_settings=selection.settings,
+            teacher=dict(selection.context.get("teacher", {})),
+            source=DataSource.of(chosen),
+            dataset_fingerprint=pool.get("dataset_fingerprint"),
+            corpus_fingerprint=pool.get("corpus_fingerprint"),
+            corpus_given=pool.get("corpus_given"),
+            versions=library_versions(),
+            relabel=selection.context.get("relabel"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source.to_dict(),
+            "teacher": self.teacher,
+            "pool": {
+                "settings": self.pool_settings.to_dict(),
+                "dataset_fingerprint": self.dataset_fingerprint,
+                "corpus_fingerprint": self.corpus_fingerprint,
+                "corpus_given": self.corpus_given,
+            },
+            "selection": self.selection_settings.to_dict(),
+            "versions": self.versions,
+            **({"relabel": self.relabel} if self.relabel is not None else {}),
+        }
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> MiningConfig:
+        """The configuration :meth:`to_dict` wrote; the settings are validated again."""
+        try:
+            pool = values["pool"]
+            return cls(
+                pool_settings=PoolSettings.from_dict(pool["settings"]),
+                selection_settings=SelectionSettings.from_dict(values["selection"]),
+                teacher=dict(values["teacher"]),
+                source=DataSource.of(values.get("source")),
+                dataset_fingerprint=pool.get("dataset_fingerprint"),
+                corpus_fingerprint=pool.get("corpus_fingerprint"),
+                corpus_given=pool.get("corpus_given"),
+                versions=dict(values.get("versions") or {}),
+                relabel=values.get("relabel"),
+            )
+        except KeyError as err:
+            raise ValueError(f"not a mining configuration: {err.args[0]!r} is missing") from None
+
+    # ------------------------------------------------------------------ mining again
+    def make_teacher(self) -> Any:
+        """The teacher, rebuilt from its configuration (a model name loads on first use).
+
+        Raises:
+            ValueError: the teacher cannot be rebuilt from what was recorded (a local model, a custom stemmer or
+                teacher type): pass your own to :meth:`mine`.
+        """
+        t = self.teacher
+        kind = t.get("type")
+        if kind == "dense":
+            if not t.get("model"):
+                raise ValueError(
+                    f"the teacher was a local model ({t.get('local_model', 'its path is not recorded')}); pass it: "
+                    "config.mine(pairs, corpus=corpus, teacher=DenseTeacher('path/to/that/model', ...))"
+                )
+            from st_hardneg.teachers.dense import DenseTeacher
+
+            return DenseTeacher(
+                t["model"],
+                name=t.get("name"),
+                query_prompt=t.get("query_prompt"),
+                corpus_prompt=t.get("corpus_prompt"),
+                backend=t.get("backend", "exact"),
+            )
+        if kind == "bm25":
+            if t.get("stemmer"):
+                raise ValueError(f"the BM25 teacher used the stemmer {t['stemmer']!r}; pass teacher=BM25Teacher(...)")
+            from st_hardneg.teachers.bm25 import BM25Teacher
+
+            keys = ("k1", "b", "delta", "method", "stopwords", "name")
+            return BM25Teacher(**{k: t[k] for k in keys if k in t})
+        raise ValueError(f"cannot rebuild a teacher of type {kind!r} from its configuration; pass teacher=...")
+
+    def check_inputs(self, pairs: Any, corpus: Any = None) -> None:
+        """Raise ``ValueError`` unless ``pairs`` and ``corpus`` are the ones the set was mined from (fingerprints)."""
+        from st_hardneg.pool.inputs import (
+            build_layout,
+            corpus_fingerprint,
+            dataset_fingerprint,
+            read_corpus,
+            read_pairs,
+        )
+
+        s = self.pool_settings
+        _, _, anchors, positives = read_pairs(pairs, s.anchor_column, s.positive_column)
+        if self.dataset_fingerprint and dataset_fingerprint(anchors, positives) != self.dataset_fingerprint:
+            raise ValueError(
+                f"these {len(anchors)} pairs are not the ones the set was mined from ({self.source.describe()}): "
+                "their fingerprint differs (other rows, texts or order)"
+            )
+        if self.corpus_given is not None and (corpus is not None) != self.corpus_given:
+            raise ValueError(
+                "the set was mined " + ("with a corpus: pass corpus=" if self.corpus_given else "without a corpus")
+            )
+        if self.corpus_fingerprint:
+            texts = read_corpus(corpus) if corpus is not None else None
+            layout_corpus = build_layout(anchors, positives, texts).corpus
+            if corpus_fingerprint(layout_corpus) != self.corpus_fingerprint:
+                raise ValueError(
+                    f"this corpus is not the one the set was mined from: with the pairs' positives it makes "
+                    f"{len(layout_corpus)} documents, other than the recorded corpus"
+                )
+
+    def mine(
+        self,
+        pairs: Any,
+        corpus: Any = None,
+        *,
+        teacher: Any = None,
+        judge: Any = None,
+        show_progress: bool = True,
+        check: bool = True,
+    ) -> Any:
+        """Mine the set again: build the pool with the recorded settings and select with the recorded settings.
+
+        Args:
+            pairs / corpus: the data the set was mined from (checked against the fingerprints first).
+            teacher: a teacher to use instead of the recorded one (needed for a local model).
+            judge: for a relabeled set, the judge to relabel the new pool with (the recorded ARHN settings apply);
+                required then, since a judge's model cannot be rebuilt from its record.
+            show_progress: tqdm bars.
+            check: check the fingerprints before any model loads.
+
+        Returns:
+            The :class:`~st_hardneg.pool.Selection`; its dataset has the rows of the pushed set.
+        """
+        from st_hardneg.pool.candidate_pool import CandidatePool
+
+        if self.relabel is not None and judge is None:
+            j = self.relabel.get("judge", {})
+            raise ValueError(
+                f"this set was selected from a pool relabeled by ARHN (judge {j.get('type')} {j.get('model')!r}, "
+                f"mode {self.relabel.get('mode')!r}); pass judge=... to mine it again"
+            )
+        if check:
+            self.check_inputs(pairs, corpus)
+        teacher = teacher if teacher is not None else self.make_teacher()
+        pool = CandidatePool.build(
+            pairs, teacher, corpus=corpus, settings=self.pool_settings, show_progress=show_progress
+        )
+        pool.config["source"] = self.source.to_dict()
+        if self.relabel is not None:
+            from st_hardneg.relabel.arhn import ARHN
+            from st_hardneg.relabel.settings import ARHNSettings
+
+            pool.relabel(ARHN(judge, ARHNSettings.from_dict(self.relabel["settings"])), show_progress=show_progress)
+        # The pool has this one teacher, whatever its name: the recorded teacher key is not needed to select.
+        settings = self.selection_settings.replace(teacher=None)
+        return pool.select(settings, show_progress=show_progress, return_statistics=True)
+
+    # ------------------------------------------------------------------ the same, as code for a card
+    def teacher_code(self) -> tuple[str, str]:
+        """``(import line, expression)`` that build the teacher."""
+        t = self.teacher
+        if t.get("type") == "dense":
+            args = [repr(t["model"]) if t.get("model") else repr(f"path/to/{t.get('local_model', 'the-model')}")]
+            if t.get("name") and t.get("name") != t.get("model"):
+                args.append(f"name={t['name']!r}")
+            for key in ("query_prompt", "corpus_prompt"):
+                if t.get(key):
+                    args.append(f"{key}={t[key]!r}")
+            if t.get("backend", "exact") != "exact":
+                args.append(f"backend={t['backend']!r}")
+            return "from st_hardneg.teachers import DenseTeacher", f"DenseTeacher({', '.join(args)})"
+        if t.get("type") == "bm25":
+            defaults = {"k1": 1.5, "b": 0.75, "delta": 0.5, "method": "lucene", "stopwords": "en", "name": "bm25"}
+            args = [f"{k}={t[k]!r}" for k in defaults if k in t and t[k] != defaults[k]]
+            return "from st_hardneg.teachers import BM25Teacher", f"BM25Teacher({', '.join(args)})"
+        return "", "teacher  # " + str(t.get("name", "the teacher"))
+
+    def pool_code(self) -> str:
+        """The ``CandidatePool.build`` call (every PoolSettings field that differs from its default, and the seed)."""
+        s = self.pool_settings
+        resolved = {"anchor_column": "anchor", "positive_column": "positive"}  # what the column rule picks anyway
+        args = _changed(s, always=("depth", "seed"), same_as=resolved)
+        return f"pool = CandidatePool.build(pairs, teacher, corpus=corpus, {', '.join(args)})"
+
+    def relabel_code(self) -> str:
+        """The ``pool.relabel`` call of a relabeled set ("" otherwise); the judge is the reader's to supply."""
+        if self.relabel is None:
+            return ""
+        s = self.relabel.get("settings", {})
+        args = ", ".join(f"{k}={s[k]!r}" for k in ("mode", "candidates", "seed") if k in s)
+        return f"pool.relabel(ARHN(judge, {args}))  # judge: see `relabel.judge` in mining_config.json"
+
+    def select_code(self, target: str = "dataset") -> str:
+        """The ``pool.select`` call with every selection setting that differs from its default."""
+        s = self.selection_settings
+        resolved = {"on_short": "fill" if s.output_format == "n-tuple" else "keep"}  # what on_short=None becomes
+        args = [repr(s.method.spec)] + _changed(
+            s, always=("num_negatives", "seed"), skip=("method", "teacher"), same_as=resolved
+        )
+        return f"{target} = pool.select({', '.join(args)})"
+
+
+def _changed(
+    settings: Any,
+    *,
+    always: tuple[str, ...] = (),
+    skip: tuple[str, ...] = (),
+    same_as: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """``name=value`` for the fields that differ from their defaults (and from what a default resolves to)."""
+    import dataclasses
+
+    out = []
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if f.name in skip:
+            continue
+        default = (same_as or {}).get(f.name, f.default)
+        if f.name in always or value != default:
+            out.append(f"{f.name}={value!r}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- the file
+def mining_config_document(configs: Mapping[str, Mapping[str, MiningConfig | None]]) -> dict[str, Any]:
+    """The JSON document of ``mining_config.json`` for ``{configuration: {split: MiningConfig or None}}``."""
+    return {
+        "format": "st-hardneg mining configuration",
+        "format_version": CONFIG_FORMAT,
+        "library_versions": library_versions(),
+        "configurations": {
+            name: {split: (c.to_dict() if c is not None else None) for split, c in splits.items()}
+            for name, splits in configs.items()
+        },
+    }
+
+
+def read_mining_configs(document: Mapping[str, Any]) -> dict[str, dict[str, MiningConfig | None]]:
+    """Every configuration and split of a ``mining_config.json`` document."""
+    if document.get("format_version") != CONFIG_FORMAT:
+        raise ValueError(
+            f"mining configuration format {document.get('format_version')!r}; this st-hardneg reads format "
+            f"{CONFIG_FORMAT}"
+        )
+    return {
+        name: {split: (MiningConfig.from_dict(c) if c is not None else None) for split, c in splits.items()}
+        for name, splits in document["configurations"].items()
+    }
+
+
+def load_mining_config(
+    path_or_repo: str | Path,
+    config_name: str | None = None,
+    split: str | None = None,
+    *,
+    revision: str | None = None,
+    token: str | None = None,
+    api: Any = None,
+) -> MiningConfig:
+    """The :class:`MiningConfig` of one configuration and split of a saved or pushed set.
+
+    Args:
+        path_or_repo: a folder written by :func:`~st_hardneg.hub.save_for_hub`, a ``mining_config.json`` file, or
+            a Hub dataset repository id (the file is downloaded with ``huggingface_hub``).
+        config_name / split: which one; may be left out when there is only one (configuration, or split).
+        revision / token / api: for a Hub repository (``api``: an ``HfApi``-compatible object).
+
+    Raises:
+        ValueError: an unknown configuration or split, or one that was not mined by st-hardneg.
+    """
+    path = Path(path_or_repo)
+    if path.is_dir():
+        path = path / CONFIG_FILENAME
+    if not path.is_file():
+        if api is None:
+            from huggingface_hub import HfApi
+
+            api = HfApi(token=token)
+        path = Path(api.hf_hub_download(str(path_or_repo), CONFIG_FILENAME, repo_type="dataset", revision=revision))
+    configs = read_mining_configs(json.loads(path.read_text(encoding="utf-8")))
+    config_name = _pick(config_name, configs, "configuration")
+    split = _pick(split, configs[config_name], f"split of {config_name!r}")
+    config = configs[config_name][split]
+    if config is None:
+        raise ValueError(f"{config_name}/{split} was not mined by st-hardneg here: no mining configuration recorded")
+    return config
+
+
+def _pick(name: str | None, options: Mapping[str, Any], what: str) -> str:
+    if name is None:
+        if len(options) != 1:
+            raise ValueError(f"several {what}s: {sorted(options)}; name one")
+        return next(iter(options))
+    if name not in options:
+        raise ValueError(f"no {what} named {name!r}; there are {sorted(options)}")
+    return name
