@@ -457,7 +457,13 @@ def command_speed(args) -> None:
         sweep = pool.sweep(methods, [1, 2, 4, 8], ["top"], on_short=on_short, show_progress=False)
         total = time.perf_counter() - t
         out["runs"].append(
-            {"on_short": on_short, "configurations": len(sweep), "wall_s": total, "best_by_eci": sweep.rows[0]}
+            {
+                "on_short": on_short,
+                "configurations": len(sweep),
+                "wall_s": total,
+                "rank_by": sweep.rank_by,
+                "first": sweep.rows[0],
+            }
         )
         Q.log(f"on_short={on_short}: {len(sweep)} configurations selected and scored in {total:.2f} s")
     out["loadavg_end"] = list(os.getloadavg())
