@@ -1,7 +1,8 @@
 """The ``st-hardneg`` command.
 
 ``st-hardneg [mine] [DATASET] [options]`` mines hard negatives (the default command; with no dataset it mines the
-embedded example). Further commands register in :data:`COMMANDS`. Options are generated from the settings
+embedded example); ``st-hardneg sweep`` scores mining configurations with ECI before training
+(:mod:`st_hardneg.cli.sweep`). Further commands register in :data:`COMMANDS`. Options are generated from the settings
 dataclasses (:mod:`st_hardneg.cli.options`); every mistake on the command line is one line on stderr and exit
 status 2, found before any model is loaded or any file written.
 """
@@ -22,6 +23,7 @@ __all__ = ["COMMANDS", "main", "run_command"]
 COMMANDS: dict[str, str] = {
     "mine": "st_hardneg.cli.mine",
     "relabel": "st_hardneg.cli.relabel",  # ARHN judgments of a saved pool (st_hardneg.relabel)
+    "sweep": "st_hardneg.cli.sweep",  # every configuration of a pool scored with ECI before training
 }
 
 #: Exceptions that mean "the user's input is wrong": reported as one line, exit status 2.

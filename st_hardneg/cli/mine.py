@@ -138,17 +138,22 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
         if pairs is None:  # the pool records the dataset it was built on; its folder is not the source
             source = _recorded_source(pool)
         pool.config["source"] = source
+        if selection.on_short == "deepen":
+            named = args.teacher if "teacher" in given else [None]
+            if len(named) != 1:
+                raise ValueError("--on-short deepen with --pool searches one teacher again: give one --teacher")
+            teacher = pool_teacher(pool, named[0], dense, given)
+            pool.attach_teacher(teacher, show_progress=progress)
     else:
         # 4. the model loads (lazily, inside build) only after the columns and texts were checked
+        teachers = _teachers(args, dense, cross)
         pool = CandidatePool.build(
-            pairs,
-            _teachers(args, dense, cross),
-            corpus=corpus,
-            settings=pool_settings,
-            engine_settings=engine,
-            show_progress=progress,
+            pairs, teachers, corpus=corpus, settings=pool_settings, engine_settings=engine, show_progress=progress
         )
         pool.config["source"] = source
+        deepened = selection.teacher or teachers[0].name
+        if selection.on_short == "deepen" and not pool.has_index(deepened):  # a sharded build returns a saved pool
+            pool.attach_teacher(next(t for t in teachers if t.name == deepened), show_progress=progress)
     result = pool.select(selection, show_progress=progress, return_statistics=True)
     if args.save_pool:
         pool.save(args.save_pool, overwrite=args.overwrite)
@@ -166,7 +171,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     MinedDatasetCard.from_selection(result, pool, source=source, card=card).save(card_path)
     s = result.statistics
     print(
-        f"Mined {s.examples_out} examples from {s.rows_in} pairs ({s.rows_dropped} dropped, {s.rows_filled} filled, "
+        f"Mined {s.examples_out} examples from {s.rows_in} pairs ({s.rows_dropped} dropped, "
+        + (f"{s.rows_deepened} searched deeper, " if s.rows_deepened else "")
+        + f"{s.rows_filled} filled, "
         f"{s.removed_by_method} candidates removed by {result.settings.method.spec}) -> {out}\n"
         f"Statistics and configuration: {report_path}; dataset card: {card_path}"
     )
@@ -219,7 +226,10 @@ def _check_combinations(
     """Raise for options that contradict each other; return the selection settings with the teacher to select from
     filled in where the command decides it (the cross-encoder)."""
     if args.pool:
-        clash = sorted(given & _BUILD_OPTIONS)
+        build_options = _BUILD_OPTIONS
+        if selection.on_short == "deepen":  # the teacher searches again: its options apply
+            build_options = build_options - {"teacher"} - set(DenseSettings.field_names())
+        clash = sorted(given & build_options)
         if clash:
             names = ", ".join("--" + c.replace("_", "-") for c in clash)
             raise ValueError(f"{names} build a pool and do not apply with --pool (the saved pool is used as built)")
@@ -327,14 +337,44 @@ def _has_splits(path: Path) -> bool:
     return path.is_dir() and (is_beir_folder(path) or (path / "dataset_dict.json").is_file())
 
 
-def _teachers(args: argparse.Namespace, dense: DenseSettings, cross: CrossEncoderSettings) -> list[Any]:
-    from st_hardneg.teachers import CrossEncoderTeacher, DenseTeacher
+def pool_teacher(pool: Any, name: str | None, dense: DenseSettings, given: set[str]) -> Any:
+    """The teacher that searches a saved pool again (``--on-short deepen``): ``--teacher``, or the one the pool
+    records (a dense teacher keeps its recorded prompts unless given here; pass ``--cache-folder`` to read the
+    corpus embeddings from the cache instead of encoding them again)."""
+    if name is not None:
+        return _teacher(name, dense)
+    if len(pool.teachers) != 1:
+        raise ValueError(f"this pool has teachers {list(pool.teachers)}; name the one to search with --teacher")
+    config = next(iter(pool.teachers.values())).config
+    if config.get("type") in _NO_MODEL:
+        return _teacher(config["type"], dense)
+    if config.get("type") != "dense" or not config.get("model"):
+        raise ValueError(f"teacher {config.get('name')!r} cannot be rebuilt from the pool; pass --teacher")
+    recorded = {}
+    for role in ("query", "corpus"):
+        if not {f"{role}_prompt", f"{role}_prompt_name"} & given:
+            if config.get(f"{role}_prompt_name"):
+                recorded[f"{role}_prompt_name"] = config[f"{role}_prompt_name"]
+            elif config.get(f"{role}_prompt"):
+                recorded[f"{role}_prompt"] = config[f"{role}_prompt"]
+    from st_hardneg.teachers.dense import DenseTeacher
+
+    return DenseTeacher(config["model"], dense.replace(**recorded), name=config.get("name"))
+
+
+def _teacher(name: str, dense: DenseSettings) -> Any:
+    """One ``--teacher``: ``bm25``, ``random`` or a dense model's name."""
+    from st_hardneg.teachers.dense import DenseTeacher
     from st_hardneg.teachers.resolve import resolve_teacher
 
-    teachers = [
-        resolve_teacher(name) if name.strip().lower() in _NO_MODEL else DenseTeacher(name, dense)
-        for name in args.teacher
-    ]
+    return resolve_teacher(name) if name.strip().lower() in _NO_MODEL else DenseTeacher(name, dense)
+
+
+def _teachers(args: argparse.Namespace, dense: DenseSettings, cross: CrossEncoderSettings) -> list[Any]:
+    """Every ``--teacher``, then the ``--cross-encoder`` over the first of them."""
+    from st_hardneg.teachers import CrossEncoderTeacher
+
+    teachers = [_teacher(name, dense) for name in args.teacher]
     if args.cross_encoder:
         teachers.append(CrossEncoderTeacher(args.cross_encoder, first_stage=teachers[0], settings=cross))
     return teachers

@@ -64,7 +64,16 @@ def estimated_gradient_norm(negative_scores: Sequence[ArrayLike], temperature: f
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
-    log_norms = np.asarray([logsumexp(np.asarray(s, dtype=np.float64) / temperature) for s in negative_scores])
+    # Vectorised log-sum-exp over the ragged per-query arrays (one reduceat, not one scipy call per query).
+    arrays = [np.asarray(s, dtype=np.float64).ravel() / temperature for s in negative_scores]
+    sizes = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
+    if len(arrays) == 0 or (sizes == 0).any():
+        log_norms = np.asarray([logsumexp(a) for a in arrays])
+    else:
+        flat = np.concatenate(arrays)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        peak = np.maximum.reduceat(flat, starts)
+        log_norms = peak + np.log(np.add.reduceat(np.exp(flat - np.repeat(peak, sizes)), starts))
     with np.errstate(over="ignore"):
         return float(np.mean(np.exp(log_norms)))
 

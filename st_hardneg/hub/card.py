@@ -330,6 +330,9 @@ def _mined_section(part: HubPart, c: MiningConfig) -> dict[str, Any]:
     s, ps, st = c.selection_settings, c.pool_settings, part.selection.statistics
     on_short = {
         "fill": "filled with random corpus documents that obey the method's bound (rows still short are dropped)",
+        "deepen": "their anchor searched again deeper ("
+        + (f"to depth {s.max_depth}" if s.max_depth else "down to the whole corpus")
+        + ") for the hardest documents that obey the method's bound, then filled with random ones",
         "keep": "kept with the negatives they have",
         "drop": "dropped",
     }[s.on_short]
@@ -389,6 +392,17 @@ def _mined_section(part: HubPart, c: MiningConfig) -> dict[str, Any]:
         ("Survivors the sampler did not pick", st.not_selected, s.sampling),
         ("Negatives taken from the candidates", st.negatives_selected, ""),
         ("Rows short of negatives", st.rows_short, f"fewer than {s.num_negatives} survivors picked"),
+    ]
+    if st.rows_deepened:
+        deepest = ", ".join(f"{n} rows to depth {d}" for d, n in st.deepened_depths.items())
+        removed.append(
+            (
+                "Rows searched deeper",
+                st.rows_deepened,
+                f"{st.negatives_deepened} negatives found beyond depth {depth} ({deepest})",
+            )
+        )
+    removed += [
         ("Random negatives filled in", st.negatives_filled, f"in {st.rows_filled} rows"),
         ("Rows kept with fewer negatives", st.rows_kept_short, ""),
         ("Rows dropped", st.rows_dropped, "no negative, or still short where every row needs them all"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from st_hardneg.pool.inputs import PairLayout
 from st_hardneg.pool.statistics import ScoreSummary, TeacherStatistics
 from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex, TeacherOutput
+
+if TYPE_CHECKING:
+    from st_hardneg.pool.deepening import CandidateExtension
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,8 @@ class TeacherCandidates:
         random_candidates: int32 ``[queries, R]`` random corpus ids outside the candidates and positives, used to
             fill short rows; ``-1``-padded.
         random_scores: float32 ``[queries, R]``.
+        extension: candidates beyond ``depth`` found by ``on_short="deepen"`` for some anchors
+            (:class:`~st_hardneg.pool.deepening.CandidateExtension`), or None.
     """
 
     name: str
@@ -44,6 +49,7 @@ class TeacherCandidates:
     random_candidates: np.ndarray
     random_scores: np.ndarray
     min_positive_scores: np.ndarray
+    extension: CandidateExtension | None = None
 
 
 def index_teachers(

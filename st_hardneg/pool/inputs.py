@@ -125,14 +125,20 @@ class PairLayout:
 
     def positives_matrix(self, queries: np.ndarray) -> np.ndarray:
         """``[len(queries), max_positives]`` positive document ids of the given queries, ``-1``-padded."""
-        counts = np.diff(self.positives_indptr)[queries]
-        width = max(int(counts.max(initial=0)), 1)
-        out = np.full((len(queries), width), -1, dtype=np.int64)
-        col = np.arange(width)
-        mask = col[None, :] < counts[:, None]
-        starts = self.positives_indptr[queries]
-        out[mask] = self.positives_indices[(starts[:, None] + col[None, :])[mask]]
-        return out
+        return csr_matrix_rows(self.positives_indptr, self.positives_indices, queries)
+
+
+def csr_matrix_rows(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``[len(rows), widest]`` entries of the given rows of a CSR list (``indptr``, ``indices``), ``-1``-padded."""
+    rows = np.asarray(rows, dtype=np.int64)
+    counts = np.diff(indptr)[rows]
+    width = max(int(counts.max(initial=0)), 1)
+    out = np.full((len(rows), width), -1, dtype=np.int64)
+    col = np.arange(width)
+    mask = col[None, :] < counts[:, None]
+    starts = np.asarray(indptr)[rows]
+    out[mask] = np.asarray(indices)[(starts[:, None] + col[None, :])[mask]]
+    return out
 
 
 def build_layout(

@@ -1,6 +1,6 @@
-"""Selecting negatives from a teacher's candidates: mining method, then sampler (:func:`pick_negatives`), then
-filling or dropping short rows (:func:`finish_selection`). Ensembles (:mod:`st_hardneg.ensembles`) combine several
-teachers' picks between the two steps.
+"""Selecting negatives from a teacher's candidates: mining method, then sampler, then deepening short rows
+(:func:`pick_negatives`), then filling or dropping the rows still short (:func:`finish_selection`). Ensembles
+(:mod:`st_hardneg.ensembles`) combine several teachers' picks between the two steps.
 
 Rows are processed in chunks of ``chunk_size``, so memory is bounded by ``chunk_size * depth`` whatever the
 dataset size. Random draws are keyed by seed, row (anchor and positive text) and document
@@ -20,6 +20,7 @@ from st_hardneg.filters.methods import MiningMethod
 from st_hardneg.formatting.formatters import Selected
 from st_hardneg.keyed_random import combine, gumbel
 from st_hardneg.pool.building import TeacherCandidates, compact, row_isin
+from st_hardneg.pool.deepening import DeepeningPlan
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
 from st_hardneg.relabel.judgments import FILTERED, RELABELED
 from st_hardneg.sampling.samplers import first_true
@@ -60,6 +61,7 @@ def pick_negatives(
     num: int | None = None,
     draw_order: bool = False,
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    deepening: DeepeningPlan | None = None,
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> Picks:
@@ -77,12 +79,16 @@ def pick_negatives(
         judged: for a relabeled pool, ``judged(queries, candidates)`` gives each candidate's label code
             (:data:`st_hardneg.relabel.judgments.LABELS`, -1 when not judged); relabeled and filtered candidates
             are removed before the method, like positives (:mod:`st_hardneg.pool.judged`), under every teacher.
+        deepening: for ``on_short="deepen"``, the depth each short row selects at and the deeper candidates
+            (:func:`~st_hardneg.pool.deepening.plan_deepening`); those rows select again from their anchor's
+            candidates down to that depth.
     """
-    method: MiningMethod = settings.method
-    sampler = settings.sampler
     num = settings.num_negatives if num is None else num
-    min_score = settings.min_score
     st = SelectionStatistics(rows_in=len(row_query))
+    depth = tc.candidates.shape[1]
+    depths: dict[int, int] = {}
+    if deepening is not None:
+        st.anchors_searched = deepening.anchors_searched
     n = len(row_query)
     negatives = np.full((n, num), -1, dtype=np.int64)
     scores_out = np.full((n, num), np.nan, dtype=np.float32)
@@ -102,21 +108,74 @@ def pick_negatives(
                 scores = scores.astype(np.float32)
                 valid = cand >= 0
         pos = positive_scores[rows]
-        keep = method.keep(scores, pos, valid)
-        st.removed_by_method += int((valid & ~keep).sum())
-        if min_score is not None:
-            easy = keep & (scores < np.float64(min_score))  # float64, as the methods compare
-            st.removed_below_min_score += int(easy.sum())
-            keep &= ~easy
-        noise = gumbel(combine(row_keys[rows][:, None], cand.astype(np.uint64))) if sampler.random else None
-        picks = sampler.pick(keep, scores, num, noise, pos, draw_order=draw_order)
-        picked = picks >= 0
-        safe = np.where(picked, picks, 0)
-        negatives[rows] = np.where(picked, np.take_along_axis(cand, safe, axis=1), -1)
-        scores_out[rows] = np.where(picked, np.take_along_axis(scores, safe, axis=1), np.nan)
+        keep, easy, picks, neg, neg_s = _choose(settings, cand, scores, valid, pos, row_keys[rows], num, draw_order)
+        st.removed_by_method += int((valid & ~(keep | easy)).sum())
+        st.removed_below_min_score += int(easy.sum())
         st.candidates_considered += int(valid.sum())
         st.survivors += int(keep.sum())
+        have = (picks >= 0).sum(axis=1)
+        short = have < num
+        if deepening is not None:  # rows short at the pool's depth, before the deeper search
+            st.rows_short += int(short.sum())
+        if deepening is not None and short.any():
+            deep = np.flatnonzero(short & (deepening.row_depth[rows] > 0))
+            if len(deep):
+                widths = deepening.row_depth[rows[deep]]
+                d_cand, d_scores = deepening.extension.gather(tc.candidates, tc.scores, q[deep], int(widths.max()))
+                d_valid = (d_cand >= 0) & (np.arange(d_cand.shape[1])[None, :] < widths[:, None])
+                # rank of each candidate in the teacher's ranking (beyond the pool's depth: a deeper candidate)
+                d_rank = np.broadcast_to(np.arange(d_cand.shape[1]), d_cand.shape)
+                if judged is not None:  # as at the pool's depth: judged candidates leave, the rest move up
+                    labels = judged(q[deep], d_cand)
+                    d_valid &= (labels != RELABELED) & (labels != FILTERED)
+                    d_cand, d_scores = compact(d_cand, d_scores, d_valid, d_cand.shape[1], -np.inf)
+                    d_rank, _ = compact(d_rank, d_rank, d_valid, d_cand.shape[1], -1)
+                    d_scores = d_scores.astype(np.float32)
+                    d_valid = d_cand >= 0
+                _, _, d_picks, neg[deep], neg_s[deep] = _choose(
+                    settings, d_cand, d_scores, d_valid, pos[deep], row_keys[rows[deep]], num, draw_order
+                )
+                d_picked = d_picks >= 0
+                beyond = d_picked & (np.take_along_axis(d_rank, np.where(d_picked, d_picks, 0), axis=1) >= depth)
+                st.negatives_deepened += int(beyond.sum())
+                st.rows_deepened += len(deep)
+                for value, count in zip(*np.unique(widths, return_counts=True)):
+                    depths[int(value)] = depths.get(int(value), 0) + int(count)
+        negatives[rows] = neg
+        scores_out[rows] = neg_s
+    st.deepened_depths = {str(k): depths[k] for k in sorted(depths)}
     return Picks(negatives, scores_out, st)
+
+
+def _choose(
+    settings: SelectionSettings,
+    cand: np.ndarray,
+    scores: np.ndarray,
+    valid: np.ndarray,
+    pos: np.ndarray,
+    keys: np.ndarray,
+    num: int,
+    draw_order: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The method, ``min_score`` and the sampler on ranked candidates ``[rows, width]``.
+
+    Returns:
+        ``(keep, easy, picks, negatives, negative_scores)``: the survivors; the method's survivors that
+        ``min_score`` removed; the sampler's positions (``-1``-padded) and the picked ids and scores (NaN-padded).
+    """
+    keep = settings.method.keep(scores, pos, valid)
+    easy = np.zeros_like(keep)
+    if settings.min_score is not None:
+        easy = keep & (scores < np.float64(settings.min_score))  # float64, as the methods compare
+        keep &= ~easy
+    sampler = settings.sampler
+    noise = gumbel(combine(keys[:, None], cand.astype(np.uint64))) if sampler.random else None
+    picks = sampler.pick(keep, scores, num, noise, pos, draw_order=draw_order)
+    picked = picks >= 0
+    safe = np.where(picked, picks, 0)
+    neg = np.where(picked, np.take_along_axis(cand, safe, axis=1), -1)
+    neg_s = np.where(picked, np.take_along_axis(scores, safe, axis=1), np.nan).astype(np.float32)
+    return keep, easy, picks, neg, neg_s
 
 
 @dataclass
@@ -142,10 +201,11 @@ def select_negatives(
     row_keys: np.ndarray,
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     own_positive_scores: np.ndarray | None = None,
+    deepening: DeepeningPlan | None = None,
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> tuple[Selected, SelectionStatistics]:
-    """Apply the settings' method and sampler to every row; fill, keep or drop the rows left short.
+    """Apply the settings' method and sampler to every row; deepen, fill, keep or drop the rows left short.
 
     Args:
         positive_scores: ``[rows]`` the positive score the method compares with (``settings.positive_score``).
@@ -154,6 +214,7 @@ def select_negatives(
         judged: the judgments of a relabeled pool (see :func:`pick_negatives`).
         own_positive_scores: ``[rows]`` each row's own positive score, which the selection reports whatever the
             method compared (default: ``tc.positive_scores``; a relabeled pool's extra rows bring theirs).
+        deepening: the deeper search for short rows (``on_short="deepen"``, see :func:`pick_negatives`).
     """
     picks = pick_negatives(
         tc,
@@ -162,6 +223,7 @@ def select_negatives(
         settings=settings,
         row_keys=row_keys,
         judged=judged,
+        deepening=deepening,
         chunk_size=chunk_size,
         show_progress=show_progress,
     )
@@ -176,6 +238,7 @@ def select_negatives(
         positive_scores=np.asarray(tc.positive_scores if own_positive_scores is None else own_positive_scores),
         fill=FillSource(tc, positive_scores),
         settings=settings,
+        count_short=deepening is None,
         chunk_size=chunk_size,
     )
 
@@ -191,6 +254,7 @@ def finish_selection(
     positive_scores: np.ndarray,
     fill: FillSource | None,
     settings: SelectionSettings,
+    count_short: bool = True,
     chunk_size: int = 16384,
 ) -> tuple[Selected, SelectionStatistics]:
     """Fill, keep or drop the rows short of their width, count, and gather the :class:`Selected` rows.
@@ -205,15 +269,18 @@ def finish_selection(
         positive_scores: ``[rows]`` the positive scores the selection reports (each row's own).
         fill: the reserve short rows are filled from, with the positive scores its bound compares with
             (``None``: nothing is filled).
+        count_short: count the rows short here (``False`` when :func:`pick_negatives` counted them at the pool's
+            depth, before deepening).
     """
     negatives, scores, teacher_bits = negatives.copy(), scores.copy(), teacher_bits.copy()
     n, width = negatives.shape
     on_short, need_full_rows = settings.on_short, settings.output_format == "n-tuple"
     have = (negatives >= 0).sum(axis=1)
     short = have < width
-    st.negatives_selected += int(have.sum())
-    st.rows_short += int(short.sum())
-    if on_short == "fill" and short.any() and fill is not None:
+    st.negatives_selected += int(have.sum()) - st.negatives_deepened  # found beyond the pool's depth: counted apart
+    if count_short:
+        st.rows_short += int(short.sum())
+    if on_short in ("fill", "deepen") and short.any() and fill is not None:  # random fill: deepen's last resort
         rows = np.flatnonzero(short)
         for start in range(0, len(rows), chunk_size):
             r = rows[start : start + chunk_size]

@@ -104,15 +104,23 @@ class SelectionStatistics:
         rows_in: input rows.
         rows_out: rows of the output anchors/positives (before "triplet"/"labeled-pair" expansion).
         examples_out: rows of the output dataset.
-        candidates_considered: candidate slots (not padding) over all rows.
+        candidates_considered: candidate slots (not padding) over all rows, within the pool's depth (as the counts
+            of the method below).
         removed_by_method: candidates the mining method removed.
         removed_below_min_score: survivors of the method removed for scoring below ``min_score``.
         survivors: candidates that survived the method.
         not_selected: survivors that the sampler did not pick.
-        negatives_selected: negatives picked from the candidates.
+        negatives_selected: negatives picked from the pool's candidates (within its depth); the output holds
+            ``negatives_selected + negatives_deepened + negatives_filled`` negatives.
         negatives_filled: random corpus negatives added to short rows.
-        rows_short: rows with fewer than ``num_negatives`` picked from the candidates.
-        rows_filled: short rows that got fill negatives.
+        rows_short: rows with fewer than ``num_negatives`` picked from the pool's candidates.
+        rows_deepened: short rows whose anchor's candidates were looked at deeper (``on_short="deepen"``).
+        negatives_deepened: negatives picked from beyond the pool's depth.
+        anchors_searched: anchors the teacher searched again for this selection (0 when the pool's stored deeper
+            candidates sufficed).
+        deepened_depths: ``{depth: rows}``: how deep the deepened rows looked (a row stops at the first depth where
+            it has ``num_negatives`` survivors, or at ``max_depth`` / the corpus size).
+        rows_filled: short rows that got fill negatives (random documents; after deepening, the last resort).
         rows_dropped: rows left out of the output (``on_short="drop"``, or still short after filling n-tuples).
         rows_kept_short: rows written with fewer than ``num_negatives`` negatives.
         negatives_per_teacher: output negatives each teacher chose (an ensemble's negative chosen by two teachers
@@ -143,6 +151,10 @@ class SelectionStatistics:
     negatives_selected: int = 0
     negatives_filled: int = 0
     rows_short: int = 0
+    rows_deepened: int = 0
+    negatives_deepened: int = 0
+    anchors_searched: int = 0
+    deepened_depths: dict[str, int] = field(default_factory=dict)
     rows_filled: int = 0
     rows_dropped: int = 0
     rows_kept_short: int = 0

@@ -1,5 +1,7 @@
 """Saving and loading candidate pools: ``pool.json`` (config, statistics, history), Arrow texts, ``.npy`` arrays,
-and, for a relabeled pool, ``judgments.arrow`` (format 3; formats 1 and 2 are pools without judgments)."""
+for a relabeled pool ``judgments.arrow`` (format 3), and the deeper candidates ``on_short="deepen"`` found
+(``extension_*.npy``, format 4). Formats 1 to 3 stay readable: 1 and 2 are pools without judgments, 1 to 3 pools
+without deeper candidates."""
 
 from __future__ import annotations
 
@@ -16,11 +18,13 @@ import pyarrow.feather as feather
 from st_hardneg.atomic import write_npz, write_text, write_with
 from st_hardneg.outputs import prepare_output_folder
 from st_hardneg.pool.building import TeacherCandidates
+from st_hardneg.pool.deepening import CandidateExtension
 from st_hardneg.pool.statistics import PoolStatistics, ScoreSummary, TeacherStatistics
 
-FORMAT_VERSION = 3
-#: Versions this st-hardneg reads (version 1 pools are converted on load; 1 and 2 hold no judgments).
-READABLE_VERSIONS = (1, 2, 3)
+FORMAT_VERSION = 4
+#: Versions this st-hardneg reads (version 1 pools are converted on load; 1 and 2 hold no judgments; 1 to 3 hold no
+#: deeper candidates).
+READABLE_VERSIONS = (1, 2, 3, 4)
 _JUDGMENTS_FILE = "judgments.arrow"
 #: The arrays of each teacher, one ``.npy`` each in its folder.
 POOL_ARRAYS = (
@@ -32,6 +36,10 @@ POOL_ARRAYS = (
     "min_positive_scores",
 )
 _ARRAYS = POOL_ARRAYS
+#: Candidates beyond the depth found by ``on_short="deepen"`` (format 4: ``extension_<field>.npy`` in the teacher's
+#: folder; absent when no row was deepened).
+EXTENSION_ARRAYS = ("searched", "indptr", "candidates", "scores")
+_EXTENSION = EXTENSION_ARRAYS
 
 
 def save_pool(pool: Any, path: Path, *, overwrite: bool = False) -> None:
@@ -44,6 +52,9 @@ def save_pool(pool: Any, path: Path, *, overwrite: bool = False) -> None:
         folder.mkdir(exist_ok=True)
         for array in _ARRAYS:
             np.save(folder / f"{array}.npy", np.asarray(getattr(tc, array)))
+        if tc.extension is not None:
+            for array in _EXTENSION:
+                np.save(folder / f"extension_{array}.npy", np.asarray(getattr(tc.extension, array)))
         folders[name] = {"folder": folder.name, "config": tc.config}
     judgments = _write_judgments(pool.judgments, path) if pool.judgments is not None else None
     write_meta(path, pool.config, folders, pool.statistics.to_dict(), pool.history, judgments=judgments)
@@ -164,7 +175,10 @@ def load_pool(cls: type, path: Path) -> Any:
             lowest = np.full(len(texts["queries"]), np.inf)
             np.minimum.at(lowest, rows["row_query"], np.asarray(arrays["positive_scores"], dtype=np.float64))
             arrays["min_positive_scores"] = lowest.astype(np.float32)
-        teachers[name] = TeacherCandidates(name=name, config=info["config"], **arrays)
+        extension = None
+        if (folder / "extension_searched.npy").exists():
+            extension = CandidateExtension(**{a: np.load(folder / f"extension_{a}.npy") for a in _EXTENSION})
+        teachers[name] = TeacherCandidates(name=name, config=info["config"], extension=extension, **arrays)
     if version == 1:
         meta["config"] = _config_from_v1(meta["config"], texts, rows)
     judgments = None

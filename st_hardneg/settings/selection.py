@@ -22,7 +22,7 @@ __all__ = [
 #: Output formats, named as sentence-transformers names them.
 OUTPUT_FORMATS: tuple[str, ...] = ("n-tuple", "triplet", "labeled-pair", "labeled-list")
 #: What to do with rows left with fewer than ``num_negatives`` negatives.
-ON_SHORT: tuple[str, ...] = ("fill", "keep", "drop")
+ON_SHORT: tuple[str, ...] = ("fill", "deepen", "keep", "drop")
 #: Which positive score the positive-aware methods compare against.
 POSITIVE_SCORES: tuple[str, ...] = ("row", "min")
 #: How several teachers' negatives are combined (:mod:`st_hardneg.ensembles`): NV-Retriever section 3.4.2's
@@ -82,9 +82,15 @@ class SelectionSettings(Settings):
     output_scores: bool = option(False, "add the teacher's scores (for distillation losses)")
     on_short: str | None = option(
         None,
-        "rows with fewer than num_negatives survivors: fill (random documents within the bound), keep, or drop; "
+        "rows with fewer than num_negatives survivors: fill (random documents within the bound), deepen (search "
+        "the row's anchor again deeper for the hardest documents within the bound, then fill), keep, or drop; "
         "default fill for n-tuple, keep otherwise",
         choices=ON_SHORT,
+    )
+    max_depth: int | None = option(
+        None,
+        "on_short=deepen: the deepest search for a short row's anchor (the pool's depth doubled until then); "
+        "None: the whole corpus",
     )
     positive_score: str = option(
         "row",
@@ -148,6 +154,7 @@ class SelectionSettings(Settings):
         if not isinstance(self.output_scores, bool):
             raise TypeError(f"output_scores must be True or False, got {self.output_scores!r}")
         check_choice("on_short", self.on_short, ON_SHORT, optional=True)
+        check_int("max_depth", self.max_depth, minimum=1, optional=True)
         check_choice("positive_score", self.positive_score, POSITIVE_SCORES)
         check_float("min_score", self.min_score, optional=True)
         object.__setattr__(self, "teacher", _names("teacher", self.teacher, single=True))
@@ -186,6 +193,13 @@ class SelectionSettings(Settings):
             )
         if self.score_teachers is not None and not self.output_scores:
             raise ValueError("score_teachers names whose scores to write: it needs output_scores=True")
+        if self.ensemble is not None and self.on_short == "deepen":
+            raise ValueError(
+                "on_short='deepen' searches one teacher again for its short rows; an ensemble's short rows are "
+                "filled from its first member's reserve: use on_short='fill', 'keep' or 'drop' with an ensemble"
+            )
+        if self.max_depth is not None and self.on_short != "deepen":
+            raise ValueError(f"max_depth={self.max_depth} applies with on_short='deepen' only, not {self.on_short!r}")
         if self.sampling in ("sampled", "top1_sampled") and self.sample_from < self.num_negatives:
             raise ValueError(
                 f"sampling={self.sampling!r} draws num_negatives={self.num_negatives} from the top sample_from="
@@ -212,13 +226,23 @@ class SelectionSettings(Settings):
         """The teacher names as a tuple (one or several), or None when left to the pool."""
         return (self.teacher,) if isinstance(self.teacher, str) else self.teacher
 
-    def check_depth(self, depth: int) -> None:
-        """Raise when ``num_negatives`` cannot come from a pool of this ``depth`` (before any work)."""
-        reachable = depth - self.method.skips
-        if self.num_negatives > reachable:
+    def check_depth(self, depth: int, corpus_size: int | None = None) -> None:
+        """Raise when ``num_negatives`` cannot come from a pool of this ``depth`` (before any work); with
+        ``on_short="deepen"``, from ``max_depth`` (or ``corpus_size``, when known)."""
+        if self.on_short == "deepen" and self.max_depth is not None and self.max_depth <= depth:
+            raise ValueError(
+                f"max_depth={self.max_depth} is not deeper than the pool's depth {depth}: on_short='deepen' could not "
+                "search any deeper; raise max_depth or leave it None (the whole corpus)"
+            )
+        deepest = depth
+        if self.on_short == "deepen":
+            deepest = self.max_depth if self.max_depth is not None else corpus_size
+        reachable = None if deepest is None else deepest - self.method.skips
+        if reachable is not None and self.num_negatives > reachable:
+            where = f"a pool of depth {depth}" if deepest == depth else f"a search to depth {deepest}"
             raise ValueError(
                 f"num_negatives={self.num_negatives} cannot come from {max(reachable, 0)} reachable candidates "
-                f"({self.method} in a pool of depth {depth}); raise depth or ask for fewer negatives"
+                f"({self.method} in {where}); raise depth or ask for fewer negatives"
             )
 
 

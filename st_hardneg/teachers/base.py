@@ -55,6 +55,24 @@ class TeacherIndex(ABC):
             show_progress: tqdm bars on long work.
         """
 
+    def search(
+        self, queries: Sequence[str], rows: np.ndarray, k: int, show_progress: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rank the corpus again for some of ``queries`` only (a deeper search for a few anchors, no pair scores).
+
+        Args:
+            queries: every anchor text of the pool, in the order its embeddings (if any) were made for.
+            rows: positions in ``queries`` of the anchors to search.
+            k: how many candidates per anchor (padded with ``-1`` past the corpus size).
+            show_progress: tqdm bars on long work.
+
+        Returns:
+            ``(candidates int64 [len(rows), k], scores float32 [len(rows), k])`` as :meth:`run` ranks them.
+        """
+        empty = np.zeros(0, dtype=np.int64)
+        out = self.run([queries[int(i)] for i in rows], k, empty, empty, show_progress=show_progress)
+        return out.candidates, out.scores
+
 
 class Teacher(ABC):
     """A model that mines candidates: dense bi-encoder, BM25, cross-encoder over a first stage."""

@@ -80,6 +80,11 @@ class EmbeddingCache:
         """Where the complete embeddings of ``key`` are stored."""
         return self.folder / f"{key}.npy"
 
+    def get(self, key: str) -> np.ndarray | None:
+        """The complete cached matrix under ``key`` (memory-mapped), or None; never computes."""
+        path = self.path(key)
+        return np.load(path, mmap_mode="r") if path.exists() else None
+
     def get_or_compute(
         self,
         key: str,

@@ -165,8 +165,8 @@ class DenseTeacher(Teacher):
         """Embeddings of ``texts`` as anchors (``role="query"``) or documents, from the cache when present.
 
         With a ``cache_folder``, the texts are encoded in chunks of ``cache_chunk_size``, each saved as soon as it
-        is done, so a killed encode resumes from the last finished chunk. ``use_cache=False`` encodes without the
-        cache.
+        is done, so a killed encode resumes from the last finished chunk. ``use_cache=False`` neither reads nor
+        writes the cache (a few anchors encoded for a deeper search).
         """
         prompt = self.query_prompt if role == "query" else self.corpus_prompt
         normalize = self.similarity_fn_name == "cosine"
@@ -197,6 +197,11 @@ class DenseTeacher(Teacher):
             chunk_size=chunk,
             show_progress=show_progress and several,
         )
+
+    def cached(self, texts: Sequence[str], role: str) -> np.ndarray | None:
+        """The complete cached embeddings of exactly ``texts`` in ``role`` (memory-mapped), or None; never encodes."""
+        cache = self.cache
+        return None if cache is None else cache.get(self.cache_key(texts, role))
 
     def cache_key(self, texts: Sequence[str], role: str) -> str:
         """The embedding cache's key for ``texts`` encoded as ``role`` ("query" or "document"): the model's weights,
@@ -235,11 +240,31 @@ class DenseIndex(TeacherIndex):
         super().__init__(corpus)
         self.teacher = teacher
         self.embeddings = embeddings
+        self._cached_queries: tuple[Any, np.ndarray | None] | None = None
 
     def run(self, queries, k, pair_queries, pair_docs, show_progress=True) -> TeacherOutput:
+        q = self.teacher.encode(queries, "query", show_progress)
+        return self._run(q, k, pair_queries, pair_docs, show_progress)
+
+    def search(self, queries, rows, k, show_progress=False) -> tuple[np.ndarray, np.ndarray]:
+        """Rank the corpus for ``queries[rows]``, with the embeddings cached for ``queries`` when the cache has them
+        (so nothing is encoded again), else by encoding those anchors only (without writing to the cache)."""
+        t = self.teacher
+        rows = np.asarray(rows, dtype=np.int64)
+        if self._cached_queries is None or self._cached_queries[0] is not queries:  # one cache lookup per list
+            self._cached_queries = (queries, t.cached(queries, "query"))
+        cached = self._cached_queries[1]
+        if cached is not None:
+            q = np.asarray(cached[rows])
+        else:
+            q = t.encode([queries[int(i)] for i in rows], "query", show_progress, use_cache=False)
+        empty = np.zeros(0, dtype=np.int64)
+        out = self._run(q, k, empty, empty, show_progress)
+        return out.candidates, out.scores
+
+    def _run(self, q, k, pair_queries, pair_docs, show_progress) -> TeacherOutput:
         t = self.teacher
         s = t.settings
-        q = t.encode(queries, "query", show_progress)
         if t.similarity_fn_name in ("cosine", "dot"):
             idx, sc = search_topk(
                 q,

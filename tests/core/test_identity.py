@@ -135,3 +135,29 @@ def test_dataset_and_dict_of_columns_give_the_same_rows(default_data):
         mine_hard_negatives(as_dict, "bm25", corpus=corpus, **kw)
     )
     assert isinstance(mine_hard_negatives(as_dict, "bm25", corpus=corpus, **kw), Dataset)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        dict(method="topk-percpos:0.95", num_negatives=4, on_short="deepen"),
+        dict(method="topk-marginpos:0.05", num_negatives=3, sampling="sampled", sample_from=4, on_short="deepen"),
+    ],
+    ids=["percpos-top", "marginpos-sampled"],
+)
+def test_deepened_rows_are_identical_on_every_path(default_data, config, tmp_path):
+    """A short row's depth is its own (the first doubling of the pool's depth where it has its negatives), so the
+    rows do not depend on which other anchors were searched deeper with it: every batch size gives the same rows."""
+    pairs, corpus = default_data
+    results = by_every_entry_point(pairs, "bm25", corpus, config, depth=8, batch_sizes=(1, 7, 64))
+    pool = CandidatePool.build(pairs, "bm25", corpus=corpus, depth=8, seed=11, show_progress=False)
+    pool.save(tmp_path / "pool")  # before any deeper search: the command searches with the attached teacher
+    statistics = pool.select(show_progress=False, return_statistics=True, seed=11, **config).statistics
+    assert statistics.rows_deepened > 0 and statistics.negatives_deepened > 0  # the deeper search is exercised
+    args = ["--quiet", "--pool", str(tmp_path / "pool"), "--teacher", "bm25", "--seed", "11"]
+    args += [f"--{k.replace('_', '-')}={v}" for k, v in config.items()] + ["--output", str(tmp_path / "out.jsonl")]
+    assert main(args) == 0
+    results["command (saved pool, teacher attached)"] = [
+        json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()
+    ]
+    assert_all_equal(results)

@@ -108,3 +108,16 @@ def test_command_builds_resumes_refuses_and_restarts_a_sharded_pool(tmp_path, mo
     assert not (tmp_path / "c.jsonl").exists()
     assert main([*base, "--depth", "30", "--restart", "--output", "c.jsonl"]) == 0
     assert json.loads((tmp_path / "c.jsonl.mining.json").read_text())["pool"]["settings"]["depth"] == 30
+
+
+def test_command_deepens_short_rows_of_a_sharded_build_as_an_in_memory_one(tmp_path, monkeypatch):
+    """A sharded build returns the pool it wrote (no index kept): --on-short deepen binds the teacher to it again."""
+    monkeypatch.chdir(tmp_path)
+    base = ["--quiet", "--teacher", "bm25", "--num-negatives", "2", "--depth", "5", "--method", "topk-percpos:0.95"]
+    base += ["--on-short", "deepen"]
+    assert main([*base, "--output", "memory.jsonl"]) == 0
+    sharded = ["--work-dir", "w", "--anchor-shard-size", "16", "--corpus-shard-size", "48"]
+    assert main([*base, *sharded, "--output", "sharded.jsonl"]) == 0
+    report = json.loads((tmp_path / "sharded.jsonl.mining.json").read_text())
+    assert report["statistics"]["rows_deepened"] > 0 and report["statistics"]["negatives_deepened"] > 0
+    assert (tmp_path / "sharded.jsonl").read_text() == (tmp_path / "memory.jsonl").read_text()

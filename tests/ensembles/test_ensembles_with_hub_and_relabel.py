@@ -85,3 +85,15 @@ def test_a_relabeled_pool_keeps_judged_passages_out_of_every_members_negatives(d
     with pytest.raises(ValueError, match="relabeled_output='rows' takes one teacher"):
         pool.select("naive-topk", ensemble="intra_sample", relabeled_output="rows", **kw)
     assert np.isfinite(with_judgments.statistics.negative_scores.mean)
+
+
+def test_deepening_and_sweeps_take_one_teacher_and_say_so_before_any_work(pool):
+    with pytest.raises(ValueError, match="on_short='deepen' searches one teacher again"):
+        pool.select("topk-percpos:0.95", teacher=["bm25", "random"], ensemble="intra_sample", on_short="deepen")
+    with pytest.raises(ValueError, match="a sweep scores one teacher's selections"):
+        pool.sweep(["naive-topk"], teacher=["bm25", "random"], ensemble="concat", show_progress=False)
+    # one teacher of the same pool deepens and sweeps as usual
+    deep = pool.select("topk-percpos:0.95", teacher="bm25", on_short="deepen", show_progress=False,
+                       return_statistics=True)  # fmt: skip
+    assert deep.statistics.rows_short > 0 and deep.statistics.rows_deepened == deep.statistics.rows_short
+    assert pool.sweep(["naive-topk", "topk-percpos:0.95"], teacher="bm25", show_progress=False).rows

@@ -179,3 +179,22 @@ _POOL_FIELDS = (
     "teachers",
     "statistics",
 )
+
+
+def test_a_deepened_set_shows_its_deeper_rows_and_mines_again_the_same(default_data, tmp_path):
+    pairs, corpus = default_data
+    pool = CandidatePool.build(pairs, "bm25", corpus=corpus, depth=5, seed=3, show_progress=False)
+    pool.config["source"] = DataSource.of("st-hardneg embedded default").to_dict()
+    selection = pool.select(
+        "topk-percpos:0.95", num_negatives=2, on_short="deepen", show_progress=False, return_statistics=True
+    )
+    s = selection.statistics
+    assert s.rows_deepened > 0 and s.negatives_deepened > 0
+    save_for_hub(selection, tmp_path / "out", pool=pool, plots=False, show_progress=False)
+    text = (tmp_path / "out" / "README.md").read_text()
+    assert "their anchor searched again deeper (down to the whole corpus)" in text
+    depths = ", ".join(f"{n} rows to depth {d}" for d, n in s.deepened_depths.items())
+    line = f"| Rows searched deeper | {s.rows_deepened} | {s.negatives_deepened} negatives found beyond depth 5 "
+    assert line + f"({depths}) |" in text
+    again = load_mining_config(tmp_path / "out").mine(pairs, corpus, show_progress=False)
+    assert again.dataset.to_list() == selection.dataset.to_list()

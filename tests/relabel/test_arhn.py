@@ -260,7 +260,7 @@ def test_judgments_are_saved_and_loaded_with_the_pool(pool, tmp_path):
     before = pool.select(NaiveTopK(), num_negatives=2, sampling="sampled", sample_from=2, seed=3, show_progress=False)
     pool.save(tmp_path / "pool")
     meta = json.loads((tmp_path / "pool" / "pool.json").read_text())
-    assert meta["format_version"] == 3 and meta["judgments"]["mode"] == "both"
+    assert meta["format_version"] == 4 and meta["judgments"]["mode"] == "both"
     assert meta["judgments"]["config"]["judge"] == {"type": "scripted", "model": "scripted"}
     loaded = CandidatePool.load(tmp_path / "pool")
     assert labels_by_text(loaded, loaded.judgments) == labels_by_text(pool, judgments)
@@ -277,7 +277,7 @@ def test_judgments_are_saved_and_loaded_with_the_pool(pool, tmp_path):
 def test_older_formats_load_and_take_judgments_in_place(pool, tmp_path):
     from st_hardneg.pool.storage import READABLE_VERSIONS, save_judgments
 
-    assert READABLE_VERSIONS == (1, 2, 3)
+    assert READABLE_VERSIONS == (1, 2, 3, 4)
     pool.save(tmp_path / "pool")
     meta_path = tmp_path / "pool" / "pool.json"
     meta = json.loads(meta_path.read_text())
@@ -287,7 +287,7 @@ def test_older_formats_load_and_take_judgments_in_place(pool, tmp_path):
     assert loaded.judgments is None
     loaded.relabel(ARHN(ScriptedJudge(), candidates=4, cache_folder=tmp_path / "cache"), show_progress=False)
     save_judgments(loaded, tmp_path / "pool")
-    assert json.loads(meta_path.read_text())["format_version"] == 3
+    assert json.loads(meta_path.read_text())["format_version"] == 4
     again = CandidatePool.load(tmp_path / "pool")
     assert labels_by_text(again, again.judgments) == EXPECTED["both"]
     assert not list((tmp_path / "pool").glob(".*.tmp"))

@@ -1,0 +1,283 @@
+"""Adaptive depth (``on_short="deepen"``): rows short of negatives after the mining method are searched again,
+deeper, for their own anchor only, so they get the hardest documents that obey the method's bound rather than
+random ones.
+
+A row is *short* when fewer than ``num_negatives`` of its anchor's pool candidates survive the mining method (and
+``min_score``). Its anchor is searched again at twice the pool's depth, then four times, ... up to ``max_depth`` (or
+the whole corpus); the row selects at the first of those depths where it has ``num_negatives`` survivors (or at the
+last one). The levels are the same for every row (``depth * 2**j``, capped at the limit), and a row's level depends
+only on the row, so its negatives do not depend on which other rows were deepened with it: the same rows come from
+every entry point and batch size. Rows still short at the limit fall back to random fill (``"fill"``'s reserve).
+
+The extra candidates are kept in the pool (:class:`CandidateExtension`, saved with it), so later selections reuse
+them; only anchors not yet searched deep enough are searched again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from st_hardneg.filters.methods import MiningMethod
+from st_hardneg.pool.building import compact, row_isin
+from st_hardneg.relabel.judgments import FILTERED, RELABELED
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CandidateExtension", "DeepeningPlan", "deepening_levels", "plan_deepening", "survivor_counts"]
+
+
+@dataclass
+class CandidateExtension:
+    """One teacher's candidates beyond the pool's depth for the anchors searched again.
+
+    Attributes:
+        searched: int64 ``[queries]`` how many non-positive candidates each anchor has been searched for, counted
+            from rank 1 (the pool's depth for anchors never searched again).
+        indptr: int64 ``[queries + 1]`` offsets of each anchor's extra candidates in ``candidates``.
+        candidates: int32 ranked corpus ids after the anchor's pool candidates (positives and pool candidates
+            removed), highest score first.
+        scores: float32, aligned with ``candidates``.
+    """
+
+    searched: np.ndarray
+    indptr: np.ndarray
+    candidates: np.ndarray
+    scores: np.ndarray
+
+    @classmethod
+    def empty(cls, queries: int, depth: int) -> CandidateExtension:
+        return cls(
+            searched=np.full(queries, depth, dtype=np.int64),
+            indptr=np.zeros(queries + 1, dtype=np.int64),
+            candidates=np.zeros(0, dtype=np.int32),
+            scores=np.zeros(0, dtype=np.float32),
+        )
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    def __len__(self) -> int:
+        """Extra candidates stored over all anchors."""
+        return len(self.candidates)
+
+    def updated(
+        self, queries: np.ndarray, depth: int, candidates: Sequence[np.ndarray], scores: Sequence[np.ndarray]
+    ) -> CandidateExtension:
+        """A copy where ``queries`` (distinct) have been searched to ``depth`` and hold the given extra candidates."""
+        queries = np.asarray(queries, dtype=np.int64)
+        old_lengths = self.lengths
+        lengths = old_lengths.copy()
+        lengths[queries] = [len(c) for c in candidates]
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        updated = np.zeros(len(lengths), dtype=bool)
+        updated[queries] = True
+        out_c = np.empty(int(indptr[-1]), dtype=np.int32)
+        out_s = np.empty(int(indptr[-1]), dtype=np.float32)
+        keep_old, keep_new = np.repeat(~updated, old_lengths), np.repeat(~updated, lengths)
+        out_c[keep_new], out_s[keep_new] = self.candidates[keep_old], self.scores[keep_old]
+        order = np.argsort(queries, kind="stable")  # new segments are written in query order
+        if len(queries):
+            out_c[~keep_new] = np.concatenate([np.asarray(candidates[i], dtype=np.int32) for i in order])
+            out_s[~keep_new] = np.concatenate([np.asarray(scores[i], dtype=np.float32) for i in order])
+        searched = self.searched.copy()
+        searched[queries] = np.maximum(searched[queries], depth)
+        return CandidateExtension(searched=searched, indptr=indptr, candidates=out_c, scores=out_s)
+
+    def gather(
+        self, base_candidates: np.ndarray, base_scores: np.ndarray, queries: np.ndarray, width: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``[len(queries), width]`` ranked candidates and scores: the pool's, then the extra ones, ``-1``/``-inf``
+        padded (``width`` at least the pool's depth)."""
+        queries = np.asarray(queries, dtype=np.int64)
+        depth = base_candidates.shape[1]
+        cand = np.full((len(queries), width), -1, dtype=np.int64)
+        scores = np.full((len(queries), width), -np.inf, dtype=np.float32)
+        cand[:, :depth] = base_candidates[queries]
+        scores[:, :depth] = base_scores[queries]
+        extra = width - depth
+        if extra > 0 and len(self.candidates):
+            counts = np.minimum(self.lengths[queries], extra)
+            col = np.arange(extra)
+            mask = col[None, :] < counts[:, None]
+            flat = (self.indptr[queries][:, None] + col[None, :])[mask]
+            cand[:, depth:][mask] = self.candidates[flat]
+            scores[:, depth:][mask] = self.scores[flat]
+        return cand, scores
+
+
+def deepening_levels(depth: int, limit: int) -> list[int]:
+    """The depths searched in turn: ``2 * depth``, ``4 * depth``, ... capped at ``limit`` (which is always last).
+
+    Examples:
+        >>> deepening_levels(100, 5183)
+        [200, 400, 800, 1600, 3200, 5183]
+        >>> deepening_levels(100, 300), deepening_levels(100, 100)
+        ([200, 300], [])
+    """
+    levels, level = [], depth
+    while level < limit:
+        level = min(2 * level, limit)
+        levels.append(level)
+    return levels
+
+
+def survivor_counts(
+    method: MiningMethod,
+    min_score: float | None,
+    candidates: np.ndarray,
+    scores: np.ndarray,
+    positive_scores: np.ndarray,
+    widths: np.ndarray | None = None,
+    excluded: np.ndarray | None = None,
+) -> np.ndarray:
+    """How many of each row's candidates survive the method and ``min_score`` (within the row's ``widths``;
+    ``excluded``: candidates a relabeled pool keeps out, which never survive)."""
+    valid = candidates >= 0
+    if excluded is not None:
+        valid &= ~excluded
+    if widths is not None:
+        valid &= np.arange(candidates.shape[1])[None, :] < np.asarray(widths)[:, None]
+    keep = method.keep(scores, positive_scores, valid)
+    if min_score is not None:
+        keep &= scores >= np.float64(min_score)  # float64, as the methods and the selection compare
+    return keep.sum(axis=1)
+
+
+@dataclass
+class DeepeningPlan:
+    """At which depth each row selects, and what the teacher searched for it.
+
+    Attributes:
+        row_depth: int64 ``[rows]`` the depth a deepened row selects at; 0 for rows not short at the pool's depth.
+        extension: the teacher's extension after the searches (to store in the pool).
+        anchors_searched: anchors the teacher searched again for this plan (0 when stored candidates sufficed).
+    """
+
+    row_depth: np.ndarray
+    extension: CandidateExtension
+    anchors_searched: int
+
+
+def plan_deepening(
+    base_candidates: np.ndarray,
+    base_scores: np.ndarray,
+    extension: CandidateExtension,
+    row_query: np.ndarray,
+    positive_scores: np.ndarray,
+    *,
+    method: MiningMethod,
+    min_score: float | None,
+    num_negatives: int,
+    limit: int,
+    search: Callable[[np.ndarray, int], tuple[list[np.ndarray], list[np.ndarray]]] | None,
+    teacher: str = "",
+    judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    chunk_size: int = 16384,
+) -> DeepeningPlan:
+    """Find the short rows and the depth each selects at, searching their anchors deeper where needed.
+
+    Args:
+        base_candidates / base_scores: the pool's ``[queries, depth]`` candidates and scores of the teacher.
+        extension: the teacher's stored extra candidates.
+        row_query / positive_scores: per row, its anchor and the positive score the method compares with.
+        limit: the deepest search (``max_depth``, or the corpus size).
+        search: ``search(queries, depth) -> (extra candidates, extra scores)`` per query (beyond the pool's
+            candidates, positives removed); None when the pool has no index for this teacher (then a search that is
+            needed raises ``ValueError`` before anything is searched).
+        teacher: the teacher's name, for that message.
+        judged: a relabeled pool's ``judged(queries, candidates)`` label lookup
+            (:class:`~st_hardneg.relabel.judgments.JudgmentLookup`): relabeled and filtered candidates are not
+            survivors, as in the selection.
+    """
+    depth = base_candidates.shape[1]
+    n = len(row_query)
+    counts = np.empty(n, dtype=np.int64)
+    for start in range(0, n, chunk_size):
+        q = row_query[start : start + chunk_size]
+        cand = np.asarray(base_candidates[q])
+        counts[start : start + chunk_size] = survivor_counts(
+            method,
+            min_score,
+            cand,
+            base_scores[q],
+            positive_scores[start : start + chunk_size],
+            excluded=_excluded(judged, q, cand),
+        )
+    pending = np.flatnonzero(counts < num_negatives)
+    row_depth = np.zeros(n, dtype=np.int64)
+    # An anchor whose pool candidates are padded has no more documents to offer (the whole corpus is in the pool).
+    base_count = (base_candidates >= 0).sum(axis=1)
+    searched_any = np.zeros(len(base_candidates), dtype=bool)
+
+    def complete(queries: np.ndarray) -> np.ndarray:
+        """Whether every candidate of these anchors is known (the last search returned fewer than asked)."""
+        return (base_count[queries] < depth) | (depth + extension.lengths[queries] < extension.searched[queries])
+
+    for level in deepening_levels(depth, limit):
+        if not len(pending):
+            break
+        queries = np.unique(row_query[pending])
+        need = queries[(extension.searched[queries] < level) & ~complete(queries)]
+        if len(need):
+            if search is None:
+                raise ValueError(
+                    f"on_short='deepen' needs teacher {teacher!r} to search {len(need)} anchors deeper, and this "
+                    "pool holds no index for it (a pool loaded from disk): call pool.attach_teacher(teacher) first "
+                    "(a DenseTeacher with the cache_folder used at build re-indexes without encoding), or use "
+                    "on_short='fill' or 'drop'"
+                )
+            candidates, scores = search(need, level)
+            extension = extension.updated(need, level, candidates, scores)
+            searched_any[need] = True
+        cand, sc = extension.gather(base_candidates, base_scores, row_query[pending], level)
+        excluded = _excluded(judged, row_query[pending], cand)
+        got = survivor_counts(method, min_score, cand, sc, positive_scores[pending], excluded=excluded)
+        row_depth[pending] = level  # the last level looked at, for rows that stay short
+        pending = pending[got < num_negatives]
+        queries = np.unique(row_query[pending])
+        beyond = base_count[queries] + extension.lengths[queries] > level
+        if (complete(queries) & ~beyond).all():  # no short row's anchor has anything deeper to offer
+            break
+    return DeepeningPlan(row_depth=row_depth, extension=extension, anchors_searched=int(searched_any.sum()))
+
+
+def _excluded(
+    judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None, queries: np.ndarray, candidates: np.ndarray
+) -> np.ndarray | None:
+    """The candidates a relabeled pool keeps out of the negatives (relabeled positives, filtered passages)."""
+    if judged is None:
+        return None
+    labels = judged(np.asarray(queries), candidates)
+    return (labels == RELABELED) | (labels == FILTERED)
+
+
+def extra_candidates(
+    search: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
+    queries: np.ndarray,
+    depth: int,
+    base_candidates: np.ndarray,
+    positives: np.ndarray,
+    corpus_size: int,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Search ``queries`` to ``depth`` non-positive candidates and keep those after the pool's ones.
+
+    Args:
+        search: ``search(queries, k) -> (candidates [q, k], scores [q, k])``, the teacher index's ranking.
+        base_candidates: ``[queries, pool depth]`` the pool's candidates of these queries.
+        positives: ``[queries, max positives]`` their positive documents, ``-1``-padded.
+    """
+    k = min(depth + positives.shape[1], corpus_size)
+    cand, scores = search(queries, k)
+    keep = (cand >= 0) & ~row_isin(cand, positives) & ~row_isin(cand, base_candidates)
+    extra = depth - base_candidates.shape[1]
+    cand, scores = compact(cand, scores, keep, extra, -np.inf)
+    lengths = (cand >= 0).sum(axis=1)
+    return (
+        [cand[i, : lengths[i]].astype(np.int32) for i in range(len(queries))],
+        [scores[i, : lengths[i]].astype(np.float32) for i in range(len(queries))],
+    )

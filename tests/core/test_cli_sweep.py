@@ -1,0 +1,90 @@
+"""``st-hardneg sweep``: the ranked table printed and written as JSON, with the command line's rules (one-line
+errors with exit status 2 before any work, nothing overwritten without --overwrite)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from st_hardneg import CandidatePool
+from st_hardneg.cli import main
+from st_hardneg.data import load_default
+
+GRID = ["--methods", "naive-topk", "topk-percpos:0.95", "--num-negatives", "1", "2", "--sampling", "top", "sampled"]
+
+
+def test_sweep_prints_and_writes_the_ranked_table(tmp_path, capsys):
+    out = tmp_path / "sweep.json"
+    args = ["sweep", "--quiet", "--teacher", "bm25", "--depth", "12", "--seed", "3", *GRID, "--output", str(out)]
+    args += ["--save-pool", str(tmp_path / "pool")]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert len(data["rows"]) == 8 and data["rank_by"] == "signal" and data["scored_with"] == "teacher"
+    values = [row["signal"] for row in data["rows"]]
+    assert values == sorted(values, reverse=True)
+    best = data["rows"][0]
+    assert f"Best: --method {best['method']} --num-negatives {best['num_negatives']}" in printed
+    assert sum(line.startswith("| ") for line in printed.splitlines()) == 8 + 1  # header, one line each
+    # the same figures as the API on the same pool
+    pairs, corpus = load_default()
+    pool = CandidatePool.build(pairs, "bm25", corpus=corpus, depth=12, seed=3, show_progress=False)
+    api = pool.sweep(["naive-topk", "topk-percpos:0.95"], [1, 2], ["top", "sampled"], seed=3, show_progress=False)
+    assert [r["signal"] for r in api.rows] == pytest.approx(values)
+    assert main([*args[:-2], "--output", str(tmp_path / "eci.json"), "--rank-by", "eci"]) == 0
+    by_eci = [row["eci"] for row in json.loads((tmp_path / "eci.json").read_text())["rows"]]
+    assert by_eci == sorted(by_eci, reverse=True)
+
+
+def test_sweep_of_a_saved_pool_deepens_with_the_pool_s_teacher(tmp_path, capsys):
+    pairs, corpus = load_default()
+    CandidatePool.build(pairs, "bm25", corpus=corpus, depth=8, seed=3, show_progress=False).save(tmp_path / "pool")
+    out = tmp_path / "sweep.json"
+    args = ["sweep", "--quiet", "--pool", str(tmp_path / "pool"), "--on-short", "deepen"]
+    args += ["--methods", "topk-percpos:0.95", "--num-negatives", "4", "--output", str(out)]
+    assert main(args) == 0
+    row = json.loads(out.read_text())["rows"][0]
+    assert row["on_short"] == "deepen" and row["rows_deepened"] > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--output", "table.csv"], "the sweep is written as a .json file"),
+        (["--methods", "topk-nothing"], "Unknown mining method"),
+        (["--num-negatives", "0"], "num_negatives must be >= 1"),
+        (["--num-negatives", "200"], "num_negatives=200 cannot come from 100 reachable candidates"),
+        (["--rank-by", "ndcg"], "invalid choice: 'ndcg'"),
+        (["--pool", "somewhere", "--depth", "10"], "--depth build a pool and do not apply with --pool"),
+        (["--teacher", "bm25", "--batch-size", "8"], "--batch-size apply to dense teachers"),
+    ],
+)
+def test_a_mistake_is_one_line_and_exit_status_2(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", *argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_table_is_replaced_only_with_overwrite(tmp_path, capsys):
+    out = tmp_path / "sweep.json"
+    out.write_text("{}")
+    args = ["sweep", "--quiet", "--teacher", "bm25", "--depth", "8", "--methods", "naive-topk", "--output", str(out)]
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2 and out.read_text() == "{}"
+    assert main([*args, "--overwrite"]) == 0
+    assert json.loads(out.read_text())["rows"][0]["method"] == "naive-topk"
+
+
+def test_help_lists_the_grid_and_the_shared_settings(capsys):
+    with pytest.raises(SystemExit):
+        main(["sweep", "--help"])
+    text = capsys.readouterr().out
+    for option in ("--methods", "--num-negatives", "--sampling", "--rank-by", "--on-short", "--max-depth", "--top-n"):
+        assert option in text
+    assert "--method " not in text
