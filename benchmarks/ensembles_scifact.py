@@ -68,6 +68,9 @@ RUNS = {
     "intra_sample_dedup_k3": (None, "intra_sample_dedup", 3),
 }
 SINGLE = ("minilm", "mpnet", "bm25")
+#: Runs every other run is tested against: the single teachers, and the single best-expected teacher with as many
+#: negatives per row as the three-teacher ensembles (3).
+REFERENCES = (*SINGLE, "mpnet_k3")
 
 
 def log(msg: str) -> None:
@@ -156,7 +159,7 @@ def analyze() -> dict:
     summary = Q.read_json(SUMMARY, {})
     runs, perq, eci_only = collect()
     tests = {}
-    for ref in SINGLE:
+    for ref in REFERENCES:
         if ref not in perq:
             continue
         qids = sorted(perq[ref])
@@ -175,9 +178,9 @@ def analyze() -> dict:
 def table() -> str:
     summary = analyze()
     runs, tests = summary.get("runs", {}), summary.get("tests", {})
-    refs = [r for r in SINGLE if r in runs]
+    refs = [r for r in REFERENCES if r in runs]
     head = "| run | negatives / row | rows filled | ECI (|N|, S_n, margin) | NDCG@10 | " + " | ".join(
-        f"vs {r}: diff, Wilcoxon p, bootstrap p" for r in refs
+        f"vs {runs[r]['label']}: diff, Wilcoxon p, bootstrap p" for r in refs
     )
     lines = [head + " |", "|---|---:|---:|---|---:|" + "---|" * len(refs)]
     for name in RUNS:
@@ -209,6 +212,16 @@ def table() -> str:
             f"({m.get('negatives_shared', 0)}) | {e['eci']:.3f} | {e['num_negatives']:.2f} | {e['signal']:.3f} | "
             f"{e['max_margin']:.3f} | {e['violation_rate']:.3f} |"
         )
+    trained = [n for n in runs if runs[n].get("eci")]
+    if len(trained) >= 3:
+        from scipy.stats import spearmanr
+
+        ndcg = [runs[n]["ndcg@10"] for n in trained]
+        rhos = []
+        for key, label in (("eci", "ECI"), ("signal", "S_n"), ("max_margin", "Max-Margin")):
+            fit = spearmanr([runs[n]["eci"][key] for n in trained], ndcg)
+            rhos.append(f"{label} {fit.statistic:+.3f} (p={fit.pvalue:.3f})")
+        lines += ["", f"Spearman rho with NDCG@10 over the {len(trained)} trained sets: " + ", ".join(rhos) + "."]
     return "\n".join(lines) + "\n"
 
 
