@@ -48,7 +48,16 @@ class FakeOpenAIServer:
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
 
+            def _done(self) -> None:
+                """The request stops counting as in flight (once), before its answer goes out: a client that sends
+                its next request on receiving this answer must not be counted twice."""
+                if getattr(self, "_counted", False):
+                    self._counted = False
+                    with server.lock:
+                        server.in_flight -= 1
+
             def _send(self, code: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+                self._done()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -77,11 +86,11 @@ class FakeOpenAIServer:
                     server.seen[text] += 1
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                self._counted = True
                 try:
                     self._answer(request, attempt)
                 finally:
-                    with server.lock:
-                        server.in_flight -= 1
+                    self._done()
 
             def _answer(self, request: dict[str, Any], attempt: int) -> None:
                 out = server.reply(request, attempt)

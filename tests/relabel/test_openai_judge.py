@@ -88,12 +88,10 @@ def test_requests_run_concurrently_up_to_the_limit():
 
     with FakeOpenAIServer(slow) as server:
         judge = judge_for(server, concurrency=3, timeout=5.0)
-        start = time.monotonic()
         answers = judge.answer(["q?"] * 9, [f"passage {i}" for i in range(9)])
-        elapsed = time.monotonic() - start
     assert [a.status for a in answers] == ["no answer"] * 9
+    # three at once (each request is held 0.15 s), never more: concurrent, and capped
     assert server.max_in_flight == 3
-    assert elapsed < 9 * 0.15  # faster than one at a time
 
 
 def test_the_check_before_the_first_question():
