@@ -164,8 +164,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     sweep.save(out, overwrite=args.overwrite)
     best = sweep.best()
     print(sweep.to_markdown())
+    scored = "the teacher's scores" if sweep.scored_with == "teacher" else sweep.scored_with
     print(
-        f"\n{len(sweep)} configurations scored with {sweep.scored_with} in {sweep.seconds:.2f} s, ranked by "
+        f"\n{len(sweep)} configurations scored with {scored} in {sweep.seconds:.2f} s, ranked by "
         f"{sweep.rank_by} -> {out}\nBest: --method {best.method.spec} --num-negatives {best.num_negatives} "
         f"--sampling {best.sampling} --on-short {best.on_short}"
     )
