@@ -71,7 +71,7 @@ SPEED = RESULTS / "sweep_speed.json"
 ST_CHECK = RESULTS / "st_drop_equivalence.json"
 DEPTH = 100
 SEEDS = (0, 1, 2)
-PHASES = ("short", "sweep", "short-seeds", "negatives", "st", "st-seeds", "margin")
+PHASES = ("short", "sweep", "short-seeds", "negatives", "st", "st-seeds", "margin", "triplet")
 PERCPOS, MARGINPOS = "topk-percpos:0.95", "topk-marginpos:0.05"
 ON_SHORT = ("fill", "deepen", "drop")
 #: The earlier grid's runs (quality_scifact.py, 2 negatives, fill, top, select seed 0) and their ids here.
@@ -255,6 +255,23 @@ def plan(phases: list[str], summary: dict | None = None) -> list[dict]:
                         "kind": "st",
                         "st_kwargs": st_aware,
                         "seed": seed,
+                    }
+                )
+        elif phase == "triplet":
+            # sentence-transformers' default layout: triplets, 3 negatives (three rows per pair, so three times the
+            # training steps of an n-tuple): st-hardneg's recommended method in that layout, against st-default
+            for method in (PERCPOS, "naive-topk"):
+                settings = {
+                    "method": method, "on_short": "fill", "num_negatives": 3, "sampling": "top", "seed": 0,
+                    "output_format": "triplet",
+                }  # fmt: skip
+                runs.append(
+                    {
+                        "id": run_id(method, "fill", 3, 0) + "|triplet",
+                        "phase": phase,
+                        "kind": "st-hardneg",
+                        "selection": settings,
+                        "seed": 0,
                     }
                 )
     return runs
@@ -717,6 +734,19 @@ def command_tables(args) -> None:
             print(f"- {name}: {vals}" + (f" (mean {b['mean']:.4f})" if b["mean"] is not None else ""))
         else:
             print(f"- {name}: {fmt_test(b)}")
+    triplets = [i for i in runs if i.endswith("|triplet")]
+    if triplets:
+        import numpy as np
+
+        perq = read(PERQUERY, {})
+        print("\nThe triplet layout (3 negatives, seed 0) against sentence-transformers' defaults (st-default|s0):\n")
+        for i in triplets:
+            test = None
+            if "st-default|s0" in perq and i in perq:
+                qids = sorted(perq[i])
+                a = np.array([perq[i][q] for q in qids])
+                test = Q.paired_tests(a, np.array([perq["st-default|s0"][q] for q in qids]))
+            print(f"- {i}: {runs[i]['ndcg@10']:.4f} ({runs[i]['train_rows']} rows); vs st-default|s0: {fmt_test(test)}")
 
 
 def command_student_eci(args) -> None:
