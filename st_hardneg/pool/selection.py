@@ -99,12 +99,11 @@ def pick_negatives(
         scores = np.asarray(tc.scores[q]).astype(np.float32)
         valid = cand >= 0
         if judged is not None:  # relabeled positives and filtered passages leave the candidates, like positives
-            labels = judged(q, cand)
-            relabeled, filtered = labels == RELABELED, labels == FILTERED
-            st.excluded_relabeled += int(relabeled.sum())
-            st.excluded_filtered += int(filtered.sum())
-            if (relabeled | filtered).any():
-                cand, scores = compact(cand, scores, valid & ~relabeled & ~filtered, cand.shape[1], -np.inf)
+            out, relabeled, filtered = _judged_out(judged, q, cand)
+            st.excluded_relabeled += relabeled
+            st.excluded_filtered += filtered
+            if out.any():
+                cand, scores = compact(cand, scores, valid & ~out, cand.shape[1], -np.inf)
                 scores = scores.astype(np.float32)
                 valid = cand >= 0
         pos = positive_scores[rows]
@@ -126,8 +125,7 @@ def pick_negatives(
                 # rank of each candidate in the teacher's ranking (beyond the pool's depth: a deeper candidate)
                 d_rank = np.broadcast_to(np.arange(d_cand.shape[1]), d_cand.shape)
                 if judged is not None:  # as at the pool's depth: judged candidates leave, the rest move up
-                    labels = judged(q[deep], d_cand)
-                    d_valid &= (labels != RELABELED) & (labels != FILTERED)
+                    d_valid &= ~_judged_out(judged, q[deep], d_cand)[0]
                     d_cand, d_scores = compact(d_cand, d_scores, d_valid, d_cand.shape[1], -np.inf)
                     d_rank, _ = compact(d_rank, d_rank, d_valid, d_cand.shape[1], -1)
                     d_scores = d_scores.astype(np.float32)
@@ -145,6 +143,16 @@ def pick_negatives(
         scores_out[rows] = neg_s
     st.deepened_depths = {str(k): depths[k] for k in sorted(depths)}
     return Picks(negatives, scores_out, st)
+
+
+def _judged_out(
+    judged: Callable[[np.ndarray, np.ndarray], np.ndarray], queries: np.ndarray, candidates: np.ndarray
+) -> tuple[np.ndarray, int, int]:
+    """Which candidates a relabeled pool's judgments keep out (relabeled positives, filtered passages), and how many
+    of each."""
+    labels = judged(queries, candidates)
+    relabeled, filtered = labels == RELABELED, labels == FILTERED
+    return relabeled | filtered, int(relabeled.sum()), int(filtered.sum())
 
 
 def _choose(
