@@ -80,7 +80,7 @@ class EnsembleInput:
             row_query=self.row_query,
             row_positive=self.row_positive,
             positive_scores=self.own_positive_scores(0),
-            fill=FillSource(reference, self.positive_scores(0)),
+            fill=FillSource(reference, self.positive_scores(0), self.judged),
             settings=self.settings,
             chunk_size=self.chunk_size,
         )

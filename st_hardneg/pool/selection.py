@@ -193,10 +193,14 @@ class FillSource:
     Attributes:
         tc: the teacher whose reserve (and scores) fill the rows.
         positive_scores: ``[rows]`` that teacher's positive score per row, for the method's bound.
+        judged: a relabeled pool's judgments (see :func:`pick_negatives`): a reserve document a judge relabeled as a
+            positive or filtered out never fills a row. A teacher's reserve lies outside its own candidates, but an
+            ensemble fills from its first teacher's reserve, which may hold another teacher's judged candidates.
     """
 
     tc: TeacherCandidates
     positive_scores: np.ndarray
+    judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 def select_negatives(
@@ -244,7 +248,7 @@ def select_negatives(
         row_query=row_query,
         row_positive=row_positive,
         positive_scores=np.asarray(tc.positive_scores if own_positive_scores is None else own_positive_scores),
-        fill=FillSource(tc, positive_scores),
+        fill=FillSource(tc, positive_scores, judged),
         settings=settings,
         count_short=deepening is None,
         chunk_size=chunk_size,
@@ -303,6 +307,7 @@ def finish_selection(
                 r,
                 have[r],
                 width,
+                judged=fill.judged,
             )
             st.negatives_filled += int(filled.sum())
             st.rows_filled += int((filled > 0).sum())
@@ -350,15 +355,19 @@ def _fill(
     rows: np.ndarray,
     have: np.ndarray,
     width: int,
+    judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Fill short ``rows`` of ``neg``/``neg_s`` in place with the anchor's random corpus negatives that obey the
-    method's bound (and ``min_score``) and are not in the row already.
+    method's bound (and ``min_score``), are not in the row already and, in a relabeled pool, were not judged a
+    positive or filtered out.
 
     Returns the number of negatives added per row.
     """
     rc = np.asarray(tc.random_candidates[q]).astype(np.int64)
     rs = np.asarray(tc.random_scores[q])
     ok = (rc >= 0) & ~row_isin(rc, neg[rows])
+    if judged is not None:
+        ok &= ~_judged_out(judged, q, rc)[0]
     limit = method.threshold(pos)
     if limit is not None:
         ok &= rs <= limit[:, None]

@@ -187,3 +187,39 @@ def test_mine_hard_negatives_with_a_list_of_teachers_and_an_ensemble():
     assert mined.config["teacher"]["members"].keys() == {"bm25", "random"}
     st = mined.statistics
     assert st.negatives_per_teacher["bm25"] + st.negatives_per_teacher["random"] == st.negatives_selected
+
+
+def test_an_ensembles_random_fill_skips_reserve_documents_a_judge_relabeled_or_filtered():
+    # Teacher a's reserve is d8, d9 for both anchors (pools.py). A judge relabeled d8 as a positive of q0 and
+    # filtered d9 for q1 (say d8 was one of another member's candidates there). Nothing was picked, so fill alone
+    # decides, from a's reserve: q0 gets d9 only (kept short), q1 gets d8 only.
+    from st_hardneg.ensembles.base import EnsembleInput
+    from st_hardneg.pool.statistics import SelectionStatistics
+    from st_hardneg.relabel.judgments import FILTERED, RELABELED
+    from st_hardneg.settings import SelectionSettings
+
+    pool = two_teacher_pool()
+    marks = {(0, 8): RELABELED, (1, 9): FILTERED}
+
+    def judged(queries, candidates):
+        return np.array(
+            [[marks.get((int(q), int(d)), -1) for d in row] for q, row in zip(queries, candidates)], dtype=np.int8
+        )
+
+    def fill(judgments):
+        inp = EnsembleInput(
+            teachers=[pool.teachers["a"], pool.teachers["b"]],
+            row_query=np.array([0, 1]),
+            row_positive=np.array([0, 1]),
+            query_keys=np.zeros(2, dtype=np.uint64),
+            row_keys=np.zeros(2, dtype=np.uint64),
+            settings=SelectionSettings(method="naive-topk", num_negatives=2, output_format="triplet", on_short="fill"),
+            show_progress=False,
+            judged=judgments,
+        )
+        empty = np.full((2, 2), -1, dtype=np.int64)
+        selected, st = inp.finish(empty, np.zeros((2, 2), dtype=np.uint64), SelectionStatistics(rows_in=2))
+        return selected.negatives.tolist(), (st.rows_filled, st.negatives_filled, st.rows_kept_short)
+
+    assert fill(None) == ([[8, 9], [8, 9]], (2, 4, 0))
+    assert fill(judged) == ([[9, -1], [8, -1]], (2, 2, 2))
