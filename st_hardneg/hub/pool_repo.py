@@ -14,20 +14,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from st_hardneg.hub import repo
 from st_hardneg.hub.pool_card import KIND, PoolCard
-from st_hardneg.hub.repo import (
-    check_remote,
-    check_repo_id,
-    folder_files,
-    previous_push,
-    push_folder,
-    resolve_token,
-)
+from st_hardneg.hub.repo import check_repo_id, folder_files, push_written
 from st_hardneg.hub.settings import CardSettings
 
 logger = logging.getLogger(__name__)
@@ -86,23 +77,16 @@ def push_pool_to_hub(
     own = {"card", "source", "template_path"}  # PoolCard.from_pool's own options; the rest are CardSettings fields
     card_fields = {k: card_kwargs.pop(k) for k in list(card_kwargs) if k not in own}  # an unknown name fails here
     card_kwargs["card"] = CardSettings.from_kwargs(card_kwargs.get("card"), **card_fields)
-    if api is None:
-        api = repo.make_api(resolve_token(token))  # looked up here, so tests can stand in for the Hub
-    remote = previous_push(api, repo_id, KIND)
-    check_remote(repo_id, *remote, kind=KIND, overwrite=overwrite)
-    with tempfile.TemporaryDirectory(prefix="st-hardneg-pool-") as tmp:
-        folder = Path(tmp) / "pool"
-        save_pool_for_hub(pool, folder, repo_id=repo_id, **card_kwargs)
-        return push_folder(
-            api,
-            folder,
-            repo_id,
-            kind=KIND,
-            private=private,
-            overwrite=overwrite,
-            commit_message=commit_message or "Upload a candidate pool built with st-hardneg",
-            remote=remote,
-        )
+    return push_written(
+        lambda folder: save_pool_for_hub(pool, folder, repo_id=repo_id, **card_kwargs),
+        repo_id,
+        kind=KIND,
+        api=api,
+        token=token,
+        private=private,
+        overwrite=overwrite,
+        commit_message=commit_message or "Upload a candidate pool built with st-hardneg",
+    )
 
 
 def check_pool_format(meta: dict[str, Any], where: str) -> None:

@@ -19,18 +19,16 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from st_hardneg.hub import repo
 from st_hardneg.hub.card import MinedDatasetCard
 from st_hardneg.hub.config import CONFIG_FILENAME, MiningConfig, mining_config_document
 from st_hardneg.hub.contents import HubPart, collect_parts
 from st_hardneg.hub.layout import MAX_SHARD_SIZE, write_parquet_layout
 from st_hardneg.hub.plots import matplotlib_available, save_score_histograms, score_distributions
-from st_hardneg.hub.repo import check_remote, check_repo_id, previous_push, push_folder, resolve_token
+from st_hardneg.hub.repo import check_repo_id, push_written
 from st_hardneg.hub.settings import CardSettings
 from st_hardneg.settings.base import document_options
 
@@ -178,23 +176,16 @@ def push_to_hub(
     card_fields = {k: kwargs.pop(k) for k in list(kwargs) if k not in own}  # an unknown name fails here
     kwargs["card"] = CardSettings.from_kwargs(kwargs.get("card"), **card_fields)
     collect_parts(sets, config_name=kwargs.get("config_name"), split=kwargs.get("split"))
-    if api is None:
-        api = repo.make_api(resolve_token(token))  # looked up here, so tests can stand in for the Hub
-    remote = previous_push(api, repo_id, KIND)
-    check_remote(repo_id, *remote, kind=KIND, overwrite=overwrite)
-    with tempfile.TemporaryDirectory(prefix="st-hardneg-hub-") as tmp:
-        folder = Path(tmp) / "repo"
-        save_for_hub(sets, folder, repo_id=repo_id, **kwargs)
-        return push_folder(
-            api,
-            folder,
-            repo_id,
-            kind=KIND,
-            private=private,
-            overwrite=overwrite,
-            commit_message=commit_message or "Upload hard negatives mined with st-hardneg",
-            remote=remote,
-        )
+    return push_written(
+        lambda folder: save_for_hub(sets, folder, repo_id=repo_id, **kwargs),
+        repo_id,
+        kind=KIND,
+        api=api,
+        token=token,
+        private=private,
+        overwrite=overwrite,
+        commit_message=commit_message or "Upload hard negatives mined with st-hardneg",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- helpers

@@ -17,6 +17,8 @@
 from __future__ import annotations
 
 import logging
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +150,47 @@ def push_folder(
     operations += [CommitOperationDelete(path_in_repo=f) for f in sorted(stale)]
     logger.info("Pushing %d files to %s (deleting %d stale files) in one commit", len(files), repo_id, len(stale))
     return api.create_commit(repo_id, operations=operations, commit_message=commit_message, repo_type="dataset")
+
+
+def push_written(
+    write: Callable[[Path], Any],
+    repo_id: str,
+    *,
+    kind: str,
+    api: Any,
+    token: str | None,
+    private: bool | None,
+    overwrite: bool,
+    commit_message: str,
+) -> Any:
+    """Check the repository before any work, have ``write(folder)`` write what to push into a temporary folder, and
+    push that folder in one commit (:func:`push_folder`): the sequence every st-hardneg push follows.
+
+    Args:
+        write: writes the repository's files into the (not yet existing) folder it is given.
+        api: an ``HfApi``-compatible object; ``None``: ``HfApi`` with ``token`` (or ``huggingface_hub``'s own),
+            looked up here so that tests can stand in for the Hub.
+
+    Returns:
+        The ``CommitInfo`` of the commit.
+    """
+    if api is None:
+        api = make_api(resolve_token(token))
+    remote = previous_push(api, repo_id, kind)
+    check_remote(repo_id, *remote, kind=kind, overwrite=overwrite)
+    with tempfile.TemporaryDirectory(prefix=f"st-hardneg-{kind}-") as tmp:
+        folder = Path(tmp) / "repo"
+        write(folder)
+        return push_folder(
+            api,
+            folder,
+            repo_id,
+            kind=kind,
+            private=private,
+            overwrite=overwrite,
+            commit_message=commit_message,
+            remote=remote,
+        )
 
 
 def check_remote(
