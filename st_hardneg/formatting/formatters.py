@@ -76,7 +76,7 @@ def format_dataset(
     anchor_column: str = "anchor",
     positive_column: str = "positive",
     output_scores: bool = False,
-    score_columns: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    score_columns: dict[str, tuple[np.ndarray, ...]] | None = None,
     teacher_labels: np.ndarray | None = None,
 ) -> Dataset:
     """Build the output :class:`datasets.Dataset`. ``queries`` and ``corpus`` are Arrow string arrays.
@@ -84,7 +84,9 @@ def format_dataset(
     Args:
         output_scores: add the selection's own scores as ``scores`` (when ``score_columns`` is not given).
         score_columns: ``{column: (positive scores [n], negative scores [n, k])}``, each written like ``scores``
-            (named ``scores...``; a labeled-pair column is named ``score...``); replaces ``output_scores``.
+            (named ``scores...``; a labeled-pair column is named ``score...``); replaces ``output_scores``. A third
+            array ``[n, m]`` gives that column's scores of ``selected.extra_positives`` (``labeled-list``); without
+            it, the ``scores`` column takes ``selected.extra_positive_scores`` and the others NaN.
         teacher_labels: ``[n, k]`` strings naming who chose each negative (``None`` at padding).
     """
     if output_format not in OUTPUT_FORMATS:
@@ -93,7 +95,8 @@ def format_dataset(
     valid = s.negatives >= 0
     if score_columns is None:
         score_columns = {"scores": (s.positive_scores, s.negative_scores)} if output_scores else {}
-    table = {name: np.concatenate([pos[:, None], neg], axis=1) for name, (pos, neg) in score_columns.items()}
+    table = {name: np.concatenate([scores[0][:, None], scores[1]], axis=1) for name, scores in score_columns.items()}
+    extra_table = {name: scores[2] for name, scores in score_columns.items() if len(scores) > 2}
     columns: dict[str, pa.Array] = {}
     if output_format == "n-tuple":
         if not valid.all():
@@ -125,8 +128,9 @@ def format_dataset(
         columns[anchor_column] = pc.take(queries, s.row_query)
         columns[positive_column] = pa.ListArray.from_arrays(offsets, pc.take(corpus, docs[keep]))
         for name, values in table.items():
-            # extra (relabeled) positives carry the selection's own scores; other teachers' columns have NaN there
-            extra_values = extra_scores if name == "scores" else np.full(extra.shape, np.nan)
+            # extra (relabeled) positives: the column's own scores of them when given (soft labels), else the
+            # selection's own scores in "scores"
+            extra_values = extra_table.get(name, extra_scores if name == "scores" else np.full(extra.shape, np.nan))
             values = np.concatenate([values[:, :1], extra_values, values[:, 1:]], axis=1)[keep]
             columns[name] = pa.ListArray.from_arrays(offsets, pa.array(values.astype(np.float32)))
         if not table:

@@ -679,29 +679,49 @@ class CandidatePool:
         names: list[str],
         stats: SelectionStatistics,
         show_progress: bool,
-    ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, Any]]:
-        """Soft labels: each score teacher's score of every output (anchor, positive) and (anchor, negative) pair.
+    ) -> tuple[dict[str, tuple[np.ndarray, ...]], dict[str, Any]]:
+        """Soft labels: each score teacher's score of every output (anchor, positive) and (anchor, negative) pair,
+        and of a relabeled pool's extra list positives (``relabeled_output="list"``).
 
         A pair the teacher never scored in the pool (a negative another teacher chose outside its candidates and
-        fill reserve) is scored by the teacher itself when it is in memory, and counted in
-        ``stats.pairs_scored_on_demand``; otherwise a ``ValueError`` says which teacher and how many pairs.
+        fill reserve; a relabeled positive another teacher ranked) is scored by the teacher itself when it is in
+        memory, and counted in ``stats.pairs_scored_on_demand``; otherwise a ``ValueError`` says which teacher and
+        how many pairs. No soft label is left NaN.
         """
         score_names = list(settings.score_teachers or (names if settings.ensemble else names[:1]))
         for name in score_names:
             self.teacher_candidates(name)
+        extra_docs = selected.extra_positives
         columns, context = {}, {}
         for name in score_names:
             tc = self.teachers[name]
-            if settings.ensemble is None and name == names[0]:  # the selecting teacher: the selection's own scores
-                positives = np.asarray(selected.positive_scores, dtype=np.float32)
+            own = settings.ensemble is None and name == names[0]  # the selecting teacher: the selection's scores
+            if own:
+                positives = np.array(selected.positive_scores, dtype=np.float32)
             else:
                 positives = self._positive_scores_of(tc, selected)
-            negatives = lookup_scores(tc, selected.row_query, selected.negatives)
-            missing = np.isnan(negatives) & (selected.negatives >= 0)
-            if missing.any():
-                negatives[missing] = self._score_missing(name, selected, missing, show_progress)
-                stats.pairs_scored_on_demand[name] = int(missing.sum())
-            columns["scores" if len(score_names) == 1 else f"scores_{name}"] = (positives, negatives)
+            blocks = [(positives[:, None], selected.row_positive[:, None])]
+            blocks.append((lookup_scores(tc, selected.row_query, selected.negatives), selected.negatives))
+            if extra_docs is not None:
+                extra = (
+                    np.array(selected.extra_positive_scores, dtype=np.float32)
+                    if own
+                    else lookup_scores(tc, selected.row_query, extra_docs)
+                )
+                blocks.append((extra, extra_docs))
+            missing = [np.isnan(scores) & (docs >= 0) for scores, docs in blocks]
+            if any(m.any() for m in missing):
+                at = [np.nonzero(m) for m in missing]
+                pair_q = np.concatenate([selected.row_query[r] for r, _ in at])
+                pair_d = np.concatenate([np.asarray(docs)[r, c] for (r, c), (_, docs) in zip(at, blocks)])
+                scored = self._score_missing(name, pair_q, pair_d, show_progress)
+                offset = 0
+                for (scores, _), m in zip(blocks, missing):
+                    scores[m] = scored[offset : offset + int(m.sum())]
+                    offset += int(m.sum())
+                stats.pairs_scored_on_demand[name] = len(pair_q)
+            key = "scores" if len(score_names) == 1 else f"scores_{name}"
+            columns[key] = (blocks[0][0][:, 0], *(scores for scores, _ in blocks[1:]))
             context[name] = tc.config
         return columns, context
 
@@ -717,19 +737,19 @@ class CandidatePool:
             positives[added] = lookup_scores(tc, selected.row_query[added], selected.row_positive[added, None])[:, 0]
         return positives
 
-    def _score_missing(self, name: str, selected: Any, missing: np.ndarray, show_progress: bool) -> np.ndarray:
-        rows, cols = np.nonzero(missing)
-        pair_q, pair_d = selected.row_query[rows], selected.negatives[rows, cols]
+    def _score_missing(self, name: str, pair_q: np.ndarray, pair_d: np.ndarray, show_progress: bool) -> np.ndarray:
+        """Teacher ``name``'s scores of (anchor, document) pairs it never scored in the pool, by the teacher in
+        memory (a ``ValueError`` when the pool holds none)."""
         teacher = self.teacher_objects.get(name)
         if teacher is None:
             example_q, example_d = self.queries[int(pair_q[0])].as_py(), self.corpus[int(pair_d[0])].as_py()
             raise ValueError(
-                f"teacher {name!r} never scored {len(rows)} of the selected (anchor, negative) pairs (e.g. "
+                f"teacher {name!r} never scored {len(pair_q)} of the selected (anchor, document) pairs (e.g. "
                 f"{example_q[:60]!r} / {example_d[:60]!r}: outside its {self.depth} candidates and its fill reserve), "
                 "and the teacher is not in memory to score them (a pool read from disk holds no teacher): pass it to "
                 f"CandidatePool.load(path, teachers=[...]), or leave {name!r} out of score_teachers"
             )
-        logger.info("Scoring %d (anchor, negative) pairs with teacher %s for soft labels", len(rows), name)
+        logger.info("Scoring %d (anchor, document) pairs with teacher %s for soft labels", len(pair_q), name)
         return teacher.score_pairs(
             self.corpus.to_pylist(), self.queries.to_pylist(), pair_q, pair_d, show_progress=show_progress
         ).astype(np.float32)

@@ -127,7 +127,7 @@ class SelectionStatistics:
             counts for both; random fill documents for none).
         negatives_shared: output negatives chosen by more than one teacher of an ensemble.
         duplicate_negatives: negatives repeated within a row (``ensemble="intra_sample"`` keeps them).
-        pairs_scored_on_demand: per teacher, (anchor, negative) pairs its soft labels (``score_teachers``) needed
+        pairs_scored_on_demand: per teacher, (anchor, document) pairs its soft labels (``score_teachers``) needed
             that it had not scored in the pool, scored by the teacher in memory.
         positive_scores / negative_scores / margins: score distributions of the output (margin = positive score
             minus negative score, one per output negative), on the selecting teacher's scale; for an ensemble the

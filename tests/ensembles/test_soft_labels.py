@@ -86,3 +86,40 @@ def test_score_teachers_needs_output_scores_and_known_teachers():
         two_teacher_pool().select(teacher="a", score_teachers=["b"])
     with pytest.raises(ValueError, match="not in this pool"):
         two_teacher_pool().select(teacher="a", output_scores=True, score_teachers=["c"], show_progress=False)
+
+
+def test_relabeled_positives_get_every_score_teachers_soft_label(tmp_path):
+    # A judge relabels some of BM25's top candidates as positives. Selected with BM25, their soft labels under the
+    # random teacher (which mostly never ranked them) are scored by the random teacher in memory: none is NaN, and
+    # each equals the teacher's own score of that (anchor, passage) pair.
+    from st_hardneg.relabel import ARHN
+    from tests.relabel.test_mining_config_relabel import OverlapJudge
+
+    pairs, corpus = load_default()
+    random_teacher = RandomTeacher(seed=5)
+    pool = CandidatePool.build(pairs, ["bm25", random_teacher], corpus=corpus, depth=20, seed=3, show_progress=False)
+    pool.relabel(
+        ARHN(OverlapJudge(), mode="relabel", candidates=5, teacher="bm25", cache_folder=tmp_path), show_progress=False
+    )
+    kw = dict(teacher="bm25", method="naive-topk", num_negatives=2, output_scores=True, show_progress=False)
+    queries, docs = pool.queries.to_pylist(), pool.corpus.to_pylist()
+    doc_id = {t: i for i, t in enumerate(docs)}
+
+    def random_scores(anchor, passages):
+        q = np.full(len(passages), queries.index(anchor))
+        return random_teacher.score_pairs(docs, queries, q, np.array([doc_id[p] for p in passages]))
+
+    listed = pool.select(**kw, output_format="labeled-list", relabeled_output="list", score_teachers=["bm25", "random"],
+                         return_statistics=True)  # fmt: skip
+    assert listed.statistics.relabeled_in_lists > 0
+    rows = listed.dataset.to_list()
+    for row in rows:
+        assert not np.isnan(row["scores_random"]).any() and not np.isnan(row["scores_bm25"]).any()
+        np.testing.assert_allclose(row["scores_random"], random_scores(row["anchor"], row["positive"]), rtol=1e-5)
+    assert listed.statistics.pairs_scored_on_demand["random"] > 0
+    # extra rows: each added row's positive is a relabeled passage; its random-teacher score is filled too
+    extra_rows = pool.select(**kw, relabeled_output="rows", score_teachers=["random"], return_statistics=True)
+    assert extra_rows.statistics.relabeled_rows > 0
+    for row in extra_rows.dataset.to_list():
+        passages = [row["positive"], row["negative_1"], row["negative_2"]]
+        np.testing.assert_allclose(row["scores"], random_scores(row["anchor"], passages), rtol=1e-5)
