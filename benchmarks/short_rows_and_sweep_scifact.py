@@ -27,6 +27,9 @@ results are skipped):
   st-seeds       st-hardneg's defaults (4 negatives, the better of fill/deepen) vs ST's defaults and ST's
                  positive-aware n-tuples (relative_margin 0.05, range_max 100, 4 negatives), seeds 0-2
   margin         TopK-MarginPos 0.05, 2 negatives, seed 0: deepen and drop (fill: the grid)
+  triplet        TopK-PercPos 95% and Naive Top-K as triplets with 3 negatives (sentence-transformers' default
+                 layout), seed 0
+  triplet-seeds  the same with training seeds 1 and 2
 
 Usage (from the repository root):
     nohup python benchmarks/short_rows_and_sweep_scifact.py run > benchmarks/cache/short_rows.log 2>&1 &
@@ -71,7 +74,7 @@ SPEED = RESULTS / "sweep_speed.json"
 ST_CHECK = RESULTS / "st_drop_equivalence.json"
 DEPTH = 100
 SEEDS = (0, 1, 2)
-PHASES = ("short", "sweep", "short-seeds", "negatives", "st", "st-seeds", "margin", "triplet")
+PHASES = ("short", "sweep", "short-seeds", "negatives", "st", "st-seeds", "margin", "triplet", "triplet-seeds")
 PERCPOS, MARGINPOS = "topk-percpos:0.95", "topk-marginpos:0.05"
 ON_SHORT = ("fill", "deepen", "drop")
 #: The earlier grid's runs (quality_scifact.py, 2 negatives, fill, top, select seed 0) and their ids here.
@@ -257,23 +260,25 @@ def plan(phases: list[str], summary: dict | None = None) -> list[dict]:
                         "seed": seed,
                     }
                 )
-        elif phase == "triplet":
+        elif phase in ("triplet", "triplet-seeds"):
             # sentence-transformers' default layout: triplets, 3 negatives (three rows per pair, so three times the
-            # training steps of an n-tuple): st-hardneg's recommended method in that layout, against st-default
-            for method in (PERCPOS, "naive-topk"):
-                settings = {
-                    "method": method, "on_short": "fill", "num_negatives": 3, "sampling": "top", "seed": 0,
-                    "output_format": "triplet",
-                }  # fmt: skip
-                runs.append(
-                    {
-                        "id": run_id(method, "fill", 3, 0) + "|triplet",
-                        "phase": phase,
-                        "kind": "st-hardneg",
-                        "selection": settings,
-                        "seed": 0,
-                    }
-                )
+            # training steps of an n-tuple): st-hardneg's recommended method in that layout, against st-default;
+            # "triplet-seeds": the same sets trained with seeds 1 and 2
+            for seed in (0,) if phase == "triplet" else SEEDS[1:]:
+                for method in (PERCPOS, "naive-topk"):
+                    settings = {
+                        "method": method, "on_short": "fill", "num_negatives": 3, "sampling": "top", "seed": 0,
+                        "output_format": "triplet",
+                    }  # fmt: skip
+                    runs.append(
+                        {
+                            "id": run_id(method, "fill", 3, seed) + "|triplet",
+                            "phase": phase,
+                            "kind": "st-hardneg",
+                            "selection": settings,
+                            "seed": seed,
+                        }
+                    )
     return runs
 
 
@@ -734,19 +739,23 @@ def command_tables(args) -> None:
             print(f"- {name}: {vals}" + (f" (mean {b['mean']:.4f})" if b["mean"] is not None else ""))
         else:
             print(f"- {name}: {fmt_test(b)}")
-    triplets = [i for i in runs if i.endswith("|triplet")]
-    if triplets:
-        import numpy as np
-
-        perq = read(PERQUERY, {})
-        print("\nThe triplet layout (3 negatives, seed 0) against sentence-transformers' defaults (st-default|s0):\n")
-        for i in triplets:
-            test = None
-            if "st-default|s0" in perq and i in perq:
-                qids = sorted(perq[i])
-                a = np.array([perq[i][q] for q in qids])
-                test = Q.paired_tests(a, np.array([perq["st-default|s0"][q] for q in qids]))
-            print(f"- {i}: {runs[i]['ndcg@10']:.4f} ({runs[i]['train_rows']} rows); vs st-default|s0: {fmt_test(test)}")
+    perq = read(PERQUERY, {})
+    st_ids = [f"st-default|s{s}" for s in SEEDS]
+    print("\nThe triplet layout (3 negatives) against sentence-transformers' defaults (paired over common seeds):\n")
+    print("| training set | seed 0 | seed 1 | seed 2 | mean | vs st-default |")
+    print("|---|---:|---:|---:|---:|---|")
+    for method in (PERCPOS, "naive-topk"):
+        ids = [run_id(method, "fill", 3, s) + "|triplet" for s in SEEDS]
+        if not any(i in runs for i in ids):
+            continue
+        seeds = [s for s in SEEDS if ids[s] in runs and st_ids[s] in runs]
+        test = (
+            Q.paired_tests(seed_mean(perq, [ids[s] for s in seeds]), seed_mean(perq, [st_ids[s] for s in seeds]))
+            if seeds
+            else None
+        )
+        mean = np.mean([runs[i]["ndcg@10"] for i in ids if i in runs])
+        print(f"| {method} | {' | '.join(seeds_cells(ids))} | {mean:.4f} | {fmt_test(test)} (seeds {seeds}) |")
 
 
 def command_student_eci(args) -> None:
