@@ -30,6 +30,8 @@ results are skipped):
   triplet        TopK-PercPos 95% and Naive Top-K as triplets with 3 negatives (sentence-transformers' default
                  layout), seed 0
   triplet-seeds  the same with training seeds 1 and 2
+  margin-seeds   TopK-MarginPos 0.05, 2 negatives: fill, deepen and drop with training seeds 1 and 2
+  negatives-seeds  8 negatives with training seeds 1 and 2 (4 negatives: st-seeds)
 
 Usage (from the repository root):
     nohup python benchmarks/short_rows_and_sweep_scifact.py run > benchmarks/cache/short_rows.log 2>&1 &
@@ -74,7 +76,10 @@ SPEED = RESULTS / "sweep_speed.json"
 ST_CHECK = RESULTS / "st_drop_equivalence.json"
 DEPTH = 100
 SEEDS = (0, 1, 2)
-PHASES = ("short", "sweep", "short-seeds", "negatives", "st", "st-seeds", "margin", "triplet", "triplet-seeds")
+PHASES = (
+    "short", "sweep", "short-seeds", "negatives", "st", "st-seeds", "margin", "triplet", "triplet-seeds",
+    "margin-seeds", "negatives-seeds",
+)  # fmt: skip
 PERCPOS, MARGINPOS = "topk-percpos:0.95", "topk-marginpos:0.05"
 ON_SHORT = ("fill", "deepen", "drop")
 #: The earlier grid's runs (quality_scifact.py, 2 negatives, fill, top, select seed 0) and their ids here.
@@ -241,6 +246,13 @@ def plan(phases: list[str], summary: dict | None = None) -> list[dict]:
         elif phase == "margin":
             for variant in ("deepen", "drop"):
                 ours(MARGINPOS, variant, 2, 0, phase)
+        elif phase == "margin-seeds":
+            for seed in SEEDS[1:]:
+                for variant in ON_SHORT:
+                    ours(MARGINPOS, variant, 2, seed, phase)
+        elif phase == "negatives-seeds":
+            for seed in SEEDS[1:]:
+                ours(PERCPOS, "fill", 8, seed, phase)  # 4 negatives, seeds 1-2: the st-seeds phase trains them
         elif phase == "st":
             runs.append({"id": "st-default|s0", "phase": phase, "kind": "st", "st_kwargs": {}, "seed": 0})
         elif phase == "st-seeds":
