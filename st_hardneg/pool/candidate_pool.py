@@ -105,8 +105,9 @@ class CandidatePool:
             positives and filtered passages that selections keep out of the negatives.
 
     A pool built in memory in this process keeps its teachers' indexes (the corpus embeddings, or the BM25 index), so
-    ``on_short="deepen"`` can search short rows' anchors again; a loaded pool (or a sharded build, which returns
-    the pool it wrote) needs :meth:`attach_teacher` for that.
+    ``on_short="deepen"`` can search short rows' anchors again. A sharded build (which returns the pool it wrote) and
+    ``load(path, teachers=[...])`` hold the teachers without an index: the first deepening that needs to search
+    indexes the corpus with the teacher then. A pool loaded without its teachers needs :meth:`attach_teacher`.
     """
 
     def __init__(
@@ -618,12 +619,16 @@ class CandidatePool:
         corpus_size = len(self.corpus)
         limit = corpus_size if settings.max_depth is None else min(settings.max_depth, corpus_size)
         extension = tc.extension or CandidateExtension.empty(len(tc.candidates), tc.candidates.shape[1])
-        index = self._indexes.get(tc.name)
+        teacher = self.teacher_objects.get(tc.name)
         search = None
-        if index is not None:
+        if tc.name in self._indexes or teacher is not None:
             texts = self.query_texts
 
             def search(queries: np.ndarray, depth: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+                if tc.name not in self._indexes:  # the teacher is in memory (load(teachers=...), a sharded build)
+                    logger.info("Indexing the corpus with teacher %s to search short rows deeper", tc.name)
+                    self.attach_teacher(teacher, show_progress=False)
+                index = self._indexes[tc.name]
                 logger.info("Searching %d anchors to depth %d with teacher %s", len(queries), depth, tc.name)
                 return extra_candidates(
                     lambda q, k: index.search(texts, q, k, show_progress=False),
@@ -915,7 +920,8 @@ class CandidatePool:
         Args:
             dataset / corpus: when given, checked against the pool's fingerprints (:meth:`check_inputs`).
             teachers: teachers of the pool to hold in memory again (by name; as for :meth:`build`), so soft labels
-                can score pairs they did not score in the pool. Nothing is encoded here.
+                can score pairs they did not score in the pool and ``on_short="deepen"`` can search deeper (it
+                indexes the corpus the first time it must search). Nothing is encoded here.
         """
         from st_hardneg.pool.storage import load_pool
 

@@ -227,9 +227,9 @@ def plan_deepening(
             if search is None:
                 raise ValueError(
                     f"on_short='deepen' needs teacher {teacher!r} to search {len(need)} anchors deeper, and this "
-                    "pool holds no index for it (a pool loaded from disk): call pool.attach_teacher(teacher) first "
-                    "(a DenseTeacher with the cache_folder used at build re-indexes without encoding), or use "
-                    "on_short='fill' or 'drop'"
+                    "pool holds no index for it (a pool loaded from disk): call pool.attach_teacher(teacher) first, "
+                    "or load it with CandidatePool.load(path, teachers=[teacher]) (a DenseTeacher with the "
+                    "cache_folder used at build re-indexes without encoding), or use on_short='fill' or 'drop'"
                 )
             candidates, scores = search(need, level)
             extension = extension.updated(need, level, candidates, scores)

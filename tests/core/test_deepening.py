@@ -127,6 +127,22 @@ def test_a_saved_pool_keeps_its_deeper_candidates_and_asks_for_its_teacher(tmp_p
     assert fresh.indexed == 1 and [q for q, _ in fresh.calls] == [["q0"]]
 
 
+def test_a_pool_loaded_with_its_teacher_indexes_the_corpus_only_when_a_row_must_search_deeper(tmp_path):
+    pool, _ = build()
+    reference = {n: select(pool, num_negatives=n).dataset.to_list() for n in (1, 2)}
+    small, _ = build()
+    select(small)  # searched to depth 4 only
+    small.save(tmp_path / "pool")
+    fresh = teacher()
+    loaded = CandidatePool.load(tmp_path / "pool", teachers=[fresh])
+    assert select(loaded).dataset.to_list() == reference[1]
+    assert fresh.indexed == 0  # depth 4 suffices: nothing indexed
+    assert select(loaded, num_negatives=2).dataset.to_list() == reference[2]
+    assert fresh.indexed == 1 and [q for q, _ in fresh.calls] == [["q0"]]
+    assert select(loaded, num_negatives=2).dataset.to_list() == reference[2]
+    assert fresh.indexed == 1  # indexed once, kept
+
+
 def test_attach_teacher_refuses_another_teacher():
     pool, _ = build()
     with pytest.raises(ValueError, match="'other' is not in this pool"):
