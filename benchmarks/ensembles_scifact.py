@@ -140,6 +140,46 @@ def select(pool, name: str, names: list[str], num_negatives: int):
     return pool.select(teacher=[n for n in TEACHER_ORDER if n in names], ensemble=ensemble, **kw)
 
 
+#: training seeds of the seed repeats (``--seed 1``, ``--seed 2``); seed 0 is the grid itself
+SEEDS = (0, 1, 2)
+#: the comparisons repeated over seeds: (run, reference)
+SEED_COMPARISONS = (
+    ("minilm", "mpnet"),
+    ("intra_sample_dedup_k3", "mpnet_k3"),
+    ("intra_sample_k3", "mpnet_k3"),
+    ("intra_sample_dedup_k3", "mpnet"),
+)
+
+
+def seeded(name: str, seed: int) -> str:
+    """A run's key: its name for training seed 0 (the grid), ``name_s<seed>`` for the seed repeats."""
+    return name if seed == 0 else f"{name}_s{seed}"
+
+
+def seeds_table(runs: dict, perq: dict) -> str:
+    """NDCG@10 per training seed of the runs repeated over seeds, and the comparisons of SEED_COMPARISONS paired
+    over the dev queries (per-query NDCG@10 averaged over the seeds both runs have)."""
+    names = [n for n in RUNS if any(seeded(n, s) in runs for s in SEEDS[1:])]
+    if not names:
+        return ""
+    lines = ["| run | seed 0 | seed 1 | seed 2 | mean |", "|---|---:|---:|---:|---:|"]
+    for n in names:
+        have = [runs[seeded(n, s)]["ndcg@10"] for s in SEEDS if seeded(n, s) in runs]
+        cells = " | ".join(f"{runs[seeded(n, s)]['ndcg@10']:.4f}" if seeded(n, s) in runs else "not run" for s in SEEDS)
+        lines.append(f"| {runs[n]['label'] if n in runs else n} | {cells} | {np.mean(have):.4f} |")
+    lines.append("")
+    for a, b in SEED_COMPARISONS:
+        common = [s for s in SEEDS if seeded(a, s) in perq and seeded(b, s) in perq]
+        if len(common) < 2:
+            continue
+        qids = sorted(perq[a])
+        a_mean, b_mean = (np.mean([[perq[seeded(n, s)][q] for q in qids] for s in common], axis=0) for n in (a, b))
+        t = Q.paired_tests(a_mean, b_mean)
+        boot = "<0.0001" if t["bootstrap_p"] == 0 else f"{t['bootstrap_p']:.4f}"
+        lines.append(f"- {a} vs {b} (seeds {common}): {t['mean_diff']:+.4f}, p={t['wilcoxon_p']:.4f}, p={boot}")
+    return "\n".join(lines) + "\n"
+
+
 def collect() -> tuple[dict, dict, dict]:
     """Every finished run (per-run files, and runs recorded in the summary itself), its per-query NDCG@10, and
     the training-free selections (ECI only)."""
@@ -202,7 +242,7 @@ def table() -> str:
         )
     lines += ["", "| selection (not trained) | negatives / row | rows filled | negatives per teacher (shared) | ECI | "
               "|N| | S_n | Max-Margin | violation rate |", "|---|---:|---:|---|---:|---:|---:|---:|---:|"]  # fmt: skip
-    for name, data in {**{n: r for n, r in runs.items()}, **summary.get("eci_only", {})}.items():
+    for name, data in {**{n: r for n, r in runs.items() if n in RUNS}, **summary.get("eci_only", {})}.items():
         m, e = data.get("mining", {}), data.get("eci", {})
         if not e:
             continue
@@ -212,7 +252,7 @@ def table() -> str:
             f"({m.get('negatives_shared', 0)}) | {e['eci']:.3f} | {e['num_negatives']:.2f} | {e['signal']:.3f} | "
             f"{e['max_margin']:.3f} | {e['violation_rate']:.3f} |"
         )
-    trained = [n for n in runs if runs[n].get("eci")]
+    trained = [n for n in runs if n in RUNS and runs[n].get("eci")]
     if len(trained) >= 3:
         from scipy.stats import spearmanr
 
@@ -222,6 +262,9 @@ def table() -> str:
             fit = spearmanr([runs[n]["eci"][key] for n in trained], ndcg)
             rhos.append(f"{label} {fit.statistic:+.3f} (p={fit.pvalue:.3f})")
         lines += ["", f"Spearman rho with NDCG@10 over the {len(trained)} trained sets: " + ", ".join(rhos) + "."]
+    repeats = seeds_table(runs, Q.read_json(PERQUERY, {}))
+    if repeats:
+        lines += ["", "Seed repeats (training seeds 0-2; seed 0 is the grid above):", "", repeats]
     return "\n".join(lines) + "\n"
 
 
@@ -280,7 +323,7 @@ def main() -> None:
     RUN_FILES.mkdir(parents=True, exist_ok=True)
     # A single teacher's selection is the same from any pool holding it (each teacher's candidates depend on it
     # alone), so runs made with a smaller pool (before mpnet's embeddings were ready) stay comparable.
-    volatile = ("torch_threads", "teachers")
+    volatile = ("torch_threads", "teachers", "seed")  # a training seed other than 0 writes runs of its own
     fixed = {k: v for k, v in settings.items() if k not in volatile}
     if summary.get("settings") and {k: v for k, v in summary["settings"].items() if k not in volatile} != fixed:
         raise SystemExit(f"{SUMMARY} was made with other settings; move it away to start over")
@@ -306,11 +349,13 @@ def main() -> None:
         if teacher is not None and teacher not in names:
             log(f"{name}: teacher not in the pool, skipping")
             continue
-        if name in (eci_done if args.eci_only else done):
-            log(f"{name}: done already, skipping")
+        key = seeded(name, args.seed)
+        if key in (eci_done if args.eci_only else done):
+            log(f"{key}: done already, skipping")
             continue
-        log(f"{name}: start (load average {os.getloadavg()})")
+        log(f"{key}: start (load average {os.getloadavg()})")
         run: dict = {
+            "seed": args.seed,
             "label": (teacher if ensemble is None else f"{ensemble} ({'+'.join(names)})")
             + (f", {RUNS[name][2]} per teacher" if RUNS[name][2] else ""),
             "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -347,14 +392,14 @@ def main() -> None:
             continue
         train_ds = ds.remove_columns(["scores", "teachers"])
         run["train_rows"] = len(train_ds)
-        model, run["train_s"], run["train_loss"] = Q.train(train_ds, args, f"ens_{name}")
+        model, run["train_s"], run["train_loss"] = Q.train(train_ds, args, f"ens_{key}")
         log(f"{name}: trained in {run['train_s']:.0f}s, loss {run['train_loss']:.4f}; ECI {report.eci:.3f}")
         qids, ndcg, run["eval_s"] = Q.evaluate(model, beir, args.max_seq_length)
         run["ndcg@10"] = float(ndcg.mean())
         run["loadavg_end"] = list(os.getloadavg())
         log(f"{name}: NDCG@10 {run['ndcg@10']:.4f} (eval {run['eval_s']:.0f}s)")
         per_query = {q: float(v) for q, v in zip(qids, ndcg)}
-        (RUN_FILES / f"{name}.json").write_text(json.dumps({"run": run, "perquery": per_query}, indent=1))
+        (RUN_FILES / f"{key}.json").write_text(json.dumps({"run": run, "perquery": per_query}, indent=1))
         del model
     log("done")
 
