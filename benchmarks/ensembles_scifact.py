@@ -388,16 +388,16 @@ def main() -> None:
         if args.eci_only:
             run["loadavg_end"] = list(os.getloadavg())
             (RUN_FILES / f"eci_{name}.json").write_text(json.dumps(run, indent=2))
-            log(f"{name}: ECI {report.eci:.3f}")
+            log(f"{key}: ECI {report.eci:.3f}")
             continue
         train_ds = ds.remove_columns(["scores", "teachers"])
         run["train_rows"] = len(train_ds)
         model, run["train_s"], run["train_loss"] = Q.train(train_ds, args, f"ens_{key}")
-        log(f"{name}: trained in {run['train_s']:.0f}s, loss {run['train_loss']:.4f}; ECI {report.eci:.3f}")
+        log(f"{key}: trained in {run['train_s']:.0f}s, loss {run['train_loss']:.4f}; ECI {report.eci:.3f}")
         qids, ndcg, run["eval_s"] = Q.evaluate(model, beir, args.max_seq_length)
         run["ndcg@10"] = float(ndcg.mean())
         run["loadavg_end"] = list(os.getloadavg())
-        log(f"{name}: NDCG@10 {run['ndcg@10']:.4f} (eval {run['eval_s']:.0f}s)")
+        log(f"{key}: NDCG@10 {run['ndcg@10']:.4f} (eval {run['eval_s']:.0f}s)")
         per_query = {q: float(v) for q, v in zip(qids, ndcg)}
         (RUN_FILES / f"{key}.json").write_text(json.dumps({"run": run, "perquery": per_query}, indent=1))
         del model
