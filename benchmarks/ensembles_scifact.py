@@ -147,6 +147,7 @@ SEED_COMPARISONS = (
     ("minilm", "mpnet"),
     ("intra_sample_dedup_k3", "mpnet_k3"),
     ("intra_sample_k3", "mpnet_k3"),
+    ("concat", "mpnet_k3"),
     ("intra_sample_dedup_k3", "mpnet"),
 )
 
