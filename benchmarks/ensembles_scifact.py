@@ -149,6 +149,10 @@ SEED_COMPARISONS = (
     ("intra_sample_k3", "mpnet_k3"),
     ("concat", "mpnet_k3"),
     ("intra_sample_dedup_k3", "mpnet"),
+    ("bm25", "minilm"),
+    ("cross_sample", "minilm"),
+    ("rrf", "minilm"),
+    ("mean_score", "minilm"),
 )
 
 
