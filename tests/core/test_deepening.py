@@ -110,12 +110,19 @@ def test_a_row_never_short_is_not_deepened_and_rows_match_fill_there():
     assert deepened.statistics.rows_deepened == 0 and deepened.statistics.anchors_searched == 0
 
 
-def test_a_saved_pool_keeps_its_deeper_candidates_and_asks_for_its_teacher(tmp_path):
+def saved_pool_searched_to_depth_4(path):
+    """Save a pool whose short rows were searched to depth 4 only, at ``path``; return the rows a fresh pool selects
+    with 1 and 2 negatives (the second needs a deeper search)."""
     pool, _ = build()
     reference = {n: select(pool, num_negatives=n).dataset.to_list() for n in (1, 2)}
     small, _ = build()
     select(small)  # searched to depth 4 only
-    small.save(tmp_path / "pool")
+    small.save(path)
+    return reference
+
+
+def test_a_saved_pool_keeps_its_deeper_candidates_and_asks_for_its_teacher(tmp_path):
+    reference = saved_pool_searched_to_depth_4(tmp_path / "pool")
     loaded = CandidatePool.load(tmp_path / "pool")
     assert loaded.teachers["matrix"].extension.searched.tolist() == [4, 2]
     assert select(loaded).dataset.to_list() == reference[1]  # depth 4 suffices: no teacher needed
@@ -128,11 +135,7 @@ def test_a_saved_pool_keeps_its_deeper_candidates_and_asks_for_its_teacher(tmp_p
 
 
 def test_a_pool_loaded_with_its_teacher_indexes_the_corpus_only_when_a_row_must_search_deeper(tmp_path):
-    pool, _ = build()
-    reference = {n: select(pool, num_negatives=n).dataset.to_list() for n in (1, 2)}
-    small, _ = build()
-    select(small)  # searched to depth 4 only
-    small.save(tmp_path / "pool")
+    reference = saved_pool_searched_to_depth_4(tmp_path / "pool")
     fresh = teacher()
     loaded = CandidatePool.load(tmp_path / "pool", teachers=[fresh])
     assert select(loaded).dataset.to_list() == reference[1]
