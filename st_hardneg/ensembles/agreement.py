@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from st_hardneg.pool.building import TeacherCandidates
-from st_hardneg.pool.selection import pick_negatives, row_positive_scores
-from st_hardneg.settings.selection import SelectionSettings
+from st_hardneg.pool.candidates import TeacherCandidates
+from st_hardneg.select.negatives import pick_negatives, row_positive_scores
+from st_hardneg.select.settings import SelectionSettings
 
 __all__ = ["TeacherAgreement", "jaccard", "teacher_agreement"]
 

@@ -1,5 +1,5 @@
 """What every ensemble strategy receives and shares: the member teachers' candidates, the rows, the settings, and
-helpers to combine per-teacher picks (:func:`~st_hardneg.pool.selection.pick_negatives`) into rows."""
+helpers to combine per-teacher picks (:func:`~st_hardneg.select.negatives.pick_negatives`) into rows."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 
 from st_hardneg.formatting.formatters import Selected
-from st_hardneg.pool.building import TeacherCandidates
+from st_hardneg.pool.candidates import TeacherCandidates
 from st_hardneg.pool.lookup import lookup_scores
-from st_hardneg.pool.selection import FillSource, Picks, finish_selection, pick_negatives, row_positive_scores
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
-from st_hardneg.settings.selection import SelectionSettings
+from st_hardneg.select.negatives import FillSource, Picks, finish_selection, pick_negatives, row_positive_scores
+from st_hardneg.select.settings import SelectionSettings
 
 __all__ = ["EnsembleInput", "add_counts", "bit", "compact_rows", "with_reference_scores"]
 
@@ -29,7 +29,7 @@ class EnsembleInput:
         query_keys: uint64 ``[queries]`` text key of each query (cross-sample draws are keyed by seed and anchor).
         row_keys: uint64 ``[rows]`` key of each row (seed, anchor, positive), for the samplers' noise.
         settings: the selection settings (``num_negatives`` is per teacher for ``concat``).
-        judged: a relabeled pool's judgments lookup (:func:`~st_hardneg.pool.selection.pick_negatives`): judged
+        judged: a relabeled pool's judgments lookup (:func:`~st_hardneg.select.negatives.pick_negatives`): judged
             positives and filtered passages leave every member's candidates.
     """
 

@@ -19,12 +19,12 @@ from tqdm.auto import tqdm
 from st_hardneg.filters.methods import MiningMethod
 from st_hardneg.formatting.formatters import Selected
 from st_hardneg.keyed_random import combine, gumbel
-from st_hardneg.pool.building import TeacherCandidates, compact, row_isin
-from st_hardneg.pool.deepening import DeepeningPlan
+from st_hardneg.pool.candidates import TeacherCandidates, compact, row_isin
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
 from st_hardneg.relabel.judgments import FILTERED, RELABELED
 from st_hardneg.sampling.samplers import first_true
-from st_hardneg.settings.selection import SelectionSettings
+from st_hardneg.select.deepening import DeepeningPlan
+from st_hardneg.select.settings import SelectionSettings
 
 logger = logging.getLogger(__name__)
 
@@ -78,14 +78,14 @@ def pick_negatives(
         draw_order: picks in the sampler's draw order instead of rank order.
         judged: for a relabeled pool, ``judged(queries, candidates)`` gives each candidate's label code
             (:data:`st_hardneg.relabel.judgments.LABELS`, -1 when not judged); relabeled and filtered candidates
-            are removed before the method, like positives (:mod:`st_hardneg.pool.judged`), under every teacher.
+            are removed before the method, like positives (:mod:`st_hardneg.select.judged`), under every teacher.
         deepening: for ``on_short="deepen"``, the depth each short row selects at and the deeper candidates
-            (:func:`~st_hardneg.pool.deepening.plan_deepening`); those rows select again from their anchor's
+            (:func:`~st_hardneg.select.deepening.plan_deepening`); those rows select again from their anchor's
             candidates down to that depth.
     """
     num = settings.num_negatives if num is None else num
     st = SelectionStatistics(rows_in=len(row_query))
-    depth = tc.candidates.shape[1]
+    depth = tc.depth
     depths: dict[int, int] = {}
     if deepening is not None:
         st.anchors_searched = deepening.anchors_searched
