@@ -16,7 +16,7 @@ from st_hardneg.pool.statistics import SelectionStatistics
 from st_hardneg.pool.store import ROW_SALT, PoolStore
 from st_hardneg.select.deepening import DeepeningPlan, extra_candidates, plan_deepening
 from st_hardneg.select.judged import extra_positive_lists, extra_positive_rows, resolve_relabel_mode
-from st_hardneg.select.negatives import row_positive_scores, select_negatives
+from st_hardneg.select.negatives import NegativeRule, row_positive_scores, select_negatives
 from st_hardneg.select.settings import SelectionSettings
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def pick(
         row_query,
         row_positive,
         positive_scores,
-        settings=settings,
+        rule=NegativeRule.of(settings),
         row_keys=row_keys,
         deepening=deepening,
         chunk_size=chunk_size,
