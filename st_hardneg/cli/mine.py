@@ -288,16 +288,27 @@ def _check_teachers(args: argparse.Namespace, given: set[str], selection: Select
 
 
 def _check_outputs(args: argparse.Namespace, out: Path) -> tuple[Path, Path]:
-    from st_hardneg.outputs import check_output_files, check_output_folder
+    from st_hardneg.outputs import check_not_inputs, check_output_files, check_output_folder, is_mining_record
 
-    if out.suffix.lower() in FILE_SUFFIXES:
-        report_path, card_path = out.parent / f"{out.name}.mining.json", out.parent / f"{out.name}.README.md"
-        check_output_files([out, report_path, card_path], overwrite=args.overwrite)
+    file_output = out.suffix.lower() in FILE_SUFFIXES
+    report_path = out.parent / f"{out.name}.mining.json" if file_output else out / "mining.json"
+    card_path = out.parent / f"{out.name}.README.md" if file_output else out / "README.md"
+    check_not_inputs(
+        {"--output": out, "the mining record": report_path, "the dataset card": card_path, "--save-pool": args.save_pool},
+        {"dataset": args.dataset, "--corpus": args.corpus, "--pool": args.pool},
+    )
+    if file_output:
+        # a file output is st-hardneg's when its mining record lies beside it: only then does --overwrite replace it
+        check_output_files(
+            [out, report_path, card_path],
+            overwrite=args.overwrite,
+            written_by_us=lambda: is_mining_record(report_path),
+            what=f"an st-hardneg output (no mining record {report_path.name} beside it)",
+        )
     else:
         if out.suffix:
             raise ValueError(f"--output {out}: a file output ends in one of {', '.join(FILE_SUFFIXES)}")
         check_output_folder(out, overwrite=args.overwrite, marker="mining.json", what="an st-hardneg output")
-        report_path, card_path = out / "mining.json", out / "README.md"
     if args.save_pool:
         check_output_folder(Path(args.save_pool), overwrite=args.overwrite, marker="pool.json", what="a candidate pool")
     return report_path, card_path

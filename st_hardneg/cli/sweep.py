@@ -116,12 +116,18 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     _check_combinations(args, given, base)
 
     # 2. outputs
-    from st_hardneg.outputs import check_output_files, check_output_folder
+    from st_hardneg.outputs import check_not_inputs, check_output_files, check_output_folder
 
     out = Path(args.output)
     if out.suffix.lower() != ".json":
         raise ValueError(f"--output {out}: the sweep is written as a .json file")
-    check_output_files([out], overwrite=args.overwrite)
+    from st_hardneg.pool.sweep import is_saved_sweep
+
+    check_output_files([out], overwrite=args.overwrite, written_by_us=lambda: is_saved_sweep(out), what="a sweep written by st-hardneg")
+    check_not_inputs(
+        {"--output": out, "--save-pool": args.save_pool},
+        {"dataset": args.dataset, "--corpus": args.corpus, "--pool": args.pool},
+    )
     if args.save_pool:
         check_output_folder(Path(args.save_pool), overwrite=args.overwrite, marker="pool.json", what="a candidate pool")
 

@@ -261,3 +261,48 @@ def test_several_teachers_an_ensemble_and_soft_labels_from_the_command(tmp_path,
     assert "intra-sample ensemble" in (tmp_path / "out.jsonl.README.md").read_text()
     # One teacher of the two, by name.
     assert main([*argv[:5], "--select-teacher", "random", "--num-negatives", "1", "--output", "one.jsonl"]) == 0
+
+
+def test_overwrite_never_replaces_an_input_or_a_file_st_hardneg_did_not_write(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rows = [{"anchor": f"{t} question", "positive": f"{t} answer"} for t in ("alpha", "beta", "gamma")]
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (tmp_path / "docs.txt").write_text("alpha other\nbeta other\ngamma other\n")
+    (tmp_path / "notes.jsonl").write_text('{"mine": "keep me"}\n')
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    base = ["--quiet", "--teacher", "bm25", "--method", "naive-topk", "--num-negatives", "1"]
+    refusals = {
+        ("qa.jsonl", "--output", "qa.jsonl"): "--output qa.jsonl is the input dataset",
+        ("qa.jsonl", "--corpus", "docs.txt", "--output", "."): "holds the input dataset",
+        ("qa.jsonl", "--output", "notes.jsonl"): "notes.jsonl exists and is not an st-hardneg output",
+    }
+    for argv, message in refusals.items():
+        with pytest.raises(SystemExit) as exit_info:
+            main([*base, *argv, "--overwrite"])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing replaced, nothing written
+
+    # the corpus file as output is refused the same way, and the sweep's --output too
+    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps({"text": r["positive"]}) for r in rows) + "\n")
+    with pytest.raises(SystemExit):
+        main([*base, "qa.jsonl", "--corpus", "c.jsonl", "--output", "c.jsonl", "--overwrite"])
+    assert "is the input --corpus" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["sweep", "--quiet", "qa.jsonl", "--teacher", "bm25", "--output", "notes.jsonl", "--overwrite"])
+    assert "notes.jsonl" in capsys.readouterr().err
+    assert (tmp_path / "notes.jsonl").read_text() == '{"mine": "keep me"}\n'
+
+    # what st-hardneg wrote, it may replace: the mining record beside the file marks it
+    assert main([*base, "qa.jsonl", "--output", "out.jsonl"]) == 0
+    assert main([*base, "qa.jsonl", "--output", "out.jsonl", "--overwrite", "--output-format", "triplet"]) == 0
+    assert json.loads((tmp_path / "out.jsonl.mining.json").read_text())["selection"]["settings"]["output_format"] == (
+        "triplet"
+    )
+    # ...but not once its record is gone (or was never an st-hardneg record)
+    (tmp_path / "out.jsonl.mining.json").write_text("{}")
+    with pytest.raises(SystemExit):
+        main([*base, "qa.jsonl", "--output", "out.jsonl", "--overwrite"])
+    assert "out.jsonl exists and is not an st-hardneg output" in capsys.readouterr().err
