@@ -9,8 +9,8 @@ output (:func:`check_not_inputs`).
 
 from __future__ import annotations
 
-import shutil
 import json
+import shutil
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -50,7 +50,11 @@ def prepare_output_folder(path: Path, *, overwrite: bool, marker: str, what: str
 
 
 def check_output_files(
-    paths: Iterable[Path], *, overwrite: bool, written_by_us: Callable[[], bool] | None = None, what: str = "an st-hardneg output"
+    paths: Iterable[Path],
+    *,
+    overwrite: bool,
+    written_by_us: Callable[[], bool] | None = None,
+    what: str = "an st-hardneg output",
 ) -> None:
     """Refuse (``FileExistsError``) when any of ``paths`` exists, unless ``overwrite`` is set and ``written_by_us()``
     says the existing files are a previous st-hardneg output of this kind (``what``); folders are never replaced.

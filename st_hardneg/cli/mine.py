@@ -294,7 +294,12 @@ def _check_outputs(args: argparse.Namespace, out: Path) -> tuple[Path, Path]:
     report_path = out.parent / f"{out.name}.mining.json" if file_output else out / "mining.json"
     card_path = out.parent / f"{out.name}.README.md" if file_output else out / "README.md"
     check_not_inputs(
-        {"--output": out, "the mining record": report_path, "the dataset card": card_path, "--save-pool": args.save_pool},
+        {
+            "--output": out,
+            "the mining record": report_path,
+            "the dataset card": card_path,
+            "--save-pool": args.save_pool,
+        },
         {"dataset": args.dataset, "--corpus": args.corpus, "--pool": args.pool},
     )
     if file_output:

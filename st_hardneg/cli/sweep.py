@@ -123,7 +123,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
         raise ValueError(f"--output {out}: the sweep is written as a .json file")
     from st_hardneg.pool.sweep import is_saved_sweep
 
-    check_output_files([out], overwrite=args.overwrite, written_by_us=lambda: is_saved_sweep(out), what="a sweep written by st-hardneg")
+    check_output_files(
+        [out], overwrite=args.overwrite, written_by_us=lambda: is_saved_sweep(out), what="a sweep written by st-hardneg"
+    )
     check_not_inputs(
         {"--output": out, "--save-pool": args.save_pool},
         {"dataset": args.dataset, "--corpus": args.corpus, "--pool": args.pool},

@@ -120,7 +120,12 @@ class Sweep:
         from st_hardneg.outputs import check_output_files
 
         path = Path(path)
-        check_output_files([path], overwrite=overwrite, written_by_us=lambda: is_saved_sweep(path), what="a sweep written by st-hardneg")
+        check_output_files(
+            [path],
+            overwrite=overwrite,
+            written_by_us=lambda: is_saved_sweep(path),
+            what="a sweep written by st-hardneg",
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), indent=2))
 
