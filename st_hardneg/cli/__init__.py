@@ -15,6 +15,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from st_hardneg.teachers.loading import ModelNotAvailableError
+
 logger = logging.getLogger("st_hardneg")
 
 __all__ = ["COMMANDS", "main", "run_command"]
@@ -27,7 +29,16 @@ COMMANDS: dict[str, str] = {
 }
 
 #: Exceptions that mean "the user's input is wrong": reported as one line, exit status 2.
-USER_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, FileExistsError, NotADirectoryError, ImportError)
+USER_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    FileNotFoundError,
+    FileExistsError,
+    NotADirectoryError,
+    ImportError,
+    ModelNotAvailableError,  # a model neither on this machine nor reachable on the Hub
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -306,3 +306,38 @@ def test_overwrite_never_replaces_an_input_or_a_file_st_hardneg_did_not_write(tm
     with pytest.raises(SystemExit):
         main([*base, "qa.jsonl", "--output", "out.jsonl", "--overwrite"])
     assert "out.jsonl exists and is not an st-hardneg output" in capsys.readouterr().err
+
+
+def test_a_model_neither_here_nor_reachable_fails_in_one_line(tmp_path):
+    """With HF_HUB_OFFLINE unset and no way to the Hub, huggingface_hub would retry for minutes, printing each retry;
+    the command instead says at once, in one line, that the model could not be loaded and how to give a local copy."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env["HF_HUB_CACHE"] = str(tmp_path / "empty-cache")
+    env["HF_ENDPOINT"] = "http://st-hardneg-no-such-host.invalid"  # no network here or not: nothing answers
+    code = "import sys; from st_hardneg.cli import main; sys.exit(main(sys.argv[1:]))"
+    argv = ["--quiet", "--teacher", "st-hardneg-tests/no-such-model", "--output", str(tmp_path / "out")]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr[-2000:]
+    assert lines[0].startswith("st-hardneg: error: could not load the model 'st-hardneg-tests/no-such-model'")
+    assert "cannot be reached" in lines[0] and "local folder" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_model_folder_is_named_in_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--quiet", "--teacher", str(tmp_path / "models" / "mpnet"), "--output", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    assert (
+        capsys.readouterr().err
+        == f"st-hardneg: error: could not load the model '{tmp_path}/models/mpnet': no such folder\n"
+    )
