@@ -10,16 +10,20 @@ status 2, found before any model is loaded or any file written.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
 import importlib
 import logging
+import logging.handlers
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from st_hardneg.teachers.loading import ModelNotAvailableError
 
 logger = logging.getLogger("st_hardneg")
 
-__all__ = ["COMMANDS", "main", "run_command"]
+__all__ = ["COMMANDS", "held_info", "main", "run_command"]
 
 #: Sub-command name -> module with ``build_parser()`` and ``run(args, parser, argv)``; the first is the default.
 COMMANDS: dict[str, str] = {
@@ -43,6 +47,7 @@ USER_ERRORS = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _refuse_mistyped_command(argv)
     name = argv[0] if argv and argv[0] in COMMANDS else next(iter(COMMANDS))
     if argv and argv[0] == name:
         argv = argv[1:]
@@ -50,6 +55,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = module.build_parser()
     args = parser.parse_args(argv)
     return run_command(lambda: module.run(args, parser, argv), parser, verbose=getattr(args, "verbose", False))
+
+
+def _refuse_mistyped_command(argv: list[str]) -> None:
+    """``st-hardneg swep ...``: a first word close to a command's name, and no such file, is a typo, not a dataset."""
+    if not argv or argv[0] in COMMANDS or argv[0].startswith("-") or os.path.exists(argv[0]):
+        return
+    close = difflib.get_close_matches(argv[0], list(COMMANDS), n=1, cutoff=0.75)
+    if close:
+        sys.stderr.write(f"st-hardneg: error: no command or file {argv[0]!r}; did you mean {close[0]}?\n")
+        raise SystemExit(2)
+
+
+@contextlib.contextmanager
+def held_info() -> Iterator[None]:
+    """Hold the log records (and the ``datasets`` progress bars) of a step that may end in a user error: when it
+    succeeds they are written as usual, when it fails only its warnings are, so a data error stays one line."""
+    import datasets
+
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    held = logging.handlers.BufferingHandler(capacity=1 << 30)
+    root.handlers = [held]
+    bars = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        root.handlers = handlers
+        if bars:
+            datasets.enable_progress_bars()
+        for record in held.buffer:
+            if not failed or record.levelno >= logging.WARNING:
+                for handler in handlers:
+                    if record.levelno >= handler.level:
+                        handler.handle(record)
 
 
 def run_command(fn: Callable[[], int], parser: argparse.ArgumentParser, *, verbose: bool = False) -> int:

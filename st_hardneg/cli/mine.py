@@ -21,10 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
-from st_hardneg.cli import quiet_progress_bars
+from st_hardneg.cli import held_info, quiet_progress_bars
 from st_hardneg.cli.options import OneLineParser, add_settings_options, given_options, settings_from_args
 from st_hardneg.hub.settings import CardSettings
 from st_hardneg.settings.cross_encoder import CrossEncoderSettings
@@ -52,7 +53,11 @@ _NO_MODEL = ("bm25", "random")
 def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(
         prog="st-hardneg",
-        description="Mine hard negatives for sentence-transformers with NV-Retriever's methods.",
+        usage="st-hardneg [mine] [DATASET] [options]  |  st-hardneg {sweep,relabel} ...",
+        description="Mine hard negatives for sentence-transformers with NV-Retriever's methods (the default command, "
+        "'mine'). Other commands: 'st-hardneg sweep' scores mining configurations of a pool with ECI before "
+        "training; 'st-hardneg relabel' asks an LLM judge which candidates of a saved pool are false negatives "
+        "(ARHN). 'st-hardneg COMMAND --help' lists a command's options.",
         allow_abbrev=False,
     )
     p.add_argument(
@@ -132,7 +137,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
         quiet_progress_bars()
     from st_hardneg.pool.candidate_pool import CandidatePool
 
-    pairs, corpus, source = _load(args)
+    with held_info():  # a data error is one line: the info lines of loading are written only when it succeeds
+        pairs, corpus, source = _load(args)
+        _check_data(args, pairs, corpus, pool_settings)
     if args.pool:
         pool = CandidatePool.load(args.pool, dataset=pairs, corpus=corpus)
         if pairs is None:  # the pool records the dataset it was built on; its folder is not the source
@@ -227,6 +234,8 @@ def _check_combinations(
     filled in where the command decides it (the cross-encoder)."""
     if args.pool:
         build_options = _BUILD_OPTIONS
+        if args.dataset is None:  # the pool fixes its dataset's columns; with a dataset they say how to read it
+            build_options = build_options | {"anchor_column", "positive_column"}
         if selection.on_short == "deepen":  # the teacher searches again: its options apply
             build_options = build_options - {"teacher"} - set(DenseSettings.field_names())
         clash = sorted(given & build_options)
@@ -317,6 +326,39 @@ def _check_outputs(args: argparse.Namespace, out: Path) -> tuple[Path, Path]:
     if args.save_pool:
         check_output_folder(Path(args.save_pool), overwrite=args.overwrite, marker="pool.json", what="a candidate pool")
     return report_path, card_path
+
+
+def _check_data(args: argparse.Namespace, pairs: Any, corpus: Any, settings: PoolSettings) -> None:
+    """The columns and texts, checked before any model (as the build checks them), with the line of a CSV row."""
+    from st_hardneg.pool.inputs import read_corpus, read_pairs
+
+    if pairs is None:
+        return
+    try:
+        read_pairs(pairs, settings.anchor_column, settings.positive_column)
+    except (TypeError, ValueError) as err:
+        path = Path(args.dataset) if args.dataset else None
+        row = re.match(r"data row (\d+):", str(err))
+        if row and path is not None and path.suffix.lower() in (".csv", ".tsv") and path.is_file():
+            line = _csv_line(path, int(row.group(1)))
+            where = f"{row.group(0)[:-1]} (line {line} of {path.name}):"
+            raise type(err)(str(err).replace(row.group(0), where, 1)) from err
+        raise
+    if corpus is not None:
+        read_corpus(corpus)
+
+
+def _csv_line(path: Path, row: int) -> int:
+    """The line of ``path`` where data row ``row`` (counted from 1, after the header) starts."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+        line = 0
+        for _ in range(row):  # the header and the rows before this one
+            next(reader, None)
+            line = reader.line_num
+    return line + 1
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any] | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import re
 import types
 import typing
@@ -23,10 +24,26 @@ __all__ = ["OneLineParser", "add_settings_options", "given_options", "settings_f
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line (``prog: error: ...``) and exit status 2, without the usage."""
+    """An ``ArgumentParser`` whose errors are one line (``prog: error: ...``) and exit status 2, without the usage;
+    a mistyped option gets a "did you mean" (as ``suggest_on_error`` does from Python 3.14)."""
 
     def error(self, message: str) -> typing.NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {message}{self._suggestion(message)} (see {self.prog} --help)\n")
+
+    def _suggestion(self, message: str) -> str:
+        prefix = "unrecognized arguments: "
+        if not message.startswith(prefix):
+            return ""
+        options = [o for o in self._option_string_actions if o.startswith("--")]
+        hints = {}
+        for token in message[len(prefix) :].split():
+            name = token.split("=", 1)[0]
+            close = difflib.get_close_matches(name, options, n=1, cutoff=0.6) if name.startswith("--") else []
+            if close:
+                hints[name] = close[0]
+        if len(hints) == 1:
+            return f"; did you mean {next(iter(hints.values()))}?"
+        return "; did you mean " + ", ".join(f"{v} (for {k})" for k, v in hints.items()) + "?" if hints else ""
 
 
 def add_settings_options(

@@ -193,6 +193,8 @@ def _with_first_values(args: argparse.Namespace) -> argparse.Namespace:
 
 def _check_combinations(args: argparse.Namespace, given: set[str], base: SelectionSettings) -> None:
     build_only = {"depth", "num_random", "save_pool"}
+    if args.dataset is None:  # the pool fixes its dataset's columns; with a dataset they say how to read it
+        build_only |= {"anchor_column", "positive_column"}
     if args.pool:
         clash = sorted(given & build_only)
         if base.on_short != "deepen":

@@ -341,3 +341,54 @@ def test_a_missing_model_folder_is_named_in_one_line(tmp_path, capsys):
         capsys.readouterr().err
         == f"st-hardneg: error: could not load the model '{tmp_path}/models/mpnet': no such folder\n"
     )
+
+
+def test_help_names_the_other_commands(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    head = capsys.readouterr().out.split("options:")[0]  # said before the long list of options
+    assert "st-hardneg sweep" in head and "st-hardneg relabel" in head
+
+
+def test_options_the_pool_fixes_are_refused_with_pool(tmp_path, capsys):
+    for option in (["--anchor-column", "question"], ["--positive-column", "answer"]):
+        for command in ([], ["sweep"]):
+            with pytest.raises(SystemExit) as exit_info:
+                main([*command, "--pool", str(tmp_path), *option])
+            assert exit_info.value.code == 2
+            assert f"{option[0]} build a pool and do not apply with --pool" in capsys.readouterr().err
+
+
+def test_a_data_error_is_one_line_counting_rows_from_1_with_the_csv_line(tmp_path, capfd, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)  # pytest's handler stands in for the command's stderr handler
+    data = tmp_path / "qa.csv"
+    # data row 3 (the header is line 1) is the 4th line only because row 2 holds a quoted line break
+    data.write_text('question,answer\nq one,a one\nq two,"a two\nsecond line"\nq three, \nq four,a four\n')
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(data), "--teacher", "bm25", "--output", str(tmp_path / "out.jsonl")])  # not --quiet: INFO on
+    assert exit_info.value.code == 2
+    err = capfd.readouterr().err
+    assert err == (
+        "st-hardneg: error: data row 3 (line 5 of qa.csv): the positive (column 'answer') is ' '; every positive "
+        "(column 'answer') must be a non-empty string\n"
+    )
+    assert "reading anchors from column 'question'" not in caplog.text  # the loading's info lines were dropped
+    data.write_text("question,answer\nq one,a one\nq two,a two\n")  # the same file, right: the info lines are back
+    assert main([str(data), "--teacher", "bm25", "--num-negatives", "1", "--output", str(tmp_path / "o.jsonl")]) == 0
+    assert "reading anchors from column 'question'" in caplog.text
+
+
+def test_a_mistyped_option_or_command_gets_a_suggestion(capsys):
+    for argv, suggestion in (
+        (["--num-negative", "3"], "did you mean --num-negatives?"),
+        (["--overwrit"], "did you mean --overwrite?"),
+        (["sweep", "--method", "naive-topk"], "did you mean --methods?"),
+        (["swep", "--pool", "p"], "did you mean sweep?"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert suggestion in err and len(err.splitlines()) == 1, err
