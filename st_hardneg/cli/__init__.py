@@ -1,125 +1,20 @@
-"""The ``st-hardneg`` command.
+"""The ``st-hardneg`` command (:mod:`.command`: ``main``, the sub-commands and how errors are reported).
 
 ``st-hardneg [mine] [DATASET] [options]`` mines hard negatives (the default command; with no dataset it mines the
 embedded example); ``st-hardneg sweep`` scores mining configurations with ECI before training
-(:mod:`st_hardneg.cli.sweep`). Further commands register in :data:`COMMANDS`. Options are generated from the settings
-dataclasses (:mod:`st_hardneg.cli.options`); every mistake on the command line is one line on stderr and exit
-status 2, found before any model is loaded or any file written.
+(:mod:`st_hardneg.cli.sweep`); ``st-hardneg relabel`` judges a saved pool with ARHN. Names load on first use.
 """
 
-from __future__ import annotations
+from st_hardneg.exports import lazy_exports
 
-import argparse
-import contextlib
-import difflib
-import importlib
-import logging
-import logging.handlers
-import os
-import sys
-from collections.abc import Callable, Iterator, Sequence
-
-from st_hardneg.teachers.loading import ModelNotAvailableError
-
-logger = logging.getLogger("st_hardneg")
-
-__all__ = ["COMMANDS", "held_info", "main", "run_command"]
-
-#: Sub-command name -> module with ``build_parser()`` and ``run(args, parser, argv)``; the first is the default.
-COMMANDS: dict[str, str] = {
-    "mine": "st_hardneg.cli.mine",
-    "relabel": "st_hardneg.cli.relabel",  # ARHN judgments of a saved pool (st_hardneg.relabel)
-    "sweep": "st_hardneg.cli.sweep",  # every configuration of a pool scored with ECI before training
-}
-
-#: Exceptions that mean "the user's input is wrong": reported as one line, exit status 2.
-USER_ERRORS = (
-    ValueError,
-    TypeError,
-    KeyError,
-    FileNotFoundError,
-    FileExistsError,
-    NotADirectoryError,
-    ImportError,
-    ModelNotAvailableError,  # a model neither on this machine nor reachable on the Hub
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "COMMANDS": "st_hardneg.cli.command",
+        "USER_ERRORS": "st_hardneg.cli.command",
+        "held_info": "st_hardneg.cli.options",
+        "main": "st_hardneg.cli.command",
+        "quiet_progress_bars": "st_hardneg.cli.options",
+        "run_command": "st_hardneg.cli.command",
+    },
 )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    _refuse_mistyped_command(argv)
-    name = argv[0] if argv and argv[0] in COMMANDS else next(iter(COMMANDS))
-    if argv and argv[0] == name:
-        argv = argv[1:]
-    module = importlib.import_module(COMMANDS[name])
-    parser = module.build_parser()
-    args = parser.parse_args(argv)
-    return run_command(lambda: module.run(args, parser, argv), parser, verbose=getattr(args, "verbose", False))
-
-
-def _refuse_mistyped_command(argv: list[str]) -> None:
-    """``st-hardneg swep ...``: a first word close to a command's name, and no such file, is a typo, not a dataset."""
-    if not argv or argv[0] in COMMANDS or argv[0].startswith("-") or os.path.exists(argv[0]):
-        return
-    close = difflib.get_close_matches(argv[0], list(COMMANDS), n=1, cutoff=0.75)
-    if close:
-        sys.stderr.write(f"st-hardneg: error: no command or file {argv[0]!r}; did you mean {close[0]}?\n")
-        raise SystemExit(2)
-
-
-@contextlib.contextmanager
-def held_info() -> Iterator[None]:
-    """Hold the log records (and the ``datasets`` progress bars) of a step that may end in a user error: when it
-    succeeds they are written as usual, when it fails only its warnings are, so a data error stays one line."""
-    import datasets
-
-    root = logging.getLogger()
-    handlers = root.handlers[:]
-    held = logging.handlers.BufferingHandler(capacity=1 << 30)
-    root.handlers = [held]
-    bars = datasets.is_progress_bar_enabled()
-    datasets.disable_progress_bars()
-    failed = False
-    try:
-        yield
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        root.handlers = handlers
-        if bars:
-            datasets.enable_progress_bars()
-        for record in held.buffer:
-            if not failed or record.levelno >= logging.WARNING:
-                for handler in handlers:
-                    if record.levelno >= handler.level:
-                        handler.handle(record)
-
-
-def run_command(fn: Callable[[], int], parser: argparse.ArgumentParser, *, verbose: bool = False) -> int:
-    """Run a command; a user error becomes ``prog: error: message`` on stderr and exit status 2."""
-    try:
-        return fn()
-    except USER_ERRORS as err:
-        if verbose:
-            logger.exception("Traceback of the error below")
-        message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
-        parser.exit(2, f"{parser.prog}: error: {message}\n")
-    except KeyboardInterrupt:
-        parser.exit(130, f"{parser.prog}: interrupted\n")
-    return 0
-
-
-def quiet_progress_bars() -> None:
-    """Silence every progress bar st-hardneg's dependencies draw (datasets, huggingface_hub, transformers)."""
-    import datasets
-    import huggingface_hub.utils
-
-    datasets.disable_progress_bars()
-    huggingface_hub.utils.disable_progress_bars()
-    try:
-        import transformers
-
-        transformers.utils.logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
-        pass

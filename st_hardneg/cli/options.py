@@ -10,17 +10,31 @@ booleans become ``--flag`` / ``--no-flag``; a field declared ``multiple`` is giv
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import difflib
+import logging
+import logging.handlers
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from st_hardneg.settings.base import Settings
 
-__all__ = ["OneLineParser", "add_settings_options", "given_options", "settings_from_args"]
+__all__ = [
+    "OneLineParser",
+    "add_dataset_argument",
+    "command_parser",
+    "add_settings_groups",
+    "add_settings_options",
+    "given_options",
+    "held_info",
+    "log_as_asked",
+    "quiet_progress_bars",
+    "settings_from_args",
+]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -66,7 +80,7 @@ def add_settings_options(
         help_text = f.metadata.get("help", "")
         if "default" not in help_text:
             help_text += f" (default: {_show(f.default)})"
-        kwargs: dict[str, Any] = {"dest": _dest(f), "default": f.default, "help": help_text}
+        kwargs: dict[str, Any] = {"dest": option_dest(f), "default": f.default, "help": help_text}
         if base is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         elif f.metadata.get("multiple"):
@@ -85,13 +99,39 @@ def add_settings_options(
         group.add_argument(flag, **kwargs)
 
 
+def command_parser(prog: str, description: str, *, usage: str | None = None) -> OneLineParser:
+    """A sub-command's parser: errors on one line, no abbreviated options."""
+    return OneLineParser(prog=prog, usage=usage, description=description, allow_abbrev=False)
+
+
+def add_settings_groups(parser: argparse.ArgumentParser, groups: Sequence[tuple[type[Settings], str]]) -> None:
+    """One option group per ``(settings class, title)``, in order (:func:`add_settings_options`)."""
+    for cls, title in groups:
+        add_settings_options(parser, cls, title=title)
+
+
+def add_dataset_argument(parser: argparse.ArgumentParser) -> None:
+    """The optional positional ``dataset`` the mining commands share."""
+    parser.add_argument(
+        "dataset",
+        nargs="?",
+        help="json/jsonl/csv/parquet file, saved dataset or BEIR folder; default: the embedded example",
+    )
+
+
+def log_as_asked(args: argparse.Namespace) -> None:
+    """Log level from ``--verbose`` (debug) and ``--quiet`` (warnings only); info otherwise."""
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s")
+
+
 def settings_from_args(cls: type[Settings], args: argparse.Namespace) -> Settings:
     """The settings the parsed options describe (validated by the class)."""
-    values = {f.name: getattr(args, _dest(f)) for f in dataclasses.fields(cls) if hasattr(args, _dest(f))}
+    values = {f.name: getattr(args, option_dest(f)) for f in dataclasses.fields(cls) if hasattr(args, option_dest(f))}
     return cls(**values)
 
 
-def _dest(f: dataclasses.Field) -> str:
+def option_dest(f: dataclasses.Field) -> str:
     """Where argparse stores a field: its command-line name with underscores (unique across the command)."""
     return (f.metadata.get("cli_name") or f.name).replace("-", "_")
 
@@ -137,3 +177,47 @@ def _show(value: Any) -> str:
     if hasattr(value, "spec"):
         return value.spec
     return repr(value) if isinstance(value, str) else str(value)
+
+
+def quiet_progress_bars() -> None:
+    """Silence every progress bar st-hardneg's dependencies draw (datasets, huggingface_hub, transformers)."""
+    import datasets
+    import huggingface_hub.utils
+
+    datasets.disable_progress_bars()
+    huggingface_hub.utils.disable_progress_bars()
+    try:
+        import transformers
+
+        transformers.utils.logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+        pass
+
+
+@contextlib.contextmanager
+def held_info() -> Iterator[None]:
+    """Hold the log records (and the ``datasets`` progress bars) of a step that may end in a user error: when it
+    succeeds they are written as usual, when it fails only its warnings are, so a data error stays one line."""
+    import datasets
+
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    held = logging.handlers.BufferingHandler(capacity=1 << 30)
+    root.handlers = [held]
+    bars = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        root.handlers = handlers
+        if bars:
+            datasets.enable_progress_bars()
+        for record in held.buffer:
+            if not failed or record.levelno >= logging.WARNING:
+                for handler in handlers:
+                    if record.levelno >= handler.level:
+                        handler.handle(record)
