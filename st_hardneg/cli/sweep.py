@@ -117,12 +117,20 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     _check_combinations(args, given, base)
 
     # 2. outputs
-    from st_hardneg.outputs import check_output_files, check_output_folder
+    from st_hardneg.outputs import check_not_inputs, check_output_files, check_output_folder
 
     out = Path(args.output)
     if out.suffix.lower() != ".json":
         raise ValueError(f"--output {out}: the sweep is written as a .json file")
-    check_output_files([out], overwrite=args.overwrite)
+    from st_hardneg.select.sweep import is_saved_sweep
+
+    check_output_files(
+        [out], overwrite=args.overwrite, written_by_us=lambda: is_saved_sweep(out), what="a sweep written by st-hardneg"
+    )
+    check_not_inputs(
+        {"--output": out, "--save-pool": args.save_pool},
+        {"dataset": args.dataset, "--corpus": args.corpus, "--pool": args.pool},
+    )
     if args.save_pool:
         check_output_folder(Path(args.save_pool), overwrite=args.overwrite, marker="pool.json", what="a candidate pool")
 
@@ -186,6 +194,8 @@ def _with_first_values(args: argparse.Namespace) -> argparse.Namespace:
 
 def _check_combinations(args: argparse.Namespace, given: set[str], base: SelectionSettings) -> None:
     build_only = {"depth", "num_random", "save_pool"}
+    if args.dataset is None:  # the pool fixes its dataset's columns; with a dataset they say how to read it
+        build_only |= {"anchor_column", "positive_column"}
     if args.pool:
         clash = sorted(given & build_only)
         if base.on_short != "deepen":

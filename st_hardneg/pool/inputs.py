@@ -213,7 +213,7 @@ def _layout(queries, corpus, row_query, row_positive, added, duplicates) -> Pair
 def check_texts(texts: Sequence[Any], role: str, *, prefix: str = "Row") -> None:
     """Raise naming the first entry that is not a non-empty string (``TypeError`` for non-strings)."""
     for i, text in enumerate(texts):
-        where = f"corpus[{i}]" if prefix == "corpus" else f"Row {i}"
+        where = f"corpus[{i}]" if prefix == "corpus" else f"data row {i + 1}"  # rows as the user counts them
         if not isinstance(text, str):
             raise TypeError(f"{where}: the {role} is {text!r} ({type(text).__name__}); every {role} must be a string")
         if not text.strip():

@@ -123,7 +123,12 @@ class Sweep:
         from st_hardneg.outputs import check_output_files
 
         path = Path(path)
-        check_output_files([path], overwrite=overwrite)
+        check_output_files(
+            [path],
+            overwrite=overwrite,
+            written_by_us=lambda: is_saved_sweep(path),
+            what="a sweep written by st-hardneg",
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), indent=2))
 
@@ -359,3 +364,12 @@ def _reports_from_model(
         )
         start = stop
     return reports
+
+
+def is_saved_sweep(path: str | Path) -> bool:
+    """Whether ``path`` holds a sweep written by :meth:`Sweep.save` (the only file ``overwrite=True`` replaces)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and {"rank_by", "scored_with", "context", "rows"} <= set(data)

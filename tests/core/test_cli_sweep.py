@@ -77,8 +77,16 @@ def test_an_existing_table_is_replaced_only_with_overwrite(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(args)
     assert exit_info.value.code == 2 and out.read_text() == "{}"
-    assert main([*args, "--overwrite"]) == 0
-    assert json.loads(out.read_text())["rows"][0]["method"] == "naive-topk"
+    with pytest.raises(SystemExit) as exit_info:  # not a sweep: not replaced, --overwrite or not
+        main([*args, "--overwrite"])
+    assert "is not a sweep written by st-hardneg" in capsys.readouterr().err and out.read_text() == "{}"
+    out.unlink()
+    assert main(args) == 0
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args[:-3], "topk-percpos:0.95", "--output", str(out)])
+    assert exit_info.value.code == 2
+    assert main([*args[:-3], "topk-percpos:0.95", "--output", str(out), "--overwrite"]) == 0  # a sweep: replaced
+    assert json.loads(out.read_text())["rows"][0]["method"] == "topk-percpos:0.95"
 
 
 def test_help_lists_the_grid_and_the_shared_settings(capsys):
