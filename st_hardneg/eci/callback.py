@@ -12,6 +12,7 @@ from st_hardneg.eci.compute import GroupedECI
 from st_hardneg.eci.groups import QueryGroup
 from st_hardneg.eci.report import ECIReport
 from st_hardneg.eci.settings import ECISettings
+from st_hardneg.eci.trigger import EvaluationTrigger
 from st_hardneg.settings.base import document_options
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,12 @@ def _evaluation_prefix(logs: dict[str, Any]) -> str | None:
         if key.endswith("_runtime") and not key.startswith("train"):
             return key[: -len("_runtime")]
     return None
+
+
+def _never_evaluates(args: Any) -> bool:
+    """Whether training arguments schedule no evaluation (``eval_strategy="no"``)."""
+    strategy = getattr(args, "eval_strategy", None)
+    return str(getattr(strategy, "value", strategy)) == "no"
 
 
 @document_options(ECISettings)
@@ -53,6 +60,10 @@ class ECICallback(TrainerCallback):
     callbacks: call :meth:`attach` after building the trainer to run this callback first, so that the
     integrations log its values and an ``EarlyStoppingCallback`` sees them in ``on_evaluate``.
 
+    The trainer evaluates on schedule only with an ``eval_dataset`` or an ``evaluator``: without either, pass
+    :attr:`evaluator` (an evaluator with no metrics of its own) as ``evaluator=``. With ``eval_strategy="no"`` the
+    trainer never evaluates during training; the callback then warns once, at ``on_train_begin``.
+
     The default ``name="callback"`` keeps the keys apart from :class:`~st_hardneg.eci.ECIEvaluator`'s
     (``eval_eci``) when both are used; pass ``name=""`` for ``eval_eci``, ``eval_eci_signal``, ...
 
@@ -77,6 +88,8 @@ class ECICallback(TrainerCallback):
                                                         metric_for_best_model="eval_callback_eci",
                                                         load_best_model_at_end=True)
             trainer = SentenceTransformerTrainer(..., eval_dataset=eval_dataset, callbacks=[callback])
+            # without an eval_dataset (and no other evaluator), let the trainer evaluate with the callback's:
+            # SentenceTransformerTrainer(..., evaluator=callback.evaluator, callbacks=[callback])
             callback.attach(trainer)  # optional: let TensorBoard & co. see the values
             trainer.train()
             [log["eval_callback_eci"] for log in trainer.state.log_history if "eval_callback_eci" in log]
@@ -110,6 +123,18 @@ class ECICallback(TrainerCallback):
     def last_report(self) -> ECIReport | None:
         """The report of the latest evaluation, or ``None`` before the first."""
         return self.grouped.last_report
+
+    @property
+    def evaluator(self) -> EvaluationTrigger:
+        """An evaluator to pass as the trainer's ``evaluator=`` when it has no ``eval_dataset`` and no other one.
+
+        ``SentenceTransformerTrainer`` refuses ``eval_strategy="steps"`` without an ``eval_dataset`` or an
+        ``evaluator``; this one (an :class:`~st_hardneg.eci.trigger.EvaluationTrigger`) returns no metrics of its
+        own and lets the trainer evaluate, so this callback scores on schedule.
+        """
+        if getattr(self, "_evaluator", None) is None:
+            self._evaluator = EvaluationTrigger()
+        return self._evaluator
 
     def compute_report(self, model: Any) -> ECIReport:
         """The full report for ``model`` on this callback's set (also kept as :attr:`last_report`)."""
@@ -195,3 +220,15 @@ class ECICallback(TrainerCallback):
             values = self._score(model, prefix, state)
             self._add_to_history(state, prefix, runtime, values)
         metrics.update(values)
+
+    def on_train_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        """Warn (once) when the trainer will not evaluate during training, so this callback will not score."""
+        if _never_evaluates(args) and not getattr(self, "_warned_no_evaluation", False):
+            self._warned_no_evaluation = True
+            logger.warning(
+                'ECICallback will not score during training: eval_strategy="no" (the trainer never evaluates; '
+                'only an explicit trainer.evaluate() runs it). Set eval_strategy="steps" or "epoch", with an '
+                "eval_dataset or evaluator=callback.evaluator."
+            )
