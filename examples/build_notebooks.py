@@ -237,7 +237,7 @@ from st_hardneg.hub import load_mining_config
 
 loaded = datasets.load_dataset("hub-folder", "topk-percpos-0.95", split="train")
 again = load_mining_config("hub-folder", "topk-percpos-0.95").mine(pairs, corpus=corpus, show_progress=False)
-assert again.dataset.to_list() == loaded.to_list()  # the card's configuration mines the same rows
+assert again.to_list() == loaded.to_list()  # the card's configuration mines the same rows
 loaded""",
         ),
         (

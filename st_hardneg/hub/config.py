@@ -17,7 +17,7 @@ Examples:
     ...                         return_statistics=True)
     >>> config = MiningConfig.from_selection(selection, source="st-hardneg embedded default")
     >>> config = MiningConfig.from_dict(config.to_dict())   # what mining_config.json holds
-    >>> config.mine(pairs, corpus=corpus, show_progress=False).dataset.to_list() == selection.dataset.to_list()
+    >>> config.mine(pairs, corpus=corpus, show_progress=False).to_list() == selection.dataset.to_list()
     True
 """
 
@@ -213,6 +213,7 @@ class MiningConfig:
         judge: Any = None,
         show_progress: bool = True,
         check: bool = True,
+        return_statistics: bool = False,
     ) -> Any:
         """Mine the set again: build the pool with the recorded settings and select with the recorded settings.
 
@@ -223,9 +224,12 @@ class MiningConfig:
                 required then, since a judge's model cannot be rebuilt from its record.
             show_progress: tqdm bars.
             check: check the fingerprints before any model loads.
+            return_statistics: return a :class:`~st_hardneg.pool.Selection` (dataset, statistics, settings,
+                context) instead of the dataset, as :func:`~st_hardneg.mine_hard_negatives` does.
 
         Returns:
-            The :class:`~st_hardneg.pool.Selection`; its dataset has the rows of the pushed set.
+            A :class:`datasets.Dataset` with the rows of the pushed set, or a :class:`~st_hardneg.pool.Selection`
+            with ``return_statistics=True``.
         """
         from st_hardneg.pool.candidate_pool import CandidatePool
 
@@ -252,7 +256,7 @@ class MiningConfig:
         settings = self.selection_settings
         if settings.ensemble is None:
             settings = settings.replace(teacher=None)
-        return pool.select(settings, show_progress=show_progress, return_statistics=True)
+        return pool.select(settings, show_progress=show_progress, return_statistics=return_statistics)
 
     # ------------------------------------------------------------------ the same, as code for a card
     def teacher_code(self) -> tuple[str, str]:
