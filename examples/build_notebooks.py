@@ -212,12 +212,20 @@ from st_hardneg.hub import save_for_hub
 from st_hardneg.hub.source import DEFAULT_SOURCE
 
 pool = CandidatePool.build(pairs, model, corpus=corpus, depth=50, seed=0, show_progress=False)
-pool.config["source"] = DEFAULT_SOURCE.to_dict()  # the command records this itself
 selections = [
     pool.select(spec, num_negatives=4, output_scores=True, show_progress=False, return_statistics=True)
     for spec in ["naive-topk", "topk-percpos:0.95"]
 ]
-files = save_for_hub(selections, "hub-folder", pool=pool, overwrite=True, show_progress=False)
+# source= and license= name the data in the card (a Hub id, a path, words); the command records them itself
+files = save_for_hub(
+    selections,
+    "hub-folder",
+    pool=pool,
+    source=DEFAULT_SOURCE,
+    license="apache-2.0",
+    overwrite=True,
+    show_progress=False,
+)
 files""",
         ),
         (
