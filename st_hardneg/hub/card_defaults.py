@@ -18,10 +18,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from st_hardneg.hub.contents import HubPart
+from st_hardneg.hub.settings import CardSettings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["info_license", "info_source", "pool_eci_reports", "recorded_source"]
+__all__ = ["from_dataset_info", "info_license", "info_source", "pool_eci_reports", "recorded_source"]
 
 
 def _info_field(parts: Sequence[HubPart], name: str) -> str | None:
@@ -44,6 +45,21 @@ def info_source(parts: Sequence[HubPart]) -> str | None:
 def info_license(parts: Sequence[HubPart]) -> str | None:
     """The first non-empty ``dataset.info.license`` among the sets."""
     return _info_field(parts, "license")
+
+
+def from_dataset_info(parts: Sequence[HubPart], source: Any, card: CardSettings) -> tuple[Any, CardSettings]:
+    """``source=`` and the card's license, else the sets' ``datasets`` info (``dataset_name``, ``license``).
+
+    A source the pool recorded (the command's) comes before the info; for plain datasets (no mining record) the
+    info's dataset name makes the card's title.
+    """
+    if source is None and not recorded_source(parts):
+        source = info_source(parts)
+        if source is not None and card.pretty_name is None and all(p.selection is None for p in parts):
+            card = card.replace(pretty_name=f"Hard negatives for {source}")
+    if card.license is None and (license := info_license(parts)) is not None:
+        card = card.replace(license=license)
+    return source, card
 
 
 def recorded_source(parts: Sequence[HubPart]) -> bool:

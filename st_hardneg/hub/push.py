@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from st_hardneg.hub.card import MinedDatasetCard
-from st_hardneg.hub.card_defaults import info_license, info_source, pool_eci_reports, recorded_source
+from st_hardneg.hub.card_defaults import from_dataset_info, pool_eci_reports
 from st_hardneg.hub.config import CONFIG_FILENAME, MiningConfig, mining_config_document
 from st_hardneg.hub.contents import HubPart, collect_parts
 from st_hardneg.hub.layout import MAX_SHARD_SIZE, write_parquet_layout
@@ -110,7 +110,7 @@ def save_for_hub(
     """
     card = CardSettings.from_kwargs(card, **kwargs)
     parts = collect_parts(sets, config_name=config_name, split=split)
-    source, card = _from_dataset_info(parts, source, card)
+    source, card = from_dataset_info(parts, source, card)
     folder = Path(folder)
     from st_hardneg.outputs import prepare_output_folder
 
@@ -196,21 +196,6 @@ def push_to_hub(
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _from_dataset_info(parts: list[HubPart], source: Any, card: CardSettings) -> tuple[Any, CardSettings]:
-    """``source=`` and the card's license, else the sets' ``datasets`` info (``dataset_name``, ``license``).
-
-    A source the pool recorded (the command's) comes before the info; for plain datasets (no mining record) the
-    info's dataset name makes the card's title.
-    """
-    if source is None and not recorded_source(parts):
-        source = info_source(parts)
-        if source is not None and card.pretty_name is None and all(p.selection is None for p in parts):
-            card = card.replace(pretty_name=f"Hard negatives for {source}")
-    if card.license is None and (license := info_license(parts)) is not None:
-        card = card.replace(license=license)
-    return source, card
-
-
 def _nested(parts: list[HubPart], configs: dict[str, MiningConfig | None]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for p in parts:
