@@ -8,8 +8,7 @@ from typing import Any
 from datasets import Dataset
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from st_hardneg.eci.compute import GroupedECI
-from st_hardneg.eci.groups import QueryGroup
+from st_hardneg.eci.compute import GroupedECI, HoldsGroupedECI
 from st_hardneg.eci.report import ECIReport
 from st_hardneg.eci.settings import ECISettings
 from st_hardneg.eci.trigger import EvaluationTrigger
@@ -35,7 +34,7 @@ def _never_evaluates(args: Any) -> bool:
 
 
 @document_options(ECISettings)
-class ECICallback(TrainerCallback):
+class ECICallback(HoldsGroupedECI, TrainerCallback):
     """Record ECI and its parts for the model in training each time the trainer evaluates.
 
     On each evaluation (metrics with ``eval_runtime``, or ``{prefix}_runtime`` for another ``metric_key_prefix``)
@@ -110,21 +109,6 @@ class ECICallback(TrainerCallback):
         self._scored: dict[str, tuple[int, Any, dict[str, float]]] = {}
 
     @property
-    def settings(self) -> ECISettings:
-        """The :class:`~st_hardneg.eci.ECISettings` this callback scores with."""
-        return self.grouped.settings
-
-    @property
-    def groups(self) -> list[QueryGroup]:
-        """The set's queries, grouped by anchor at construction."""
-        return self.grouped.groups
-
-    @property
-    def last_report(self) -> ECIReport | None:
-        """The report of the latest evaluation, or ``None`` before the first."""
-        return self.grouped.last_report
-
-    @property
     def evaluator(self) -> EvaluationTrigger:
         """An evaluator to pass as the trainer's ``evaluator=`` when it has no ``eval_dataset`` and no other one.
 
@@ -135,10 +119,6 @@ class ECICallback(TrainerCallback):
         if getattr(self, "_evaluator", None) is None:
             self._evaluator = EvaluationTrigger()
         return self._evaluator
-
-    def compute_report(self, model: Any) -> ECIReport:
-        """The full report for ``model`` on this callback's set (also kept as :attr:`last_report`)."""
-        return self.grouped.report(model)
 
     def attach(self, trainer: Any) -> ECICallback:
         """Make this the trainer's first callback, so reporting integrations' ``on_log`` see its values.
