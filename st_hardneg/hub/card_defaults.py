@@ -6,19 +6,33 @@ from the pool's teacher scores.
   the pairs' dataset and license), for :func:`~st_hardneg.hub.save_for_hub` when neither ``source=`` /
   ``license=`` nor the pool's recorded source says it.
 - :func:`pool_eci_reports`: ECI of a set saved without a ``scores`` column, from the teacher's scores the pool
-  holds: the set's selection made again with ``output_scores=True`` (the same rows, plus the teacher's scores),
-  scored as :func:`~st_hardneg.eci.compute_eci` scores a set's stored scores.
+  holds: each (anchor, positive) and (anchor, negative) pair of the set looked up in the
+  :class:`~st_hardneg.pool.store.PoolStore` (the rows' positive scores, the teacher's candidates, its fill reserve
+  and deeper candidates), scored as :func:`~st_hardneg.eci.compute_eci` scores a set's stored scores. Nothing is
+  selected again and the pool is not changed.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import logging
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from st_hardneg.eci.compute import report_from_groups
+from st_hardneg.eci.groups import QueryGroup, group_queries
 from st_hardneg.hub.contents import HubPart
 from st_hardneg.hub.settings import CardSettings
+from st_hardneg.pool.candidates import CandidateExtension, TeacherCandidates
+from st_hardneg.pool.lookup import lookup_scores
+
+if TYPE_CHECKING:
+    from st_hardneg.pool.store import PoolStore
 
 logger = logging.getLogger(__name__)
 
@@ -67,50 +81,131 @@ def recorded_source(parts: Sequence[HubPart]) -> bool:
     return any(p.selection is not None and p.selection.context.get("pool", {}).get("source") for p in parts)
 
 
-@contextlib.contextmanager
-def _quiet_pool() -> Iterator[None]:
-    """The selection made again repeats the first one's warnings: keep them out of the log this once."""
-    pool_logger = logging.getLogger("st_hardneg.pool")
-    level = pool_logger.level
-    pool_logger.setLevel(logging.ERROR)
+def _normalised(value: Any) -> Any:
+    """A record as JSON keeps it (tuples as lists), so a pool saved and loaded compares equal to itself."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def _not_from_pool(selection: Any, pool: PoolStore) -> str | None:
+    """Why ``selection`` was not selected from ``pool`` (its recorded pool and teacher differ), or ``None``."""
+    recorded = selection.context.get("pool", {})
+    for key, what in (("dataset_fingerprint", "pairs"), ("corpus_fingerprint", "corpus")):
+        if recorded.get(key) != pool.config.get(key):
+            return f"the pool given was built on other {what}"
+    if _normalised(recorded.get("settings")) != _normalised(pool.config.get("settings")):
+        return "the pool given was built with other settings"
+    teacher = selection.context.get("teacher", {})
+    name = teacher.get("name")
+    if name not in pool.teachers:
+        return f"the pool given has no teacher {name!r} (it has {list(pool.teachers)})"
+    if _normalised(teacher) != _normalised(pool.teachers[name].config):
+        return f"the pool given holds another teacher {name!r}"
+    return None
+
+
+def _keyed(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``values`` at the first of ``keys`` equal to each of ``wanted``; NaN where none is."""
+    out = np.full(len(wanted), np.nan, dtype=np.float32)
+    if len(keys) == 0 or len(wanted) == 0:
+        return out
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    at = np.minimum(np.searchsorted(sorted_keys, wanted), len(keys) - 1)
+    found = sorted_keys[at] == wanted
+    out[found] = np.asarray(values, dtype=np.float32)[order[at[found]]]
+    return out
+
+
+def _extension_scores(extension: CandidateExtension | None, query: np.ndarray, doc: np.ndarray, n: int) -> np.ndarray:
+    """The deeper candidates' scores of ``(query[i], doc[i])`` (``n``: corpus size); NaN where not among them."""
+    if extension is None or len(extension) == 0:
+        return np.full(len(query), np.nan, dtype=np.float32)
+    owner = np.repeat(np.arange(len(extension.lengths), dtype=np.int64), extension.lengths)
+    keys = owner * n + np.asarray(extension.candidates, dtype=np.int64)
+    return _keyed(keys, extension.scores, query * n + doc)
+
+
+def _text_ids(texts: list[str], values: Any) -> np.ndarray:
+    """Each text's index in the Arrow array ``values`` (unique texts); ``-1`` where it is not there."""
+    found = pc.index_in(pa.array(texts, type=values.type), value_set=values)
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _teacher_scores(
+    pool: PoolStore, tc: TeacherCandidates, query: np.ndarray, doc: np.ndarray, deepened: Any, positive: bool
+) -> np.ndarray:
+    """``tc``'s score of each ``(query[i], doc[i])`` pair as the pool holds it: a positive from the rows' positive
+    scores (a relabeled positive from the candidates), a negative from the candidates and fill reserve, then the
+    deeper candidates (the pool's, and those the selection found); NaN where the teacher never scored the pair."""
+    n = len(pool.corpus)
+    scores = np.full(len(query), np.nan, dtype=np.float32)
+    if positive:
+        rows = np.asarray(pool.row_query, dtype=np.int64) * n + np.asarray(pool.row_positive, dtype=np.int64)
+        scores = _keyed(rows, tc.positive_scores, query * n + doc)
+    missing = np.isnan(scores)
+    if missing.any():
+        scores[missing] = lookup_scores(tc, query[missing], doc[missing, None])[:, 0]
+    for extension in (tc.extension, deepened.get(tc.name)):
+        missing = np.isnan(scores)
+        if missing.any():
+            scores[missing] = _extension_scores(extension, query[missing], doc[missing], n)
+    return scores
+
+
+def _pool_groups(part: HubPart, pool: PoolStore, tc: TeacherCandidates) -> list[QueryGroup] | str:
+    """The set's queries with ``tc``'s scores looked up in ``pool``, or why they cannot all be."""
     try:
-        yield
-    finally:
-        pool_logger.setLevel(level)
+        groups = group_queries(part.dataset)
+    except ValueError as err:
+        return str(err)
+    query = _text_ids([g.anchor for g in groups], pool.queries)
+    if (query < 0).any():
+        return f"{int((query < 0).sum())} of its anchors are not in the pool given"
+    looked_up = []
+    for kind in ("positives", "negatives"):
+        texts = [getattr(g, kind) for g in groups]
+        counts = np.array([len(t) for t in texts], dtype=np.int64)
+        doc = _text_ids([text for group in texts for text in group], pool.corpus)
+        if (doc < 0).any():
+            return f"{int((doc < 0).sum())} of its {kind} are not in the pool's corpus"
+        scores = _teacher_scores(
+            pool, tc, np.repeat(query, counts), doc, part.selection.deepened, positive=kind == "positives"
+        )
+        if np.isnan(scores).any():
+            return (
+                f"teacher {tc.name!r} never scored {int(np.isnan(scores).sum())} of its (anchor, {kind[:-1]}) pairs "
+                "in the pool: neither among its candidates nor its fill reserve"
+            )
+        looked_up.append(np.split(scores.astype(float), np.cumsum(counts)[:-1]))
+    return [
+        replace(g, positive_scores=p.tolist(), negative_scores=n.tolist())
+        for g, p, n in zip(groups, *looked_up, strict=True)
+    ]
 
 
-def _same_rows(a: Any, b: Any) -> bool:
-    """Whether two datasets hold the same rows (compared as Arrow tables, index mappings applied)."""
-    return len(a) == len(b) and a.with_format("arrow")[:].equals(b.with_format("arrow")[:])
-
-
-def pool_eci_reports(parts: Sequence[HubPart], pool: Any) -> dict[str, tuple[Any, str]]:
+def pool_eci_reports(parts: Sequence[HubPart], pool: PoolStore | None) -> dict[str, tuple[Any, str]]:
     """``{part key: (ECIReport, what scored it)}`` from ``pool``'s teacher scores, for the selections saved without
     a ``scores`` column (a single teacher's; an ensemble's sets are left to ``eci_model=``).
 
-    The selection is made again from ``pool`` with ``output_scores=True``; when its rows differ from the set's
-    (``pool`` is not the pool the set came from), the set gets no ECI and a warning says why. The pool's
-    ``history`` is left as it was.
+    Each pair of the set is looked up in ``pool``; the pool is not changed (no selection is made). A set gets no
+    ECI, and a warning says why, when ``pool`` is not the pool it was selected from (other fingerprints, settings
+    or teacher) or a pair is not among the teacher's scores the pool holds.
     """
-    from st_hardneg.eci.compute import compute_eci
-
     reports: dict[str, tuple[Any, str]] = {}
     if pool is None:
         return reports
     for p in parts:
         if p.selection is None or "scores" in p.dataset.column_names or p.selection.settings.ensemble is not None:
             continue
-        settings = p.selection.settings.replace(output_scores=True)
-        history = len(pool.history)
-        try:
-            with _quiet_pool():
-                scored = pool.select(settings, show_progress=False)
-        finally:
-            del pool.history[history:]
-        if not _same_rows(scored.select_columns(p.dataset.column_names), p.dataset):
-            logger.warning("%s: not selected from the pool given, so its card has no ECI", p.key)
+        reason = _not_from_pool(p.selection, pool)
+        if reason is not None:
+            logger.warning("%s: not selected from the pool given (%s), so its card has no ECI", p.key, reason)
             continue
-        teacher = p.selection.context.get("teacher", {}).get("name") or next(iter(pool.teachers), "")
-        scored_with = f"the teacher's scores held in the pool (`{teacher}`)"
-        reports[p.key] = (compute_eci(scored, show_progress=False), scored_with)
+        tc = pool.teachers[p.selection.context["teacher"]["name"]]
+        groups = _pool_groups(p, pool, tc)
+        if isinstance(groups, str):
+            logger.warning("%s: no ECI from the pool's scores (%s); pass eci_model= to score it", p.key, groups)
+            continue
+        scored_with = f"the teacher's scores held in the pool (`{tc.name}`)"
+        reports[p.key] = (report_from_groups(groups), scored_with)
     return reports

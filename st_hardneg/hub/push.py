@@ -82,8 +82,8 @@ def save_for_hub(
             they have one, else ``apache-2.0`` for the embedded example and ``unknown`` otherwise.
         plots: draw the score histograms (needs matplotlib).
         eci: compute ECI for the card: with ``eci_model`` if given, else from the sets' stored ``scores`` when
-            they have them, else from the teacher's scores ``pool`` holds (the selection made again with
-            ``output_scores=True``).
+            they have them, else from the teacher's scores ``pool`` holds (each pair looked up; nothing is
+            selected again).
         eci_model: a SentenceTransformer (or CrossEncoder) to score ECI with.
         agreement: teacher agreement to show in the card (an object with ``to_markdown()``, or Markdown).
         max_shard_size: Arrow bytes per parquet shard (``datasets``' default ``"500MB"``).

@@ -25,8 +25,8 @@ def unrecorded_pool(default_data):
     return pool
 
 
-def _select(pool, **kwargs):
-    return pool.select("topk-percpos:0.95", num_negatives=2, seed=1, show_progress=False, **kwargs)
+def _select(pool, num_negatives=2, **kwargs):
+    return pool.select("topk-percpos:0.95", num_negatives=num_negatives, seed=1, show_progress=False, **kwargs)
 
 
 def _title(text: str) -> str:
@@ -127,3 +127,37 @@ def test_no_eci_without_a_pool_or_from_another_pool(unrecorded_pool, bm25_pool, 
         save_for_hub(selection, tmp_path / "other", pool=bm25_pool, plots=False, show_progress=False)
     assert ECI_HEADING not in (tmp_path / "other" / "README.md").read_text()
     assert "not selected from the pool given" in caplog.text
+
+
+def test_deeper_and_filled_negatives_are_looked_up_too(unrecorded_pool, tmp_path):
+    """Negatives found by searching deeper (not kept by the pool) and random fill documents have scores too."""
+    selection = _select(unrecorded_pool, return_statistics=True, num_negatives=8, on_short="deepen")
+    assert selection.statistics.rows_deepened > 0 and selection.statistics.negatives_filled > 0
+    history = list(unrecorded_pool.history)
+    save_for_hub(selection, tmp_path / "out", pool=unrecorded_pool, plots=False, show_progress=False)
+    scored = _select(unrecorded_pool, output_scores=True, num_negatives=8, on_short="deepen")
+    unrecorded_pool.history[:] = history
+    assert scored.remove_columns("scores").to_list() == selection.dataset.to_list()
+    card = DatasetCard.load(tmp_path / "out" / "README.md")
+    recorded = card.data.to_dict()["st_hardneg"]["configurations"]["default"]["train"]["eci"]["eci"]
+    assert recorded == pytest.approx(_eci_by_hand(scored), rel=1e-9)
+
+
+def test_a_pair_the_teacher_never_scored_leaves_the_card_without_eci(unrecorded_pool, tmp_path, caplog):
+    selection = _select(unrecorded_pool, return_statistics=True)
+    tc = unrecorded_pool.teachers["bm25"]
+    q = int(unrecorded_pool.row_query[0])
+    scored = {*tc.candidates[q].tolist(), *tc.random_candidates[q].tolist(), *unrecorded_pool.row_positive.tolist()}
+    unscored = next(d for d in range(len(unrecorded_pool.corpus)) if d not in scored)
+    anchor = unrecorded_pool.queries[q].as_py()
+    text = unrecorded_pool.corpus[unscored].as_py()
+    rows = selection.dataset.to_list()
+    row = next(r for r in rows if r["anchor"] == anchor)
+    row["negative_1"] = text
+    changed = type(selection)(
+        datasets.Dataset.from_list(rows), selection.statistics, selection.settings, selection.context
+    )
+    with caplog.at_level(logging.WARNING, logger="st_hardneg.hub"):
+        save_for_hub(changed, tmp_path / "out", pool=unrecorded_pool, plots=False, show_progress=False)
+    assert ECI_HEADING not in (tmp_path / "out" / "README.md").read_text()
+    assert "teacher 'bm25' never scored 1 of its (anchor, negative) pairs" in caplog.text
