@@ -150,3 +150,35 @@ def test_a_model_scores_the_sets_as_compute_eci_does(minilm):
         report = compute_eci(pool.select(settings, show_progress=False), minilm, show_progress=False)
         assert row["eci"] == pytest.approx(report.eci, abs=1e-5)
         assert row["signal"] == pytest.approx(report.signal, abs=1e-5)
+
+
+def test_best_across_several_numbers_of_negatives_asks_for_the_count(default_pool):
+    """Issue 17: ``pool.sweep([...], num_negatives=[1, 4]).best()`` picked a configuration with 1 negative because
+    ``S_n`` (a mean over the negatives) is highest with the fewest; the teacher's figures compare like with like."""
+    sweep = default_pool.sweep(["naive-topk", "topk-percpos:0.95"], num_negatives=[1, 4], show_progress=False)
+    assert max(sweep.rows, key=lambda r: r["signal"])["num_negatives"] == 1  # what best() used to pick
+    with pytest.raises(ValueError, match=r"num_negatives \[1, 4\]: pass num_negatives= to best\(\).*score='train'"):
+        sweep.best()
+    for n in (1, 4):
+        rows = [r for r in sweep.rows if r["num_negatives"] == n]
+        best = sweep.best(num_negatives=n)
+        assert best.num_negatives == n and best.method.spec == max(rows, key=lambda r: r["signal"])["method"]
+    with pytest.raises(ValueError, match=r"no configuration has num_negatives=2; the sweep has \[1, 4\]"):
+        sweep.best(num_negatives=2)
+    for rank_by in ("eci", "max_margin"):
+        ranked = default_pool.sweep(["naive-topk"], [1, 4], rank_by=rank_by, show_progress=False)
+        with pytest.raises(ValueError, match="compares only sets with the same number of negatives"):
+            ranked.best()
+    # one count: nothing to refuse; |N| itself compares across counts
+    assert default_pool.sweep(["naive-topk"], [4], show_progress=False).best().num_negatives == 4
+    by_count = default_pool.sweep(["naive-topk"], [1, 4], rank_by="negatives_per_query", show_progress=False)
+    assert by_count.best().num_negatives == 4 and not by_count.ranked_within_counts
+
+
+def test_a_saved_sweep_keeps_the_rule(default_pool, tmp_path):
+    sweep = default_pool.sweep(["naive-topk", "topk-percpos:0.95"], num_negatives=[1, 4], show_progress=False)
+    sweep.save(tmp_path / "sweep.json")
+    loaded = Sweep.load(tmp_path / "sweep.json")
+    assert loaded.ranked_within_counts and loaded.best(num_negatives=4) == sweep.best(num_negatives=4)
+    with pytest.raises(ValueError, match="pass num_negatives= to best"):
+        loaded.best()
