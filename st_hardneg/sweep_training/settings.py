@@ -51,7 +51,8 @@ class TrainingSweepSettings(Settings):
     steps: int = option(100, "optimizer steps of each configuration's short training run")
     holdout: float = option(
         0.2,
-        "anchors held out (with all their positives) as the dev set: a share in (0, 1), or a whole number of anchors",
+        "anchors held out (with all their positives) as the dev set: a share in (0, 1), or a whole number of "
+        "anchors; which ones follows the selection seed",
         parse=lambda text: int(text) if text.strip().isdigit() else float(text),
     )
     seeds: tuple[int, ...] = option(

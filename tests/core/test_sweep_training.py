@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -229,3 +230,20 @@ def test_a_training_sweep_on_the_embedded_set(default_pool, minilm, tmp_path, mo
         **{**TINY, "steps": 1},
     )  # fmt: skip
     assert len(trained) == 3 and changed.context["training"]["runs_trained"] == 1
+
+
+@pytest.mark.slow
+def test_the_docs_training_sweep_runs_as_written(tmp_path, monkeypatch):
+    """The ``score="train"`` block of docs/short_rows_and_sweep.md, run as written (in a temporary folder)."""
+    from tests.conftest import REPO_ROOT, minilm_path
+
+    minilm_path()  # skips without the packaged model
+    text = (REPO_ROOT / "docs" / "short_rows_and_sweep.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if 'score="train"' in b]
+    assert len(blocks) == 1
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "__docs__"}
+    exec(compile(blocks[0], "docs/short_rows_and_sweep.md", "exec"), namespace)
+    sweep = namespace["sweep"]
+    assert sweep.rank_by == "ndcg@10" and len(sweep) == 2 and len(namespace["best"]) > 0
+    assert len(list((tmp_path / "sweep_runs").glob("*.json"))) == 2
