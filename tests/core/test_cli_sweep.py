@@ -103,3 +103,33 @@ def test_help_lists_the_grid_and_the_shared_settings(capsys):
     for option in ("--methods", "--num-negatives", "--sampling", "--rank-by", "--on-short", "--max-depth", "--top-n"):
         assert option in text
     assert "--method " not in text
+
+
+@pytest.mark.slow
+def test_sweep_scored_by_training(tmp_path, capsys, monkeypatch):
+    from st_hardneg.sweep_training import scoring
+    from tests.conftest import minilm_path
+
+    minilm_path()  # skips without the packaged model
+    calls = []
+    original = scoring.train_student
+    monkeypatch.setattr(scoring, "train_student", lambda *a, **k: calls.append(k["seed"]) or original(*a, **k))
+    out = tmp_path / "sweep.json"
+    args = ["sweep", "--quiet", "--teacher", "bm25", "--depth", "12", "--seed", "3", "--methods", "naive-topk"]
+    args += ["--num-negatives", "1", "3", "--score", "train", "--student", "sentence-transformers/all-MiniLM-L6-v2"]
+    args += ["--steps", "1", "--train-batch-size", "8", "--max-seq-length", "32", "--holdout", "5"]
+    args += ["--train-cache", str(tmp_path / "runs"), "--output", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    data = json.loads(out.read_text())
+    rows = data["rows"]
+    assert data["rank_by"] == "ndcg@10" and [r["num_negatives"] for r in rows] in ([1, 3], [3, 1])
+    assert [r["ndcg@10"] for r in rows] == sorted((r["ndcg@10"] for r in rows), reverse=True)
+    assert all(r["rows_held_out"] > 0 and 0 <= r["mrr@10"] <= 1 for r in rows)
+    assert data["context"]["training"]["heldout"]["anchors"] == 5 and calls == [0, 0]
+    assert f"Best: --method naive-topk --num-negatives {rows[0]['num_negatives']} " in printed
+    assert "| ndcg@10 | mrr@10 |" in printed
+    assert "scored with training sentence-transformers/all-MiniLM-L6-v2 for 1 steps" in printed
+    # the same command again reads both runs from --train-cache
+    assert main([*args, "--overwrite"]) == 0
+    assert calls == [0, 0] and json.loads(out.read_text())["rows"] == rows
