@@ -190,7 +190,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
             "(--score train compares across counts):"
         )
         for n in sweep.counts:
-            print(f"Best with {n} negatives: {_options(sweep.best(num_negatives=n))}")
+            print(f"Best with {n} negative{'s' * (n != 1)}: {_options(sweep.best(num_negatives=n))}")
     else:
         print(f"Best: {_options(sweep.best())}")
     return 0

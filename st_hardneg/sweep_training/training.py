@@ -49,6 +49,7 @@ def train_student(student: Any, dataset: Any, *, seed: int, settings: TrainingSw
             report_to="none",
             logging_strategy="no",
             disable_tqdm=True,
+            dataloader_pin_memory=_has_cuda(),
         )
         trainer = trainer_cls(model=model, args=args, train_dataset=dataset, loss=loss_cls(model))
         for callback in list(trainer.callback_handler.callbacks):
@@ -57,3 +58,9 @@ def train_student(student: Any, dataset: Any, *, seed: int, settings: TrainingSw
                 trainer.remove_callback(callback)
         trainer.train()
     return model
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

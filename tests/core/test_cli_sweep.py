@@ -27,7 +27,8 @@ def test_sweep_prints_and_writes_the_ranked_table(tmp_path, capsys):
     for n in (1, 2):
         ranked = [row for row in data["rows"] if row["num_negatives"] == n]
         assert [r["signal"] for r in ranked] == sorted((r["signal"] for r in ranked), reverse=True)
-        assert f"Best with {n} negatives: --method {ranked[0]['method']} --num-negatives {n}" in printed
+        noun = "negative" if n == 1 else "negatives"
+        assert f"Best with {n} {noun}: --method {ranked[0]['method']} --num-negatives {n}" in printed
         assert f"num_negatives = {n} (ranked by signal within this count)" in printed
     assert "Best: " not in printed
     assert sum(line.startswith("| ") for line in printed.splitlines()) == 2 * (4 + 1)  # per count: header, rows
