@@ -10,22 +10,24 @@ hands it the sets it selected.
 - :func:`score_by_training`: the training runs, cached and resumable, as a :class:`TrainingScores` table.
 - :func:`evaluate_retrieval`: NDCG@10 and MRR@10 of one model on a :class:`HeldOut` set.
 - :class:`TrainingSweepSettings`: the options (steps, holdout, seeds, batch size, ...).
+
+Names load on first use.
 """
 
-from st_hardneg.sweep_training.evaluation import METRICS, evaluate_retrieval
-from st_hardneg.sweep_training.holdout import HeldOut, heldout_set, holdout_split, remove_heldout
-from st_hardneg.sweep_training.scoring import CostEstimate, TrainingScores, score_by_training
-from st_hardneg.sweep_training.settings import TrainingSweepSettings
+from st_hardneg.exports import lazy_exports
 
-__all__ = [
-    "METRICS",
-    "CostEstimate",
-    "HeldOut",
-    "TrainingScores",
-    "TrainingSweepSettings",
-    "evaluate_retrieval",
-    "heldout_set",
-    "holdout_split",
-    "remove_heldout",
-    "score_by_training",
-]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "METRICS": "st_hardneg.sweep_training.evaluation",
+        "evaluate_retrieval": "st_hardneg.sweep_training.evaluation",
+        "HeldOut": "st_hardneg.sweep_training.holdout",
+        "heldout_set": "st_hardneg.sweep_training.holdout",
+        "holdout_split": "st_hardneg.sweep_training.holdout",
+        "remove_heldout": "st_hardneg.sweep_training.holdout",
+        "CostEstimate": "st_hardneg.sweep_training.scoring",
+        "TrainingScores": "st_hardneg.sweep_training.scoring",
+        "score_by_training": "st_hardneg.sweep_training.scoring",
+        "TrainingSweepSettings": "st_hardneg.sweep_training.settings",
+    },
+)

@@ -19,7 +19,7 @@ import pytest
 
 from st_hardneg import CandidatePool
 from st_hardneg.data import load_default
-from st_hardneg.pool.sweep import COLUMNS, TRAINING_COLUMNS
+from st_hardneg.select.sweep import COLUMNS, TRAINING_COLUMNS
 from st_hardneg.sweep_training import (
     HeldOut,
     TrainingSweepSettings,

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -35,13 +35,14 @@ from st_hardneg.eci.groups import QueryGroup
 from st_hardneg.eci.settings import ECISettings
 from st_hardneg.eci.similarity import score_groups
 from st_hardneg.filters.methods import get_method
-from st_hardneg.formatting.formatters import Selected, format_dataset
+from st_hardneg.formatting.formatters import Selected
+from st_hardneg.pool.candidates import CandidateExtension
+from st_hardneg.pool.store import PoolStore
+from st_hardneg.select.pick import pick
+from st_hardneg.select.settings import SelectionSettings
+from st_hardneg.select.sweep_by_training import score_sets_by_training
 from st_hardneg.settings.base import split_kwargs
-from st_hardneg.settings.selection import SelectionSettings
-from st_hardneg.sweep_training import TrainingSweepSettings, heldout_set, score_by_training
-
-if TYPE_CHECKING:
-    from st_hardneg.pool.candidate_pool import CandidatePool
+from st_hardneg.sweep_training.settings import TrainingSweepSettings
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ class Sweep:
         scored_with: ``"teacher"`` (the pool's stored scores) or the scoring model's name; with ``score="train"``,
             ``"train:<student>"``.
         seconds: wall time of the sweep (selections and scoring).
+        deepened: ``{teacher: CandidateExtension}``, the deeper candidates ``on_short="deepen"`` found (not kept
+            in the pool unless you ask: ``pool.keep_deepened(sweep)``).
     """
 
     rows: list[dict[str, Any]]
@@ -107,6 +110,7 @@ class Sweep:
     scored_with: str = "teacher"
     seconds: float = 0.0
     context: dict[str, Any] = field(default_factory=dict)
+    deepened: dict[str, CandidateExtension] = field(default_factory=dict, repr=False)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -219,7 +223,7 @@ class Sweep:
 
 
 def sweep_pool(
-    pool: CandidatePool,
+    pool: PoolStore,
     methods: Sequence[Any] | None = None,
     num_negatives: Sequence[int] | None = None,
     sampling: Sequence[str] | None = None,
@@ -236,7 +240,7 @@ def sweep_pool(
     """Select every combination of ``methods`` x ``num_negatives`` x ``sampling`` and score each with ECI (and,
     with ``score="train"``, by training a student on it: :mod:`st_hardneg.sweep_training`).
 
-    See :meth:`~st_hardneg.pool.CandidatePool.sweep`.
+    See :meth:`st_hardneg.CandidatePool.sweep`.
     """
     selection_kwargs, training_kwargs = split_kwargs(kwargs, SelectionSettings, TrainingSweepSettings)
     by_training = isinstance(score, str) and score == "train"
@@ -275,8 +279,13 @@ def sweep_pool(
         c.check_depth(depth, len(pool.corpus))
     start = time.perf_counter()
     picked = []
+    deepened: dict[str, CandidateExtension] = {}  # what earlier configurations found, reused by the later ones
     for c in configurations:
-        selected, stats, resolved, tc = pool._pick(c, chunk_size=chunk_size, show_progress=False)
+        selected, stats, resolved, tc, extension = pick(
+            pool, c, chunk_size=chunk_size, show_progress=False, extensions=deepened
+        )
+        if extension is not None:
+            deepened[tc.name] = extension
         picked.append((selected, stats, resolved, tc))
     if score is None or by_training:
         reports = [_report_from_teacher(pool, sel, tc, eci_settings) for sel, _, _, tc in picked]
@@ -305,19 +314,12 @@ def sweep_pool(
         )
     training_context = None
     if by_training:
-        trained = _score_by_training(pool, picked, base, training, show_progress)
-        for row, scored in zip(rows, trained.rows, strict=True):
+        labelled = [(_label(resolved), selected, resolved) for selected, _, resolved, _ in picked]
+        trained, scored_with, training_context = score_sets_by_training(
+            pool, labelled, training, seed=base.seed, show_progress=show_progress
+        )
+        for row, scored in zip(rows, trained, strict=True):
             row.update({column: scored[column] for column in TRAINING_COLUMNS})
-        scored_with = f"train:{trained.context['student']}"
-        training_context = {
-            **trained.context,
-            "estimate": str(trained.estimate),
-            "runs_trained": trained.trained,
-            "runs_cached": trained.cached,
-            "per_seed": {
-                r["configuration"]: {m: r[f"{m}_per_seed"] for m in ("ndcg@10", "mrr@10")} for r in trained.rows
-            },
-        }
     within = rank_by in WITHIN_COUNT and len({row["num_negatives"] for row in rows}) > 1
     order = sorted(  # by a figure that compares only equal counts: ranked within each num_negatives
         range(len(rows)),
@@ -341,36 +343,7 @@ def sweep_pool(
             "eci_settings": eci_settings.to_dict(),
             **({"training": training_context} if training_context else {}),
         },
-    )
-
-
-def _score_by_training(
-    pool: CandidatePool, picked: list, base: SelectionSettings, training: TrainingSweepSettings, show_progress: bool
-) -> Any:
-    """Each picked configuration's set, formatted as ``pool.select`` writes it, scored by training a student on it
-    with the pool's anchors held out by ``base.seed`` (:func:`~st_hardneg.sweep_training.score_by_training`)."""
-    columns = pool.config["settings"]
-    sets = {
-        _label(resolved): format_dataset(
-            selected,
-            pool.queries,
-            pool.corpus,
-            resolved.output_format,
-            anchor_column=columns["anchor_column"],
-            positive_column=columns["positive_column"],
-        )
-        for selected, _, resolved, _ in picked
-    }
-    indptr, indices = pool.positives_indptr, pool.positives_indices
-    positives = [indices[indptr[i] : indptr[i + 1]] for i in range(len(pool.queries))]
-    heldout = heldout_set(pool.query_texts, positives, pool.corpus.to_pylist(), training.holdout, seed=base.seed)
-    return score_by_training(
-        sets,
-        training.student,
-        heldout,
-        settings=training,
-        anchor_column=columns["anchor_column"],
-        show_progress=show_progress,
+        deepened=deepened,
     )
 
 
@@ -405,7 +378,7 @@ def _model_name(model: Any) -> str:
 
 
 def _query_arrays(
-    pool: CandidatePool, selected: Selected, positive_scores: np.ndarray | None
+    pool: PoolStore, selected: Selected, positive_scores: np.ndarray | None
 ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """Per query of a selection: its distinct positives and negatives (corpus ids, first seen) and their scores.
 
@@ -445,7 +418,7 @@ def _distinct(
     return id_lists, score_lists
 
 
-def _report_from_teacher(pool: CandidatePool, selected: Selected, tc: Any, eci_settings: ECISettings) -> Any:
+def _report_from_teacher(pool: PoolStore, selected: Selected, tc: Any, eci_settings: ECISettings) -> Any:
     if len(selected.row_query) == 0:
         return None
     # ``selected.positive_scores`` is the teacher's score of each row's own positive (also with
@@ -461,7 +434,7 @@ def _report_from_teacher(pool: CandidatePool, selected: Selected, tc: Any, eci_s
 
 
 def _reports_from_model(
-    pool: CandidatePool, selections: list[Selected], model: Any, eci_settings: ECISettings, show_progress: bool
+    pool: PoolStore, selections: list[Selected], model: Any, eci_settings: ECISettings, show_progress: bool
 ) -> list[Any]:
     texts_q, texts_c = pool.queries, pool.corpus
     per_config: list[list[QueryGroup]] = []
