@@ -60,7 +60,7 @@ class EngineSettings(Settings):
         metavar="ADDRESS",
     )
     num_workers: int | None = option(
-        None, "Ray encoders and search tasks run at once (default: one per GPU, else one per cpus_per_worker CPUs)"
+        None, "Ray encoders and search tasks at once (default: GPUs / num_gpus_per_worker, else CPUs / cpus_per_worker)"
     )
     cpus_per_worker: int = option(1, "CPUs each Ray encoder and search task uses (and torch threads in it)")
     num_gpus_per_worker: float | None = option(
