@@ -327,6 +327,7 @@ def import_earlier_grid(ctx: Context, summary: dict, perq: dict) -> None:
             }
             if settings is not None:
                 sel = ctx.pool.select(settings, show_progress=False, return_statistics=True)
+                ctx.pool.keep_deepened(sel)
                 row = ctx.pool.sweep(settings=settings, show_progress=False).rows[0]
                 m, st = run["mining"], sel.statistics
                 record["configuration"] = sel.settings.to_dict()
@@ -352,6 +353,7 @@ def mine_ours(ctx: Context, run: dict) -> tuple:
     pool = ctx.pool
     searched_before = sum(len(tc.extension or ()) for tc in pool.teachers.values())
     sel = pool.select(settings, show_progress=False, return_statistics=True)
+    pool.keep_deepened(sel)  # selecting does not change the pool: keep what on_short="deepen" found
     if sum(len(tc.extension or ()) for tc in pool.teachers.values()) != searched_before:
         ctx.save_pool()
     sweep = pool.sweep(settings=settings, show_progress=False)  # ECI of this set before training

@@ -8,41 +8,30 @@ Examples:
     TopKPercPos(percentage=0.95)
 """
 
-from __future__ import annotations
+from st_hardneg.exports import lazy_exports
+from st_hardneg.version import __version__ as __version__
 
-import importlib
-from typing import Any
-
-__version__ = "0.1.0"
-
-_EXPORTS = {
-    "mine_hard_negatives": "st_hardneg.mine",
-    "HardNegativeMiner": "st_hardneg.miner",
-    "CandidatePool": "st_hardneg.pool",
-    "Selection": "st_hardneg.pool",
-    "MiningMethod": "st_hardneg.filters",
-    "NaiveTopK": "st_hardneg.filters",
-    "TopKShifted": "st_hardneg.filters",
-    "TopKAbs": "st_hardneg.filters",
-    "TopKMarginPos": "st_hardneg.filters",
-    "TopKPercPos": "st_hardneg.filters",
-    "get_method": "st_hardneg.filters",
-    "Sampler": "st_hardneg.sampling",
-    "DenseTeacher": "st_hardneg.teachers",
-    "BM25Teacher": "st_hardneg.teachers",
-    "CrossEncoderTeacher": "st_hardneg.teachers",
-    "RandomTeacher": "st_hardneg.teachers",
-    "Teacher": "st_hardneg.teachers",
-}
-
-__all__ = ["__version__", *_EXPORTS]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'st_hardneg' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "mine_hard_negatives": "st_hardneg.mine",
+        "HardNegativeMiner": "st_hardneg.miner",
+        "CandidatePool": "st_hardneg.candidate_pool",
+        "Selection": "st_hardneg.select.selector",
+        "load_mining_config": "st_hardneg.reproduce",
+        "MiningMethod": "st_hardneg.filters.methods",
+        "NaiveTopK": "st_hardneg.filters.methods",
+        "TopKShifted": "st_hardneg.filters.methods",
+        "TopKAbs": "st_hardneg.filters.methods",
+        "TopKMarginPos": "st_hardneg.filters.methods",
+        "TopKPercPos": "st_hardneg.filters.methods",
+        "get_method": "st_hardneg.filters.methods",
+        "Sampler": "st_hardneg.sampling.samplers",
+        "DenseTeacher": "st_hardneg.teachers.dense",
+        "BM25Teacher": "st_hardneg.teachers.bm25",
+        "CrossEncoderTeacher": "st_hardneg.teachers.cross_encoder",
+        "RandomTeacher": "st_hardneg.teachers.random",
+        "Teacher": "st_hardneg.teachers.base",
+    },
+    extra=("__version__",),
+)

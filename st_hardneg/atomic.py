@@ -118,3 +118,12 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def json_default(value: Any) -> Any:
+    """``json.dumps(..., default=json_default)``: NumPy scalars and arrays as Python numbers and lists."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"Not JSON serialisable: {type(value).__name__}")

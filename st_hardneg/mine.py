@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from st_hardneg.pool.candidate_pool import CandidatePool
-from st_hardneg.pool.judged import check_no_judgments_needed
+from st_hardneg.candidate_pool import CandidatePool
+from st_hardneg.pool.settings import PoolSettings
+from st_hardneg.select.judged import check_no_judgments_needed
+from st_hardneg.select.settings import SelectionSettings
 from st_hardneg.settings.base import document_options, split_kwargs
-from st_hardneg.settings.pool import PoolSettings
-from st_hardneg.settings.selection import SelectionSettings
 
 __all__ = ["mine_hard_negatives", "settings_from_kwargs"]
 

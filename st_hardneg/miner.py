@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from st_hardneg.build.building import index_teachers
+from st_hardneg.candidate_pool import CandidatePool
 from st_hardneg.mine import settings_from_kwargs
-from st_hardneg.pool.building import index_teachers
-from st_hardneg.pool.candidate_pool import CandidatePool
 from st_hardneg.pool.inputs import FixedCorpus, build_layout, dataset_fingerprint, read_pairs
+from st_hardneg.pool.settings import PoolSettings
+from st_hardneg.select.settings import SelectionSettings
 from st_hardneg.settings.base import document_options
-from st_hardneg.settings.pool import PoolSettings
-from st_hardneg.settings.selection import SelectionSettings
 from st_hardneg.teachers.resolve import resolve_teachers
 
 logger = logging.getLogger(__name__)

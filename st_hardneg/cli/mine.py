@@ -24,14 +24,20 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from st_hardneg.cli import quiet_progress_bars
-from st_hardneg.cli.options import OneLineParser, add_settings_options, given_options, settings_from_args
+from st_hardneg.cli.options import (
+    add_dataset_argument,
+    add_settings_groups,
+    command_parser,
+    given_options,
+    log_as_asked,
+    quiet_progress_bars,
+    settings_from_args,
+)
+from st_hardneg.engines.settings import EngineSettings
 from st_hardneg.hub.settings import CardSettings
-from st_hardneg.settings.cross_encoder import CrossEncoderSettings
-from st_hardneg.settings.dense import DenseSettings
-from st_hardneg.settings.engine import EngineSettings
-from st_hardneg.settings.pool import PoolSettings
-from st_hardneg.settings.selection import SelectionSettings
+from st_hardneg.pool.settings import PoolSettings
+from st_hardneg.select.settings import SelectionSettings
+from st_hardneg.teachers.settings import CrossEncoderSettings, DenseSettings
 
 logger = logging.getLogger("st_hardneg")
 
@@ -47,19 +53,23 @@ _BUILD_OPTIONS = (
 )
 #: Shorthands of teachers that need no model (their name in the pool is the shorthand).
 _NO_MODEL = ("bm25", "random")
+#: The settings whose fields are this command's options (a group each, titled).
+_OPTION_GROUPS = (
+    (SelectionSettings, "selection (SelectionSettings)"),
+    (PoolSettings, "pool build (PoolSettings)"),
+    (DenseSettings, "dense teacher (DenseSettings)"),
+    (CrossEncoderSettings, "cross-encoder teacher (CrossEncoderSettings)"),
+    (CardSettings, "dataset card (CardSettings)"),
+    (EngineSettings, "engine: sharded, resumable and Ray builds (EngineSettings)"),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = OneLineParser(
-        prog="st-hardneg",
-        description="Mine hard negatives for sentence-transformers with NV-Retriever's methods.",
-        allow_abbrev=False,
+    p = command_parser(
+        "st-hardneg",
+        "Mine hard negatives for sentence-transformers with NV-Retriever's methods.",
     )
-    p.add_argument(
-        "dataset",
-        nargs="?",
-        help="json/jsonl/csv/parquet file, saved dataset or BEIR folder; default: the embedded example",
-    )
+    add_dataset_argument(p)
     io = p.add_argument_group("input and output")
     io.add_argument("--corpus", help="documents to mine from (jsonl/json/csv/parquet/txt); BEIR folders bring theirs")
     io.add_argument("--split", default="train", help="split of a BEIR folder or saved DatasetDict (default: train)")
@@ -93,18 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     hub.add_argument("--private", action="store_true", help="make a new --push-to-hub repository private")
     io.add_argument("--verbose", action="store_true", help="debug messages, and the traceback of an error")
-    add_settings_options(p, SelectionSettings, title="selection (SelectionSettings)")
-    add_settings_options(p, PoolSettings, title="pool build (PoolSettings)")
-    add_settings_options(p, DenseSettings, title="dense teacher (DenseSettings)")
-    add_settings_options(p, CrossEncoderSettings, title="cross-encoder teacher (CrossEncoderSettings)")
-    add_settings_options(p, CardSettings, title="dataset card (CardSettings)")
-    add_settings_options(p, EngineSettings, title="engine: sharded, resumable and Ray builds (EngineSettings)")
+    add_settings_groups(p, _OPTION_GROUPS)
     return p
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str]) -> int:
-    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(message)s")
+    log_as_asked(args)
     given = given_options(parser, argv)
 
     # 1. settings, and options that contradict each other
@@ -122,7 +126,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     out = Path(args.output)
     report_path, card_path = _check_outputs(args, out)
     if engine.work_dir is not None:
-        from st_hardneg.engines import WorkDir
+        from st_hardneg.engines.work_dir import WorkDir
 
         WorkDir.check_folder(engine.work_dir)
 
@@ -130,9 +134,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     progress = not args.quiet
     if args.quiet:
         quiet_progress_bars()
-    from st_hardneg.pool.candidate_pool import CandidatePool
+    from st_hardneg.candidate_pool import CandidatePool
 
-    pairs, corpus, source = _load(args)
+    pairs, corpus, source = load_inputs(args)
     if args.pool:
         pool = CandidatePool.load(args.pool, dataset=pairs, corpus=corpus)
         if pairs is None:  # the pool records the dataset it was built on; its folder is not the source
@@ -155,8 +159,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
         if selection.on_short == "deepen" and not pool.has_index(deepened):  # a sharded build returns a saved pool
             pool.attach_teacher(next(t for t in teachers if t.name == deepened), show_progress=progress)
     result = pool.select(selection, show_progress=progress, return_statistics=True)
-    if args.save_pool:
-        pool.save(args.save_pool, overwrite=args.overwrite)
+    if args.save_pool:  # with the deeper candidates the selection found (--on-short deepen)
+        pool.keep_deepened(result).save(args.save_pool, overwrite=args.overwrite)
     _write(result.dataset, out, overwrite=args.overwrite)
     report = {
         "source": source,
@@ -236,7 +240,7 @@ def _check_combinations(
         if args.save_pool:
             raise ValueError("--save-pool does not apply with --pool")
     else:
-        from st_hardneg.pool.judged import check_no_judgments_needed
+        from st_hardneg.select.judged import check_no_judgments_needed
 
         selection.check_depth(pool_settings.depth)
         check_no_judgments_needed(selection)  # only a saved, relabeled pool (--pool) has judgments
@@ -303,7 +307,7 @@ def _check_outputs(args: argparse.Namespace, out: Path) -> tuple[Path, Path]:
     return report_path, card_path
 
 
-def _load(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any] | None]:
+def load_inputs(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any] | None]:
     """The pairs, the corpus, and where they came from (a :class:`~st_hardneg.hub.source.DataSource` dict: the
     dataset as given, the split when one was read, the corpus file)."""
     from st_hardneg.hub.source import DEFAULT_SOURCE, DataSource
@@ -311,11 +315,11 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any] | None]:
     if args.dataset is None:
         if args.pool:
             return None, None, None
-        from st_hardneg.data import load_default
+        from st_hardneg.data.default import load_default
 
         pairs, corpus = load_default()
         return pairs, corpus, DEFAULT_SOURCE.to_dict()
-    from st_hardneg.data import load_pairs
+    from st_hardneg.data.loading import load_pairs
 
     loaded = load_pairs(
         args.dataset,
@@ -342,12 +346,12 @@ def pool_teacher(pool: Any, name: str | None, dense: DenseSettings, given: set[s
     records (a dense teacher keeps its recorded prompts unless given here; pass ``--cache-folder`` to read the
     corpus embeddings from the cache instead of encoding them again)."""
     if name is not None:
-        return _teacher(name, dense)
+        return teacher_of_option(name, dense)
     if len(pool.teachers) != 1:
         raise ValueError(f"this pool has teachers {list(pool.teachers)}; name the one to search with --teacher")
     config = next(iter(pool.teachers.values())).config
     if config.get("type") in _NO_MODEL:
-        return _teacher(config["type"], dense)
+        return teacher_of_option(config["type"], dense)
     if config.get("type") != "dense" or not config.get("model"):
         raise ValueError(f"teacher {config.get('name')!r} cannot be rebuilt from the pool; pass --teacher")
     recorded = {}
@@ -362,7 +366,7 @@ def pool_teacher(pool: Any, name: str | None, dense: DenseSettings, given: set[s
     return DenseTeacher(config["model"], dense.replace(**recorded), name=config.get("name"))
 
 
-def _teacher(name: str, dense: DenseSettings) -> Any:
+def teacher_of_option(name: str, dense: DenseSettings) -> Any:
     """One ``--teacher``: ``bm25``, ``random`` or a dense model's name."""
     from st_hardneg.teachers.dense import DenseTeacher
     from st_hardneg.teachers.resolve import resolve_teacher
@@ -372,9 +376,9 @@ def _teacher(name: str, dense: DenseSettings) -> Any:
 
 def _teachers(args: argparse.Namespace, dense: DenseSettings, cross: CrossEncoderSettings) -> list[Any]:
     """Every ``--teacher``, then the ``--cross-encoder`` over the first of them."""
-    from st_hardneg.teachers import CrossEncoderTeacher
+    from st_hardneg.teachers.cross_encoder import CrossEncoderTeacher
 
-    teachers = [_teacher(name, dense) for name in args.teacher]
+    teachers = [teacher_of_option(name, dense) for name in args.teacher]
     if args.cross_encoder:
         teachers.append(CrossEncoderTeacher(args.cross_encoder, first_stage=teachers[0], settings=cross))
     return teachers

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import re
 import types
 import typing
@@ -19,7 +20,17 @@ from typing import Any
 
 from st_hardneg.settings.base import Settings
 
-__all__ = ["OneLineParser", "add_settings_options", "given_options", "settings_from_args"]
+__all__ = [
+    "OneLineParser",
+    "add_dataset_argument",
+    "command_parser",
+    "add_settings_groups",
+    "add_settings_options",
+    "given_options",
+    "log_as_asked",
+    "quiet_progress_bars",
+    "settings_from_args",
+]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -49,7 +60,7 @@ def add_settings_options(
         help_text = f.metadata.get("help", "")
         if "default" not in help_text:
             help_text += f" (default: {_show(f.default)})"
-        kwargs: dict[str, Any] = {"dest": _dest(f), "default": f.default, "help": help_text}
+        kwargs: dict[str, Any] = {"dest": option_dest(f), "default": f.default, "help": help_text}
         if base is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         elif f.metadata.get("multiple"):
@@ -68,13 +79,39 @@ def add_settings_options(
         group.add_argument(flag, **kwargs)
 
 
+def command_parser(prog: str, description: str) -> OneLineParser:
+    """A sub-command's parser: errors on one line, no abbreviated options."""
+    return OneLineParser(prog=prog, description=description, allow_abbrev=False)
+
+
+def add_settings_groups(parser: argparse.ArgumentParser, groups: Sequence[tuple[type[Settings], str]]) -> None:
+    """One option group per ``(settings class, title)``, in order (:func:`add_settings_options`)."""
+    for cls, title in groups:
+        add_settings_options(parser, cls, title=title)
+
+
+def add_dataset_argument(parser: argparse.ArgumentParser) -> None:
+    """The optional positional ``dataset`` the mining commands share."""
+    parser.add_argument(
+        "dataset",
+        nargs="?",
+        help="json/jsonl/csv/parquet file, saved dataset or BEIR folder; default: the embedded example",
+    )
+
+
+def log_as_asked(args: argparse.Namespace) -> None:
+    """Log level from ``--verbose`` (debug) and ``--quiet`` (warnings only); info otherwise."""
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s")
+
+
 def settings_from_args(cls: type[Settings], args: argparse.Namespace) -> Settings:
     """The settings the parsed options describe (validated by the class)."""
-    values = {f.name: getattr(args, _dest(f)) for f in dataclasses.fields(cls) if hasattr(args, _dest(f))}
+    values = {f.name: getattr(args, option_dest(f)) for f in dataclasses.fields(cls) if hasattr(args, option_dest(f))}
     return cls(**values)
 
 
-def _dest(f: dataclasses.Field) -> str:
+def option_dest(f: dataclasses.Field) -> str:
     """Where argparse stores a field: its command-line name with underscores (unique across the command)."""
     return (f.metadata.get("cli_name") or f.name).replace("-", "_")
 
@@ -120,3 +157,18 @@ def _show(value: Any) -> str:
     if hasattr(value, "spec"):
         return value.spec
     return repr(value) if isinstance(value, str) else str(value)
+
+
+def quiet_progress_bars() -> None:
+    """Silence every progress bar st-hardneg's dependencies draw (datasets, huggingface_hub, transformers)."""
+    import datasets
+    import huggingface_hub.utils
+
+    datasets.disable_progress_bars()
+    huggingface_hub.utils.disable_progress_bars()
+    try:
+        import transformers
+
+        transformers.utils.logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+        pass

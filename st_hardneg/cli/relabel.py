@@ -19,8 +19,15 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from st_hardneg.cli import quiet_progress_bars
-from st_hardneg.cli.options import OneLineParser, _dest, add_settings_options, given_options, settings_from_args
+from st_hardneg.cli.options import (
+    add_settings_groups,
+    command_parser,
+    given_options,
+    log_as_asked,
+    option_dest,
+    quiet_progress_bars,
+    settings_from_args,
+)
 from st_hardneg.relabel.prompts import Prompts
 from st_hardneg.relabel.settings import (
     ARHNSettings,
@@ -42,11 +49,10 @@ _JUDGE_SETTINGS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = OneLineParser(
-        prog="st-hardneg relabel",
-        description="Relabel and filter a saved pool's hard negatives with a judge (ARHN: answer snippets, then a "
+    p = command_parser(
+        "st-hardneg relabel",
+        "Relabel and filter a saved pool's hard negatives with a judge (ARHN: answer snippets, then a "
         "listwise ranking against the positive).",
-        allow_abbrev=False,
     )
     p.add_argument("pool", help="a candidate pool saved with pool.save() or st-hardneg --save-pool")
     judge = p.add_argument_group("judge")
@@ -63,18 +69,23 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--overwrite", action="store_true", help="replace judgments in POOL, or a pool at --output")
     io.add_argument("--quiet", action="store_true", help="no progress bars and no info messages")
     io.add_argument("--verbose", action="store_true", help="debug messages, and the traceback of an error")
-    add_settings_options(p, ARHNSettings, title="ARHN (ARHNSettings)")
-    add_settings_options(p, Prompts, title="prompts of LLM judges (Prompts)")
-    add_settings_options(p, ChatSettings, title="generation of LLM judges (ChatSettings)")
-    add_settings_options(p, OpenAIJudgeSettings, title="--judge openai (OpenAIJudgeSettings)")
-    add_settings_options(p, TransformersJudgeSettings, title="--judge transformers (TransformersJudgeSettings)")
-    add_settings_options(p, CrossEncoderJudgeSettings, title="--judge cross-encoder (CrossEncoderJudgeSettings)")
+    add_settings_groups(p, _OPTION_GROUPS)
     return p
 
 
+#: ARHN's, the prompts' and each judge's settings: their fields are options, in groups with these titles.
+_OPTION_GROUPS = (
+    (ARHNSettings, "ARHN (ARHNSettings)"),
+    (Prompts, "prompts of LLM judges (Prompts)"),
+    (ChatSettings, "generation of LLM judges (ChatSettings)"),
+    (OpenAIJudgeSettings, "--judge openai (OpenAIJudgeSettings)"),
+    (TransformersJudgeSettings, "--judge transformers (TransformersJudgeSettings)"),
+    (CrossEncoderJudgeSettings, "--judge cross-encoder (CrossEncoderJudgeSettings)"),
+)
+
+
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str]) -> int:
-    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(message)s")
+    log_as_asked(args)
     given = given_options(parser, argv)
 
     # 1. options
@@ -83,8 +94,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     judge_settings = {cls: settings_from_args(cls, args) for cls in _JUDGE_SETTINGS[kind]}
 
     # 2. the pool and where the judgments go
+    from st_hardneg.candidate_pool import CandidatePool
     from st_hardneg.outputs import check_output_folder
-    from st_hardneg.pool.candidate_pool import CandidatePool
 
     pool_path = Path(args.pool)
     if not (pool_path / "pool.json").is_file():
@@ -147,7 +158,7 @@ def _judge_kind(args: argparse.Namespace, parser: argparse.ArgumentParser, given
 
 def _actions(parser: argparse.ArgumentParser, cls: type) -> list[argparse.Action]:
     """The options generated from ``cls``."""
-    dests = {_dest(f) for f in dataclasses.fields(cls)}
+    dests = {option_dest(f) for f in dataclasses.fields(cls)}
     return [a for a in parser._actions if a.dest in dests]
 
 

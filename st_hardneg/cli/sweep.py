@@ -16,16 +16,23 @@ import argparse
 import logging
 from pathlib import Path
 
-from st_hardneg.cli import quiet_progress_bars
-from st_hardneg.cli.mine import DEFAULT_TEACHER, _load, _teacher, pool_teacher
-from st_hardneg.cli.options import OneLineParser, add_settings_options, given_options, settings_from_args
+from st_hardneg.cli.mine import DEFAULT_TEACHER, load_inputs, pool_teacher, teacher_of_option
+from st_hardneg.cli.options import (
+    add_dataset_argument,
+    add_settings_options,
+    command_parser,
+    given_options,
+    log_as_asked,
+    quiet_progress_bars,
+    settings_from_args,
+)
 from st_hardneg.eci.settings import ECISettings
 from st_hardneg.filters.methods import get_method
-from st_hardneg.pool.sweep import DEFAULT_RANK_BY, RANK_BY
+from st_hardneg.pool.settings import PoolSettings
 from st_hardneg.sampling.samplers import SAMPLINGS
-from st_hardneg.settings.dense import DenseSettings
-from st_hardneg.settings.pool import PoolSettings
-from st_hardneg.settings.selection import SelectionSettings
+from st_hardneg.select.settings import SelectionSettings
+from st_hardneg.select.sweep import DEFAULT_RANK_BY, RANK_BY
+from st_hardneg.teachers.settings import DenseSettings
 
 logger = logging.getLogger("st_hardneg")
 
@@ -37,16 +44,11 @@ _ECI_EXCLUDE = ("anchor_column", "positive_column", "batch_size", "temperature")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = OneLineParser(
-        prog="st-hardneg sweep",
-        description="Score mining configurations with ECI before training: select each from one candidate pool.",
-        allow_abbrev=False,
+    p = command_parser(
+        "st-hardneg sweep",
+        "Score mining configurations with ECI before training: select each from one candidate pool.",
     )
-    p.add_argument(
-        "dataset",
-        nargs="?",
-        help="json/jsonl/csv/parquet file, saved dataset or BEIR folder; default: the embedded example",
-    )
+    add_dataset_argument(p)
     grid = p.add_argument_group("the configurations swept (every combination)")
     grid.add_argument(
         "--methods",
@@ -93,8 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str]) -> int:
-    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(message)s")
+    log_as_asked(args)
     given = given_options(parser, argv)
 
     # 1. settings: every configuration of the grid is checked before any work
@@ -129,9 +130,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     progress = not args.quiet
     if args.quiet:
         quiet_progress_bars()
-    from st_hardneg.pool.candidate_pool import CandidatePool
+    from st_hardneg.candidate_pool import CandidatePool
 
-    pairs, corpus, source = _load(args)
+    pairs, corpus, source = load_inputs(args)
     if args.pool:
         pool = CandidatePool.load(args.pool, dataset=pairs, corpus=corpus)
         if base.on_short == "deepen":
@@ -140,7 +141,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
             )
     else:
         pool = CandidatePool.build(
-            pairs, _teacher(args.teacher, dense), corpus=corpus, settings=pool_settings, show_progress=progress
+            pairs, teacher_of_option(args.teacher, dense), corpus=corpus, settings=pool_settings, show_progress=progress
         )
         pool.config["source"] = source
     score = None
@@ -158,8 +159,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
         eci_settings=eci_settings,
         show_progress=progress,
     )
-    if args.save_pool:
-        pool.save(args.save_pool, overwrite=args.overwrite)
+    if args.save_pool:  # with the deeper candidates the sweep found (--on-short deepen)
+        pool.keep_deepened(sweep).save(args.save_pool, overwrite=args.overwrite)
     sweep.context["source"] = source
     sweep.save(out, overwrite=args.overwrite)
     best = sweep.best()

@@ -11,55 +11,33 @@ the training hooks :mod:`.evaluator` and :mod:`.callback`; :mod:`.metric` ships 
 options they share (columns, ``top_n``, ``clamp``, ``temperature``, ``batch_size``), their defaults and checks.
 """
 
-from __future__ import annotations
+from st_hardneg.exports import lazy_exports
 
-from st_hardneg.eci.callback import ECICallback
-from st_hardneg.eci.compare import ECIComparison, compare_eci
-from st_hardneg.eci.compute import compute_eci, eci_from_scores
-from st_hardneg.eci.evaluator import ECIEvaluator
-from st_hardneg.eci.formula import (
-    arithmetic_efficiency,
-    eci,
-    effective_margin,
-    harmonic_efficiency,
-    information_capacity,
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "ECICallback": "st_hardneg.eci.callback",
+        "ECIComparison": "st_hardneg.eci.compare",
+        "compare_eci": "st_hardneg.eci.compare",
+        "compute_eci": "st_hardneg.eci.compute",
+        "eci_from_scores": "st_hardneg.eci.compute",
+        "ECIEvaluator": "st_hardneg.eci.evaluator",
+        "arithmetic_efficiency": "st_hardneg.eci.formula",
+        "eci": "st_hardneg.eci.formula",
+        "effective_margin": "st_hardneg.eci.formula",
+        "harmonic_efficiency": "st_hardneg.eci.formula",
+        "information_capacity": "st_hardneg.eci.formula",
+        "QueryGroup": "st_hardneg.eci.groups",
+        "detect_format": "st_hardneg.eci.groups",
+        "group_queries": "st_hardneg.eci.groups",
+        "estimated_gradient_norm": "st_hardneg.eci.heuristics",
+        "estimated_score_variance": "st_hardneg.eci.heuristics",
+        "metric_path": "st_hardneg.eci.metric",
+        "scores_for_metric": "st_hardneg.eci.metric",
+        "ECIReport": "st_hardneg.eci.report",
+        "ECISettings": "st_hardneg.eci.settings",
+        "QueryStats": "st_hardneg.eci.stats",
+        "aggregate_margin": "st_hardneg.eci.stats",
+        "query_stats": "st_hardneg.eci.stats",
+    },
 )
-from st_hardneg.eci.groups import QueryGroup, detect_format, group_queries
-from st_hardneg.eci.heuristics import (
-    average_hardness,
-    estimated_gradient_norm,
-    estimated_gradient_norm_from_summary,
-    estimated_score_variance,
-)
-from st_hardneg.eci.metric import metric_path, scores_for_metric
-from st_hardneg.eci.report import ECIReport
-from st_hardneg.eci.settings import ECISettings
-from st_hardneg.eci.stats import QueryStats, aggregate_margin, query_stats
-
-__all__ = [
-    "ECICallback",
-    "ECIComparison",
-    "ECIEvaluator",
-    "ECIReport",
-    "ECISettings",
-    "QueryGroup",
-    "QueryStats",
-    "aggregate_margin",
-    "arithmetic_efficiency",
-    "average_hardness",
-    "compare_eci",
-    "compute_eci",
-    "detect_format",
-    "eci",
-    "eci_from_scores",
-    "effective_margin",
-    "estimated_gradient_norm",
-    "estimated_gradient_norm_from_summary",
-    "estimated_score_variance",
-    "group_queries",
-    "harmonic_efficiency",
-    "information_capacity",
-    "metric_path",
-    "query_stats",
-    "scores_for_metric",
-]

@@ -8,8 +8,7 @@ from typing import Any
 from datasets import Dataset
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from st_hardneg.eci.compute import GroupedECI
-from st_hardneg.eci.groups import QueryGroup
+from st_hardneg.eci.compute import GroupedECI, HoldsGroupedECI
 from st_hardneg.eci.report import ECIReport
 from st_hardneg.eci.settings import ECISettings
 from st_hardneg.settings.base import document_options
@@ -28,7 +27,7 @@ def _evaluation_prefix(logs: dict[str, Any]) -> str | None:
 
 
 @document_options(ECISettings)
-class ECICallback(TrainerCallback):
+class ECICallback(HoldsGroupedECI, TrainerCallback):
     """Record ECI and its parts for the model in training each time the trainer evaluates.
 
     On each evaluation (metrics with ``eval_runtime``, or ``{prefix}_runtime`` for another ``metric_key_prefix``)
@@ -95,25 +94,6 @@ class ECICallback(TrainerCallback):
         self.name = name
         # metric prefix -> (global step, runtime, metrics) of the evaluation scored in on_log, for its on_evaluate
         self._scored: dict[str, tuple[int, Any, dict[str, float]]] = {}
-
-    @property
-    def settings(self) -> ECISettings:
-        """The :class:`~st_hardneg.eci.ECISettings` this callback scores with."""
-        return self.grouped.settings
-
-    @property
-    def groups(self) -> list[QueryGroup]:
-        """The set's queries, grouped by anchor at construction."""
-        return self.grouped.groups
-
-    @property
-    def last_report(self) -> ECIReport | None:
-        """The report of the latest evaluation, or ``None`` before the first."""
-        return self.grouped.last_report
-
-    def compute_report(self, model: Any) -> ECIReport:
-        """The full report for ``model`` on this callback's set (also kept as :attr:`last_report`)."""
-        return self.grouped.report(model)
 
     def attach(self, trainer: Any) -> ECICallback:
         """Make this the trainer's first callback, so reporting integrations' ``on_log`` see its values.

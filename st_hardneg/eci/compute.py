@@ -218,3 +218,29 @@ def compute_eci(
         show_progress=show_progress,
     )
     return report_from_groups(groups, model, settings, show_progress=show_progress)
+
+
+class HoldsGroupedECI:
+    """What :class:`~st_hardneg.eci.ECIEvaluator` and :class:`~st_hardneg.eci.ECICallback` share: the
+    :class:`GroupedECI` they hold (``self.grouped``) and what they answer from it."""
+
+    grouped: GroupedECI
+
+    @property
+    def settings(self) -> ECISettings:
+        """The :class:`~st_hardneg.eci.ECISettings` this scores with."""
+        return self.grouped.settings
+
+    @property
+    def groups(self) -> list[QueryGroup]:
+        """The set's queries, grouped by anchor at construction."""
+        return self.grouped.groups
+
+    @property
+    def last_report(self) -> ECIReport | None:
+        """The report of the latest evaluation, or ``None`` before the first."""
+        return self.grouped.last_report
+
+    def compute_report(self, model: Any) -> ECIReport:
+        """The full report for ``model`` on this set (also kept as :attr:`last_report`)."""
+        return self.grouped.report(model)

@@ -10,9 +10,7 @@ from typing import Any
 from datasets import Dataset
 
 from st_hardneg._compat import BaseEvaluator
-from st_hardneg.eci.compute import GroupedECI
-from st_hardneg.eci.groups import QueryGroup
-from st_hardneg.eci.report import ECIReport
+from st_hardneg.eci.compute import GroupedECI, HoldsGroupedECI
 from st_hardneg.eci.settings import ECISettings
 from st_hardneg.settings.base import document_options
 
@@ -22,7 +20,7 @@ __all__ = ["ECIEvaluator"]
 
 
 @document_options(ECISettings)
-class ECIEvaluator(BaseEvaluator):
+class ECIEvaluator(HoldsGroupedECI, BaseEvaluator):
     """Score a mined hard-negative set's ECI under the model being evaluated.
 
     The primary metric is ``eci`` (greater is better); the returned metrics are ECI and its parts
@@ -53,7 +51,7 @@ class ECIEvaluator(BaseEvaluator):
     Examples:
         ::
 
-            from st_hardneg.eci import ECIEvaluator
+            from st_hardneg.eci.evaluator import ECIEvaluator
 
             evaluator = ECIEvaluator(mined_eval, name="bm25", top_n=3)
             metrics = evaluator(model)  # {"bm25_eci": 1.16, "bm25_eci_signal": 0.577, ...}
@@ -78,25 +76,6 @@ class ECIEvaluator(BaseEvaluator):
         self.primary_metric = "eci"
         self.greater_is_better = True
         self.csv_file = "eci_evaluation" + (f"_{name}" if name else "") + "_results.csv"
-
-    @property
-    def settings(self) -> ECISettings:
-        """The :class:`~st_hardneg.eci.ECISettings` this evaluator scores with."""
-        return self.grouped.settings
-
-    @property
-    def groups(self) -> list[QueryGroup]:
-        """The set's queries, grouped by anchor at construction."""
-        return self.grouped.groups
-
-    @property
-    def last_report(self) -> ECIReport | None:
-        """The report of the latest call, or ``None`` before the first."""
-        return self.grouped.last_report
-
-    def compute_report(self, model: Any) -> ECIReport:
-        """The full report for ``model`` on this evaluator's set (also kept as :attr:`last_report`)."""
-        return self.grouped.report(model)
 
     def __call__(
         self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1

@@ -10,7 +10,6 @@ are here for that comparison, not as targets.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,27 +18,13 @@ from scipy.special import logsumexp
 
 __all__ = [
     "DEFAULT_TEMPERATURE",
-    "average_hardness",
     "estimated_gradient_norm",
-    "estimated_gradient_norm_from_summary",
     "estimated_score_variance",
 ]
 
 DEFAULT_TEMPERATURE = 0.05
 """``tau = 0.05``, i.e. ``scale = 20``, the default of sentence-transformers' MultipleNegativesRankingLoss (the
 loss the paper trains with); the paper does not state its temperature."""
-
-
-def average_hardness(negative_scores: Sequence[ArrayLike]) -> float:
-    """Average hardness ``S_n``: the mean over queries of each query's mean negative score.
-
-    Args:
-        negative_scores: For each query, the scores of its negatives.
-
-    Returns:
-        The mean of the per-query means.
-    """
-    return float(np.mean([np.mean(np.asarray(s, dtype=np.float64)) for s in negative_scores]))
 
 
 def estimated_gradient_norm(negative_scores: Sequence[ArrayLike], temperature: float = DEFAULT_TEMPERATURE) -> float:
@@ -76,30 +61,6 @@ def estimated_gradient_norm(negative_scores: Sequence[ArrayLike], temperature: f
         log_norms = peak + np.log(np.add.reduceat(np.exp(flat - np.repeat(peak, sizes)), starts))
     with np.errstate(over="ignore"):
         return float(np.mean(np.exp(log_norms)))
-
-
-def estimated_gradient_norm_from_summary(
-    num_negatives: float, signal: float, temperature: float = DEFAULT_TEMPERATURE
-) -> float:
-    """The summary approximation on the right of Eq. 11: ``|N| * exp(S_n / tau)``.
-
-    Args:
-        num_negatives: ``|N|``.
-        signal: ``S_n``.
-        temperature: ``tau`` (> 0).
-
-    Returns:
-        ``num_negatives * exp(signal / temperature)`` (``inf`` on overflow).
-
-    Raises:
-        ValueError: If ``temperature <= 0``.
-    """
-    if temperature <= 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
-    try:
-        return num_negatives * math.exp(signal / temperature)
-    except OverflowError:
-        return math.inf
 
 
 def estimated_score_variance(signal: float, max_similarity: float) -> float:

@@ -12,8 +12,16 @@ one shard), :mod:`.build` (stages and scheduling), :mod:`.assemble` (shards -> p
 (the engines), :mod:`.progress` (one bar over the shards).
 """
 
-from st_hardneg.engines.build import build_sharded, make_engine, memory_bound
-from st_hardneg.engines.shards import Shard, ShardError
-from st_hardneg.engines.work_dir import WorkDir
+from st_hardneg.exports import lazy_exports
 
-__all__ = ["Shard", "ShardError", "WorkDir", "build_sharded", "make_engine", "memory_bound"]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "build_sharded": "st_hardneg.engines.build",
+        "make_engine": "st_hardneg.engines.build",
+        "memory_bound": "st_hardneg.engines.build",
+        "Shard": "st_hardneg.engines.shards",
+        "ShardError": "st_hardneg.engines.shards",
+        "WorkDir": "st_hardneg.engines.work_dir",
+    },
+)

@@ -14,6 +14,7 @@ import numpy as np
 
 from st_hardneg.atomic import atomic_path
 from st_hardneg.engines.tasks import read_part
+from st_hardneg.pool.candidates import TEACHER_ARRAYS
 from st_hardneg.pool.statistics import ScoreSummary, TeacherStatistics
 
 __all__ = ["assemble_teacher"]
@@ -32,7 +33,7 @@ def assemble_teacher(
     num_random: int,
 ) -> TeacherStatistics:
     """Write ``folder/{candidates,scores,...}.npy`` from the anchor-shard ``parts`` (in anchor order) and return the
-    teacher's statistics, computed as :func:`~st_hardneg.pool.building.mine_teacher` computes them."""
+    teacher's statistics, computed as :func:`~st_hardneg.build.building.rank_with_teacher` computes them."""
     folder.mkdir(parents=True, exist_ok=True)
     shapes = {
         "candidates": (np.int32, (num_queries, depth)),
@@ -48,7 +49,7 @@ def assemble_teacher(
         for file in parts:
             part = read_part(file)
             s, e = part.start, part.stop
-            for array in ("candidates", "scores", "random_candidates", "random_scores", "min_positive_scores"):
+            for array in (a for a in TEACHER_ARRAYS if a != "positive_scores"):  # per anchor; positives per row
                 out[array][s:e] = getattr(part, array)
             out["positive_scores"][part.rows] = part.positive_scores
             rows_seen[part.rows] = True

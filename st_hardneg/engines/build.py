@@ -15,7 +15,7 @@ memory-mapped. Every shard is written atomically and recorded in the manifest (:
 build again skips what is recorded, so a killed build resumes and ends with the same pool.
 
 The fill reserve of an anchor depends only on the seed, its text, its positives and the corpus size
-(:func:`~st_hardneg.pool.building.plan_anchors`), and the merge of per-block top-k uses the in-process tie-break (score
+(:func:`~st_hardneg.build.building.plan_anchors`), and the merge of per-block top-k uses the in-process tie-break (score
 descending, then corpus index), so the pool has the same candidates as ``CandidatePool.build`` without a work folder
 (scores equal within float rounding: texts are encoded in other batches, blocks multiplied in other shapes).
 """
@@ -30,19 +30,20 @@ from typing import Any
 
 import numpy as np
 
+from st_hardneg.build.building import AnchorPlan, plan_anchors, pool_config
 from st_hardneg.engines.assemble import assemble_teacher
 from st_hardneg.engines.local import Engine, LocalEngine
 from st_hardneg.engines.progress import ShardProgress
+from st_hardneg.engines.settings import EngineSettings
 from st_hardneg.engines.shards import WAIT, Shard, Task, shard_ranges
 from st_hardneg.engines.tasks import encode_shard, merge_anchor_shard, score_anchor_shard, search_block
 from st_hardneg.engines.work_dir import WorkDir
 from st_hardneg.keyed_random import text_keys
-from st_hardneg.pool.building import AnchorPlan, plan_anchors, pool_config
 from st_hardneg.pool.inputs import PairLayout, corpus_fingerprint
+from st_hardneg.pool.settings import PoolSettings
 from st_hardneg.pool.statistics import PoolStatistics
 from st_hardneg.pool.storage import teacher_folder, write_meta, write_rows, write_texts
-from st_hardneg.settings.engine import EngineSettings
-from st_hardneg.settings.pool import PoolSettings
+from st_hardneg.pool.store import PoolStore
 from st_hardneg.teachers.base import Teacher
 
 logger = logging.getLogger(__name__)
@@ -110,14 +111,14 @@ def build_sharded(
     dataset_fingerprint: str,
     corpus_given: bool,
     show_progress: bool = True,
+    pool_class: type[PoolStore] = PoolStore,
 ) -> Any:
-    """Build (or resume, or load when complete) the pool of ``layout`` in ``engine.work_dir``; return it loaded.
+    """Build (or resume, or load when complete) the pool of ``layout`` in ``engine.work_dir``; return it loaded
+    (as a ``pool_class``: ``CandidatePool.build`` passes itself).
 
     The work folder is checked (:class:`~st_hardneg.engines.work_dir.WorkDir`) before an engine starts or a model
     loads.
     """
-    from st_hardneg.pool.candidate_pool import CandidatePool
-
     corpus_fp = corpus_fingerprint(layout.corpus)
     identity = {
         "inputs": {
@@ -137,7 +138,7 @@ def build_sharded(
         pool_dir = work.path / "pool"
         if work.done("pool"):
             logger.info("The pool in %s is complete; loading it (restart=True builds it again)", pool_dir)
-            return CandidatePool.load(pool_dir)
+            return pool_class.load(pool_dir)
         runner = make_engine(engine)
         try:
             _Build(layout, list(teachers), settings, engine, work, runner, show_progress).run(
@@ -145,7 +146,7 @@ def build_sharded(
             )
         finally:
             runner.close()
-    return CandidatePool.load(pool_dir)
+    return pool_class.load(pool_dir)
 
 
 class _Build:

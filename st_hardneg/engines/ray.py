@@ -26,9 +26,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from st_hardneg.engines.local import USER_ERRORS, Schedule
+from st_hardneg.engines.settings import EngineSettings, ray_install_hint
 from st_hardneg.engines.shards import WAIT, ShardError, Task
 from st_hardneg.engines.tasks import encode_shard
-from st_hardneg.settings.engine import EngineSettings, ray_install_hint
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from st_hardneg.atomic import write_npy, write_npz
-from st_hardneg.pool.building import AnchorPlan, AnchorShard, finish_anchors
+from st_hardneg.build.building import AnchorPlan, AnchorShard, finish_anchors
+from st_hardneg.pool.candidates import TEACHER_ARRAYS
 from st_hardneg.teachers.base import TeacherIndex, TeacherOutput, pad_topk, sort_candidates
 
 __all__ = [
@@ -36,15 +37,7 @@ __all__ = [
     "search_block",
 ]
 
-_PART_ARRAYS = (
-    "rows",
-    "candidates",
-    "scores",
-    "positive_scores",
-    "random_candidates",
-    "random_scores",
-    "min_positive_scores",
-)
+_PART_ARRAYS = ("rows", *TEACHER_ARRAYS)
 
 
 class TeacherChanged(ValueError):
@@ -134,7 +127,7 @@ def merge_anchor_shard(
     plan: AnchorPlan, block_files: Sequence[str | Path], out_file: str | Path, *, depth: int, num_random: int
 ) -> dict[str, Any]:
     """Merge an anchor shard's per-block top-k into its global top-k (running merge: memory ``anchors x 2k``) and
-    write its pool arrays (:func:`~st_hardneg.pool.building.finish_anchors`)."""
+    write its pool arrays (:func:`~st_hardneg.build.building.finish_anchors`)."""
     t0 = time.perf_counter()
     n = plan.num_queries
     best_i = np.empty((n, 0), dtype=np.int64)
@@ -183,7 +176,7 @@ def write_part(path: str | Path, shard: AnchorShard) -> None:
 
 
 def read_part(path: str | Path) -> AnchorShard:
-    """The :class:`~st_hardneg.pool.building.AnchorShard` written by :func:`write_part`."""
+    """The :class:`~st_hardneg.build.building.AnchorShard` written by :func:`write_part`."""
     with np.load(path) as z:
         arrays = {name: z[name] for name in _PART_ARRAYS}
         start, stop = (int(x) for x in z["range"])

@@ -13,7 +13,7 @@ Strategies (``SelectionSettings.ensemble``), one module each:
   fused ranking (reciprocal ranks, or mean normalised scores), the method applied to the fused score; an extension
   beyond both papers.
 
-Every strategy builds on the single-teacher selection (:func:`~st_hardneg.pool.selection.pick_negatives`): each
+Every strategy builds on the single-teacher selection (:func:`~st_hardneg.select.negatives.pick_negatives`): each
 member applies the mining method to its own scores and its sampler with the same keyed draws it makes alone.
 Each selected negative records which member(s) chose it (``output_teachers=True``, and
 ``SelectionStatistics.negatives_per_teacher``). Short rows are filled from the first member's fill reserve under its
@@ -24,33 +24,16 @@ Also :func:`~st_hardneg.ensembles.agreement.teacher_agreement` (``pool.agreement
 of the teachers' top negatives, NV-Retriever Appendix A.
 """
 
-from __future__ import annotations
+from st_hardneg.exports import lazy_exports
 
-from collections.abc import Callable
-
-from st_hardneg.ensembles.agreement import TeacherAgreement, teacher_agreement
-from st_hardneg.ensembles.base import EnsembleInput
-from st_hardneg.ensembles.concat import concat
-from st_hardneg.ensembles.cross_sample import cross_sample
-from st_hardneg.ensembles.intra_sample import intra_sample, intra_sample_dedup
-from st_hardneg.ensembles.mean_score import mean_score
-from st_hardneg.ensembles.rrf import rrf
-from st_hardneg.settings.selection import ENSEMBLES
-
-__all__ = ["ENSEMBLES", "STRATEGIES", "EnsembleInput", "TeacherAgreement", "select_ensemble", "teacher_agreement"]
-
-#: Strategy name -> function ``(EnsembleInput) -> (Selected, SelectionStatistics)``.
-STRATEGIES: dict[str, Callable] = {
-    "cross_sample": cross_sample,
-    "intra_sample": intra_sample,
-    "intra_sample_dedup": intra_sample_dedup,
-    "concat": concat,
-    "rrf": rrf,
-    "mean_score": mean_score,
-}
-assert tuple(STRATEGIES) == ENSEMBLES
-
-
-def select_ensemble(inp: EnsembleInput):
-    """Run the strategy ``inp.settings.ensemble`` names."""
-    return STRATEGIES[inp.settings.ensemble](inp)
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "ENSEMBLES": "st_hardneg.select.settings",
+        "STRATEGIES": "st_hardneg.ensembles.strategies",
+        "select_ensemble": "st_hardneg.ensembles.strategies",
+        "EnsembleInput": "st_hardneg.ensembles.base",
+        "TeacherAgreement": "st_hardneg.ensembles.agreement",
+        "teacher_agreement": "st_hardneg.ensembles.agreement",
+    },
+)

@@ -1,5 +1,5 @@
 """What every ensemble strategy receives and shares: the member teachers' candidates, the rows, the settings, and
-helpers to combine per-teacher picks (:func:`~st_hardneg.pool.selection.pick_negatives`) into rows."""
+helpers to combine per-teacher picks (:func:`~st_hardneg.select.negatives.pick_negatives`) into rows."""
 
 from __future__ import annotations
 
@@ -9,11 +9,18 @@ from typing import Any
 import numpy as np
 
 from st_hardneg.formatting.formatters import Selected
-from st_hardneg.pool.building import TeacherCandidates
+from st_hardneg.pool.candidates import TeacherCandidates
 from st_hardneg.pool.lookup import lookup_scores
-from st_hardneg.pool.selection import FillSource, Picks, finish_selection, pick_negatives, row_positive_scores
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
-from st_hardneg.settings.selection import SelectionSettings
+from st_hardneg.select.negatives import (
+    FillSource,
+    NegativeRule,
+    Picks,
+    finish_selection,
+    pick_negatives,
+    row_positive_scores,
+)
+from st_hardneg.select.settings import SelectionSettings
 
 __all__ = ["EnsembleInput", "add_counts", "bit", "compact_rows", "with_reference_scores"]
 
@@ -29,7 +36,7 @@ class EnsembleInput:
         query_keys: uint64 ``[queries]`` text key of each query (cross-sample draws are keyed by seed and anchor).
         row_keys: uint64 ``[rows]`` key of each row (seed, anchor, positive), for the samplers' noise.
         settings: the selection settings (``num_negatives`` is per teacher for ``concat``).
-        judged: a relabeled pool's judgments lookup (:func:`~st_hardneg.pool.selection.pick_negatives`): judged
+        judged: a relabeled pool's judgments lookup (:func:`~st_hardneg.select.negatives.pick_negatives`): judged
             positives and filtered passages leave every member's candidates.
     """
 
@@ -47,6 +54,11 @@ class EnsembleInput:
         """Teacher ``t``'s positive score per row, as the methods compare it (``settings.positive_score``)."""
         return row_positive_scores(self.teachers[t], self.row_query, self.settings.positive_score)
 
+    @property
+    def rule(self) -> NegativeRule:
+        """The few settings every member's picks and the finishing step read."""
+        return NegativeRule.of(self.settings)
+
     def own_positive_scores(self, t: int) -> np.ndarray:
         """Teacher ``t``'s score of each row's own positive (what a selection reports)."""
         return row_positive_scores(self.teachers[t], self.row_query, "row")
@@ -57,7 +69,7 @@ class EnsembleInput:
             self.teachers[t],
             self.row_query,
             self.positive_scores(t),
-            settings=self.settings,
+            rule=self.rule,
             row_keys=self.row_keys,
             num=num,
             draw_order=draw_order,
@@ -81,7 +93,7 @@ class EnsembleInput:
             row_positive=self.row_positive,
             positive_scores=self.own_positive_scores(0),
             fill=FillSource(reference, self.positive_scores(0), self.judged),
-            settings=self.settings,
+            rule=self.rule,
             chunk_size=self.chunk_size,
         )
         return with_reference_scores(selected, st, reference)

@@ -14,8 +14,8 @@ import numpy as np
 from st_hardneg.ensembles.base import EnsembleInput, add_counts, with_reference_scores
 from st_hardneg.formatting.formatters import Selected
 from st_hardneg.keyed_random import combine, salt, uniform
-from st_hardneg.pool.selection import select_negatives
 from st_hardneg.pool.statistics import SelectionStatistics
+from st_hardneg.select.negatives import select_negatives
 
 __all__ = ["cross_sample", "drawn_teachers"]
 
@@ -50,7 +50,7 @@ def cross_sample(inp: EnsembleInput) -> tuple[Selected, SelectionStatistics]:
             inp.row_query[rows],
             inp.row_positive[rows],
             inp.positive_scores(t)[rows],
-            settings=settings,
+            rule=inp.rule,
             row_keys=inp.row_keys[rows],
             judged=inp.judged,
             own_positive_scores=inp.own_positive_scores(t)[rows],

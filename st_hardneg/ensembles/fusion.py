@@ -15,9 +15,9 @@ import numpy as np
 
 from st_hardneg.ensembles.base import EnsembleInput, bit
 from st_hardneg.formatting.formatters import Selected
-from st_hardneg.pool.building import TeacherCandidates, compact, row_isin
-from st_hardneg.pool.selection import row_positive_scores, select_negatives
+from st_hardneg.pool.candidates import TeacherCandidates, compact, row_isin
 from st_hardneg.pool.statistics import SelectionStatistics
+from st_hardneg.select.negatives import row_positive_scores, select_negatives
 from st_hardneg.teachers.base import sort_candidates
 
 __all__ = ["FusedScores", "fused_teacher", "select_fused"]
@@ -90,7 +90,7 @@ def select_fused(inp: EnsembleInput, fused: TeacherCandidates) -> tuple[Selected
         inp.row_query,
         inp.row_positive,
         pos,
-        settings=inp.settings,
+        rule=inp.rule,
         row_keys=inp.row_keys,
         judged=inp.judged,
         chunk_size=inp.chunk_size,
@@ -106,7 +106,7 @@ def select_fused(inp: EnsembleInput, fused: TeacherCandidates) -> tuple[Selected
 
 def ranks_of(tc: TeacherCandidates) -> np.ndarray:
     """1-based rank of each candidate slot of ``tc`` (positives excluded, as in the pool)."""
-    return np.broadcast_to(np.arange(1, tc.candidates.shape[1] + 1), tc.candidates.shape)
+    return np.broadcast_to(np.arange(1, tc.depth + 1), tc.candidates.shape)
 
 
 def _unique_per_row(ids: np.ndarray) -> np.ndarray:

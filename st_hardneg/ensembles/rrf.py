@@ -17,7 +17,7 @@ import numpy as np
 from st_hardneg.ensembles.base import EnsembleInput
 from st_hardneg.ensembles.fusion import fused_teacher, ranks_of, select_fused
 from st_hardneg.formatting.formatters import Selected
-from st_hardneg.pool.building import TeacherCandidates
+from st_hardneg.pool.candidates import TeacherCandidates
 from st_hardneg.pool.statistics import SelectionStatistics
 
 __all__ = ["positive_ranks", "rrf"]

@@ -1,23 +1,17 @@
 """Mining methods: which ranked candidates may become negatives (NV-Retriever, section 3.1)."""
 
-from st_hardneg.filters.methods import (
-    METHODS,
-    MiningMethod,
-    NaiveTopK,
-    TopKAbs,
-    TopKMarginPos,
-    TopKPercPos,
-    TopKShifted,
-    get_method,
-)
+from st_hardneg.exports import lazy_exports
 
-__all__ = [
-    "METHODS",
-    "MiningMethod",
-    "NaiveTopK",
-    "TopKAbs",
-    "TopKMarginPos",
-    "TopKPercPos",
-    "TopKShifted",
-    "get_method",
-]
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "METHODS": "st_hardneg.filters.methods",
+        "MiningMethod": "st_hardneg.filters.methods",
+        "NaiveTopK": "st_hardneg.filters.methods",
+        "TopKAbs": "st_hardneg.filters.methods",
+        "TopKMarginPos": "st_hardneg.filters.methods",
+        "TopKPercPos": "st_hardneg.filters.methods",
+        "TopKShifted": "st_hardneg.filters.methods",
+        "get_method": "st_hardneg.filters.methods",
+    },
+)

@@ -21,7 +21,19 @@ from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from st_hardneg.hub.config import MiningConfig
+from st_hardneg.hub.card_lines import (
+    ensemble_scale_line,
+    license_line,
+    markdown,
+    negatives_per_row,
+    relabel_line,
+    sampling_line,
+    scores_note,
+    size_category,
+    teacher_line,
+    without_histograms,
+)
+from st_hardneg.hub.config import MiningRecord
 from st_hardneg.hub.contents import HubPart
 from st_hardneg.hub.settings import CardSettings
 from st_hardneg.hub.snippets import PLACEHOLDER_REPO, format_of, reproduce_code, train_code
@@ -86,7 +98,7 @@ class MinedDatasetCard(DatasetCard):
                 ``license``, ``language``, ..., ``eci``, ``agreement``).
         """
         part = HubPart("default", "train", selection.dataset, selection)
-        config = MiningConfig.from_selection(selection, source=source)
+        config = MiningRecord.from_selection(selection, source=source)
         return cls.from_parts([part], {part.key: config}, pool=pool, repo_id=repo_id, **kwargs)
 
     @classmethod
@@ -94,7 +106,7 @@ class MinedDatasetCard(DatasetCard):
     def from_parts(
         cls,
         parts: Sequence[HubPart],
-        configs: Mapping[str, MiningConfig | None],
+        configs: Mapping[str, MiningRecord | None],
         *,
         card: CardSettings | None = None,
         pool: Any | None = None,
@@ -112,7 +124,7 @@ class MinedDatasetCard(DatasetCard):
 
         Args:
             parts: the configurations and splits (:func:`~st_hardneg.hub.contents.collect_parts`).
-            configs: ``{part.key: MiningConfig or None}`` (``None`` for a plain dataset).
+            configs: ``{part.key: MiningRecord or None}`` (``None`` for a plain dataset).
             card: a :class:`~st_hardneg.hub.settings.CardSettings`; keyword arguments override its fields.
             pool: the pool the selections came from, for its statistics (one pool).
             repo_id: the repository the snippets load from (default a placeholder).
@@ -130,7 +142,7 @@ class MinedDatasetCard(DatasetCard):
         """
         card = CardSettings.from_kwargs(card, **kwargs)
         license, source_datasets = card.license, card.source_datasets
-        from st_hardneg import __version__
+        from st_hardneg.version import __version__
 
         repo = repo_id or PLACEHOLDER_REPO
         several = len(parts) > 1
@@ -151,12 +163,12 @@ class MinedDatasetCard(DatasetCard):
             entry: dict[str, Any] = {"rows": len(p.dataset), "columns": p.dataset.column_names}
             if c is not None:
                 entry["mining"] = {k: v for k, v in c.to_dict().items() if k != "versions"}
-                entry["statistics"] = _without_histograms(p.selection.statistics.to_dict())
+                entry["statistics"] = without_histograms(p.selection.statistics.to_dict())
             if eci and p.key in eci:
                 entry["eci"] = eci[p.key][0].to_dict()
             meta["configurations"].setdefault(p.config, {})[p.split] = entry
         if pool is not None:
-            meta["pool_statistics"] = _without_histograms(pool.statistics.to_dict())
+            meta["pool_statistics"] = without_histograms(pool.statistics.to_dict())
         card_data = DatasetCardData(
             language=list(card.language) or None,
             license=license,
@@ -176,7 +188,7 @@ class MinedDatasetCard(DatasetCard):
             pretty_name=card_data.pretty_name,
             version=__version__,
             purpose=_purpose(parts, configs),
-            license_line=_license_line(license, sources),
+            license_line=license_line(license, sources),
             contents=[_contents_row(p, configs.get(p.key)) for p in parts],
             several=several,
             train_code=train_code(repo, first, several_configs=several),
@@ -186,7 +198,7 @@ class MinedDatasetCard(DatasetCard):
             plots=plots or {},
             plots_note=plots_note,
             pool_lines=_pool_lines(pool) if pool is not None else [],
-            agreement=_markdown(agreement) if agreement is not None else "",
+            agreement=markdown(agreement) if agreement is not None else "",
             eci_rows=[_eci_row(key, *value) for key, value in (eci or {}).items()],
             reproduce=reproduce_code(repo, list(parts), dict(configs)),
             versions=_versions(configs),
@@ -196,19 +208,6 @@ class MinedDatasetCard(DatasetCard):
 
 
 # ---------------------------------------------------------------------------------------------- pieces
-def size_category(n: int) -> str:
-    """The Hub's ``size_categories`` value for ``n`` rows.
-
-    Examples:
-        >>> size_category(63), size_category(5_000), size_category(2_000_000)
-        ('n<1K', '1K<n<10K', '1M<n<10M')
-    """
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
-        if n < limit:
-            return name
-    return "1M<n<10M" if n < 10_000_000 else "n>10M"
-
-
 def _pretty_name(parts: Sequence[HubPart], sources: list[DataSource]) -> str:
     where = sources[0].dataset if sources else "a pairs dataset"
     if sources and sources[0].kind == "default":
@@ -217,7 +216,7 @@ def _pretty_name(parts: Sequence[HubPart], sources: list[DataSource]) -> str:
     return f"Hard negatives for {where}" + (f" ({', '.join(methods)})" if methods else "")
 
 
-def _purpose(parts: Sequence[HubPart], configs: Mapping[str, MiningConfig | None]) -> str:
+def _purpose(parts: Sequence[HubPart], configs: Mapping[str, MiningRecord | None]) -> str:
     mined = [(p, configs[p.key]) for p in parts if configs.get(p.key) is not None]
     if not mined:
         return "Hard negatives for training text-embedding models with sentence-transformers."
@@ -226,7 +225,7 @@ def _purpose(parts: Sequence[HubPart], configs: Mapping[str, MiningConfig | None
     fmt = s.output_format
     sources = list(dict.fromkeys(c.source.describe() for _, c in mined))
     methods = list(dict.fromkeys(q.selection.settings.method.describe() for q, _ in mined))
-    teachers = list(dict.fromkeys(_teacher_line(c.teacher) for _, c in mined))
+    teachers = list(dict.fromkeys(teacher_line(c.teacher) for _, c in mined))
     lines = [
         f"Training data for text-embedding models: every row pairs an anchor from {', '.join(sources)} with its "
         f"positive and {negatives_per_row(s)} hard negative{'s' if negatives_per_row(s) != 1 else ''}, passages the "
@@ -245,17 +244,7 @@ def _purpose(parts: Sequence[HubPart], configs: Mapping[str, MiningConfig | None
     return "\n".join(lines)
 
 
-def _license_line(license: str, sources: list[DataSource]) -> str:
-    if license == "unknown":
-        where = sources[0].describe() if sources else "its source data"
-        return (
-            f"License: not stated when this set was pushed (`unknown`). It is derived from {where}: that data's "
-            "license applies."
-        )
-    return f"License: `{license}`."
-
-
-def _contents_row(part: HubPart, config: MiningConfig | None) -> dict[str, Any]:
+def _contents_row(part: HubPart, config: MiningRecord | None) -> dict[str, Any]:
     return {
         "config": part.config,
         "split": part.split,
@@ -272,61 +261,7 @@ def _train_note(part: HubPart, several: bool) -> str:
     return ""
 
 
-_ENSEMBLE_LINES = {
-    "cross_sample": "cross-sample ensemble (one teacher drawn per anchor; NV-Retriever 3.4.2)",
-    "intra_sample": "intra-sample ensemble, duplicates kept (teachers take turns; NV-Retriever 3.4.2)",
-    "intra_sample_dedup": "intra-sample ensemble, duplicates replaced (NV-Retriever 3.4.2)",
-    "concat": "concatenation: the union of the teachers' negatives (the ECI paper's hybrid sets)",
-    "rrf": "reciprocal-rank fusion (k={rrf_k}), the method on the fused score",
-    "mean_score": "mean of per-teacher min-max normalised scores, the method on the fused score",
-}
-
-
-def _teacher_line(t: Mapping[str, Any]) -> str:
-    kind = t.get("type")
-    if kind == "ensemble":
-        members = ", ".join(f"`{name}` ({_teacher_line(c)})" for name, c in t.get("members", {}).items())
-        how = _ENSEMBLE_LINES.get(t.get("strategy"), str(t.get("strategy"))).format(rrf_k=t.get("rrf_k"))
-        return f"{how} of {members}"
-    if kind == "cross-encoder":
-        from st_hardneg.teachers.provenance import ModelReference
-
-        ref = ModelReference(t.get("model"), t.get("revision"), t.get("local_model") or t.get("name") or "")
-        depth = f"top {t['depth']}" if t.get("depth") else "the candidates"
-        first = _teacher_line(t.get("first_stage") or {})
-        return f"cross-encoder {ref.describe()} ({t.get('activation')} scores) rescoring {depth} of {first}"
-    if kind == "random":
-        return f"random scores (seed {t.get('seed')}): NV-Retriever's random negatives"
-    if kind == "dense":
-        from st_hardneg.teachers.provenance import ModelReference
-
-        ref = ModelReference(t.get("model"), t.get("revision"), t.get("local_model") or t.get("name") or "")
-        prompts = ", ".join(
-            f"{label} `{t.get(key)!r}`"
-            for label, key in (("query prompt", "query_prompt"), ("document prompt", "corpus_prompt"))
-            if t.get(key)
-        )
-        details = ", ".join(x for x in (f"{t.get('similarity', 'cosine')} similarity", prompts) if x)
-        return f"dense, {ref.describe()} ({details}; {t.get('backend', 'exact')} search)"
-    if kind == "bm25":
-        return f"BM25 (bm25s, {t.get('method')}, k1={t.get('k1')}, b={t.get('b')}, stopwords {t.get('stopwords')})"
-    return f"`{t.get('name', kind)}`"
-
-
-def _sampling_line(s: Any) -> str:
-    if s.sampling == "top":
-        return "top: the highest-scoring survivors"
-    if s.sampling == "simans":
-        return (
-            f"SimANS: drawn from every survivor with weights exp(-{s.simans_a:g} (score - positive score + "
-            f"{s.simans_b:g})^2), keyed by seed and row"
-        )
-    what = f"softmax over scores, temperature {s.temperature:g}" if s.weighting == "softmax" else "uniform"
-    head = "the top survivor plus the rest " if s.sampling == "top1_sampled" else ""
-    return f"{s.sampling}: {head}drawn from the top {s.sample_from} survivors ({what}), keyed by seed and row"
-
-
-def _mined_section(part: HubPart, c: MiningConfig) -> dict[str, Any]:
+def _mined_section(part: HubPart, c: MiningRecord) -> dict[str, Any]:
     s, ps, st = c.selection_settings, c.pool_settings, part.selection.statistics
     on_short = {
         "fill": "filled with random corpus documents that obey the method's bound (rows still short are dropped)",
@@ -340,7 +275,7 @@ def _mined_section(part: HubPart, c: MiningConfig) -> dict[str, Any]:
         ("Source", c.source.describe()),
         ("Split", f"`{c.source.split}`" if c.source.split else "the whole file / dataset (no split)"),
         ("Corpus", _corpus_line(c)),
-        ("Teacher", _teacher_line(c.teacher)),
+        ("Teacher", teacher_line(c.teacher)),
         ("Candidates per anchor (pool depth)", f"{ps.depth}, after removing all of the anchor's positives"),
         ("Random fill reserve per anchor", str(ps.num_random)),
         ("Mining method", s.method.describe()),
@@ -352,16 +287,16 @@ def _mined_section(part: HubPart, c: MiningConfig) -> dict[str, Any]:
     if s.min_score is not None:
         settings_rows.append(("Minimum negative score", f"{s.min_score:g} (easier candidates removed)"))
     if c.relabel is not None:
-        settings_rows.append(("False negatives", _relabel_line(c.relabel, s)))
+        settings_rows.append(("False negatives", relabel_line(c.relabel, s)))
     if s.ensemble is not None:
         counts = ", ".join(f"`{k}` {v}" for k, v in st.negatives_per_teacher.items())
         settings_rows.append(("Negatives chosen per teacher", f"{counts} ({st.negatives_shared} chosen by several)"))
-        settings_rows.append(("Score scale", _ensemble_scale_line(s)))
+        settings_rows.append(("Score scale", ensemble_scale_line(s)))
     settings_rows += [
-        ("Sampling", _sampling_line(s)),
+        ("Sampling", sampling_line(s)),
         ("Negatives per row", str(negatives_per_row(s))),
         ("Rows short of negatives", on_short),
-        ("Output format", f"`{s.output_format}`" + _scores_note(s)),
+        ("Output format", f"`{s.output_format}`" + scores_note(s)),
         ("Seeds", f"pool {ps.seed}, selection {s.seed}"),
         ("Fingerprints", f"pairs `{(c.dataset_fingerprint or '')[:16]}`, corpus `{(c.corpus_fingerprint or '')[:16]}`"),
     ]
@@ -423,50 +358,7 @@ def _mined_section(part: HubPart, c: MiningConfig) -> dict[str, Any]:
     }
 
 
-def negatives_per_row(s: Any) -> int:
-    """A full row's negatives: ``num_negatives``, per teacher for a concatenation."""
-    return s.num_negatives * (len(s.teachers) if s.ensemble == "concat" else 1)
-
-
-def _ensemble_scale_line(s: Any) -> str:
-    if s.ensemble in ("rrf", "mean_score"):
-        return "the fused scores the method compared"
-    return f"the first teacher's (`{s.teachers[0]}`); pairs it did not score are left out of the distributions"
-
-
-def _scores_note(s: Any) -> str:
-    if not s.output_scores:
-        return ""
-    named = list(s.score_teachers or (s.teachers if s.ensemble else ()))
-    if len(named) > 1:
-        return ", with soft labels from " + ", ".join(f"`{n}`" for n in named) + " (a `scores_<name>` column each)"
-    return ", with the teacher's scores" + (f" (`{named[0]}`)" if named else "")
-
-
-def _relabel_line(relabel: dict[str, Any] | None, settings: Any) -> str:
-    """The false-negative step of a relabeled pool (ARHN), in words; empty when the selection used none."""
-    if not relabel:
-        return ""
-    mode = relabel["mode"]
-    if mode == "off":
-        return "judgments of the pool not applied (relabel_mode off)"
-    judge = relabel.get("judge", {})
-    counts = relabel.get("statistics", {}).get("by_mode", {}).get(mode, {})
-    what = {"relabel": "relabel only", "filter": "filter only", "both": "relabel and filter"}[mode]
-    k = relabel.get("settings", {}).get("candidates")
-    line = (
-        f"ARHN ({what}) over the top {k} candidates per anchor, judge {judge.get('type')} `{judge.get('model')}`: "
-        f"{counts.get('relabeled', 0)} relabeled as positives, {counts.get('filtered', 0)} filtered, "
-        f"{counts.get('unparseable', 0)} unparseable and {counts.get('failed', 0)} failed (left as they were)"
-    )
-    if settings.relabeled_output == "rows":
-        line += "; relabeled positives added as rows"
-    elif settings.relabeled_output == "list":
-        line += "; relabeled positives added to the lists with label 1"
-    return line + ". The judge's prompts are in mining_config.json (`relabel.judge.prompts`)"
-
-
-def _corpus_line(c: MiningConfig) -> str:
+def _corpus_line(c: MiningRecord) -> str:
     if c.corpus_given is False:
         return "the pairs' own positives (no separate corpus)"
     if c.source.corpus:
@@ -508,22 +400,9 @@ def _eci_row(key: str, report: Any, scored_with: str) -> dict[str, Any]:
     }
 
 
-def _markdown(value: Any) -> str:
-    to_markdown = getattr(value, "to_markdown", None)
-    return to_markdown() if callable(to_markdown) else str(value)
-
-
-def _versions(configs: Mapping[str, MiningConfig | None]) -> str:
+def _versions(configs: Mapping[str, MiningRecord | None]) -> str:
     for c in configs.values():
         if c is not None and c.versions:
             keys = ("st-hardneg", "sentence-transformers", "transformers", "torch", "datasets", "bm25s")
             return ", ".join(f"{k} {c.versions[k]}" for k in keys if k in c.versions)
     return ""
-
-
-def _without_histograms(d: Any) -> Any:
-    if isinstance(d, dict):
-        return {k: _without_histograms(v) for k, v in d.items() if k != "histogram"}
-    if isinstance(d, list):
-        return [_without_histograms(v) for v in d]
-    return d

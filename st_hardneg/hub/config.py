@@ -1,12 +1,11 @@
-"""``mining_config.json``: everything needed to mine a pushed set again, and the loader that does it.
+"""``mining_config.json``: how each pushed set was mined, recorded and rendered as code for its card.
 
-One :class:`MiningConfig` per configuration and split of a pushed set: the teacher (type, Hub id and revision when
+One :class:`MiningRecord` per configuration and split of a pushed set: the teacher (type, Hub id and revision when
 known, prompts, search backend, BM25 parameters), the :class:`~st_hardneg.settings.PoolSettings` and
 :class:`~st_hardneg.settings.SelectionSettings` (their ``to_dict``), the source (dataset, split, corpus), and the
 fingerprints of the dataset and of the pool's corpus; the file adds the library versions installed when it was
-written. :func:`load_mining_config` reads it back (from a folder, a file, or a Hub dataset repository) and
-:meth:`MiningConfig.mine` mines the same rows again from the same pairs and corpus, after checking the
-fingerprints, before any model loads.
+written. :func:`read_mining_config` reads it back (from a folder, a file, or a Hub dataset repository). Mining the
+same rows again lives with mining: :mod:`st_hardneg.reproduce` (``load_mining_config(...).mine(pairs)``).
 
 Examples:
     >>> from st_hardneg import CandidatePool
@@ -15,10 +14,11 @@ Examples:
     >>> pool = CandidatePool.build(pairs, "bm25", corpus=corpus, depth=20, seed=1, show_progress=False)
     >>> selection = pool.select("topk-marginpos:0.1", num_negatives=2, seed=1, show_progress=False,
     ...                         return_statistics=True)
-    >>> config = MiningConfig.from_selection(selection, source="st-hardneg embedded default")
-    >>> config = MiningConfig.from_dict(config.to_dict())   # what mining_config.json holds
-    >>> config.mine(pairs, corpus=corpus, show_progress=False).dataset.to_list() == selection.dataset.to_list()
+    >>> record = MiningRecord.from_selection(selection, source="st-hardneg embedded default")
+    >>> MiningRecord.from_dict(record.to_dict()) == record   # what mining_config.json holds
     True
+    >>> record.select_code()
+    "dataset = pool.select('topk-marginpos:0.1', num_negatives=2, seed=1)"
 """
 
 from __future__ import annotations
@@ -29,21 +29,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from st_hardneg.hub.source import DataSource
-from st_hardneg.settings.pool import PoolSettings
-from st_hardneg.settings.selection import SelectionSettings
+from st_hardneg.pool.settings import PoolSettings
+from st_hardneg.select.settings import SelectionSettings
 
-__all__ = [
-    "CONFIG_FILENAME",
-    "MiningConfig",
-    "library_versions",
-    "load_mining_config",
-    "read_mining_configs",
-]
+__all__ = ["CONFIG_FILENAME", "MiningRecord", "library_versions", "read_mining_config", "read_mining_configs"]
 
 CONFIG_FILENAME = "mining_config.json"
+R = TypeVar("R", bound="MiningRecord")
 #: Version of the ``mining_config.json`` layout.
 CONFIG_FORMAT = 1
 _LIBRARIES = (
@@ -70,15 +65,16 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     if "st-hardneg" not in versions:
-        from st_hardneg import __version__
+        from st_hardneg.version import __version__
 
         versions["st-hardneg"] = __version__
     return versions
 
 
 @dataclass(frozen=True)
-class MiningConfig:
-    """How one mined set was made, complete enough to make it again.
+class MiningRecord:
+    """How one mined set was made, complete enough to make it again (:class:`st_hardneg.reproduce.MiningConfig`
+    mines it again).
 
     Attributes:
         pool_settings: the :class:`~st_hardneg.settings.PoolSettings` of the pool it was selected from.
@@ -104,7 +100,7 @@ class MiningConfig:
     relabel: dict[str, Any] | None = None
 
     @classmethod
-    def from_selection(cls, selection: Any, *, source: Any = None) -> MiningConfig:
+    def from_selection(cls, selection: Any, *, source: Any = None) -> MiningRecord:
         """The configuration of a ``pool.select(..., return_statistics=True)`` result.
 
         Args:
@@ -146,7 +142,7 @@ class MiningConfig:
         }
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> MiningConfig:
+    def from_dict(cls, values: Mapping[str, Any]) -> MiningRecord:
         """The configuration :meth:`to_dict` wrote; the settings are validated again."""
         try:
             pool = values["pool"]
@@ -163,96 +159,6 @@ class MiningConfig:
             )
         except KeyError as err:
             raise ValueError(f"not a mining configuration: {err.args[0]!r} is missing") from None
-
-    # ------------------------------------------------------------------ mining again
-    def make_teacher(self) -> Any:
-        """The teacher, rebuilt from its configuration (a model name loads on first use).
-
-        Raises:
-            ValueError: the teacher cannot be rebuilt from what was recorded (a local model, a custom stemmer or
-                teacher type): pass your own to :meth:`mine`.
-        """
-        return _make_teacher(self.teacher)
-
-    def check_inputs(self, pairs: Any, corpus: Any = None) -> None:
-        """Raise ``ValueError`` unless ``pairs`` and ``corpus`` are the ones the set was mined from (fingerprints)."""
-        from st_hardneg.pool.inputs import (
-            build_layout,
-            corpus_fingerprint,
-            dataset_fingerprint,
-            read_corpus,
-            read_pairs,
-        )
-
-        s = self.pool_settings
-        _, _, anchors, positives = read_pairs(pairs, s.anchor_column, s.positive_column)
-        if self.dataset_fingerprint and dataset_fingerprint(anchors, positives) != self.dataset_fingerprint:
-            raise ValueError(
-                f"these {len(anchors)} pairs are not the ones the set was mined from ({self.source.describe()}): "
-                "their fingerprint differs (other rows, texts or order)"
-            )
-        if self.corpus_given is not None and (corpus is not None) != self.corpus_given:
-            raise ValueError(
-                "the set was mined " + ("with a corpus: pass corpus=" if self.corpus_given else "without a corpus")
-            )
-        if self.corpus_fingerprint:
-            texts = read_corpus(corpus) if corpus is not None else None
-            layout_corpus = build_layout(anchors, positives, texts).corpus
-            if corpus_fingerprint(layout_corpus) != self.corpus_fingerprint:
-                raise ValueError(
-                    f"this corpus is not the one the set was mined from: with the pairs' positives it makes "
-                    f"{len(layout_corpus)} documents, other than the recorded corpus"
-                )
-
-    def mine(
-        self,
-        pairs: Any,
-        corpus: Any = None,
-        *,
-        teacher: Any = None,
-        judge: Any = None,
-        show_progress: bool = True,
-        check: bool = True,
-    ) -> Any:
-        """Mine the set again: build the pool with the recorded settings and select with the recorded settings.
-
-        Args:
-            pairs / corpus: the data the set was mined from (checked against the fingerprints first).
-            teacher: a teacher to use instead of the recorded one (needed for a local model).
-            judge: for a relabeled set, the judge to relabel the new pool with (the recorded ARHN settings apply);
-                required then, since a judge's model cannot be rebuilt from its record.
-            show_progress: tqdm bars.
-            check: check the fingerprints before any model loads.
-
-        Returns:
-            The :class:`~st_hardneg.pool.Selection`; its dataset has the rows of the pushed set.
-        """
-        from st_hardneg.pool.candidate_pool import CandidatePool
-
-        if self.relabel is not None and judge is None:
-            j = self.relabel.get("judge", {})
-            raise ValueError(
-                f"this set was selected from a pool relabeled by ARHN (judge {j.get('type')} {j.get('model')!r}, "
-                f"mode {self.relabel.get('mode')!r}); pass judge=... to mine it again"
-            )
-        if check:
-            self.check_inputs(pairs, corpus)
-        teacher = teacher if teacher is not None else self.make_teacher()
-        pool = CandidatePool.build(
-            pairs, teacher, corpus=corpus, settings=self.pool_settings, show_progress=show_progress
-        )
-        pool.config["source"] = self.source.to_dict()
-        if self.relabel is not None:
-            from st_hardneg.relabel.arhn import ARHN
-            from st_hardneg.relabel.settings import ARHNSettings
-
-            pool.relabel(ARHN(judge, ARHNSettings.from_dict(self.relabel["settings"])), show_progress=show_progress)
-        # A single-teacher pool has this one teacher, whatever its name: the recorded teacher key is not needed to
-        # select. An ensemble names its members, which the rebuilt teachers carry.
-        settings = self.selection_settings
-        if settings.ensemble is None:
-            settings = settings.replace(teacher=None)
-        return pool.select(settings, show_progress=show_progress, return_statistics=True)
 
     # ------------------------------------------------------------------ the same, as code for a card
     def teacher_code(self) -> tuple[str, str]:
@@ -284,55 +190,6 @@ class MiningConfig:
         skip = ("method",) if s.ensemble is not None else ("method", "teacher")
         args = [repr(s.method.spec)] + _changed(s, always=("num_negatives", "seed"), skip=skip, same_as=resolved)
         return f"{target} = pool.select({', '.join(args)})"
-
-
-def _make_teacher(t: Mapping[str, Any]) -> Any:
-    """A teacher (a list of them for an ensemble) rebuilt from its ``config()``."""
-    kind = t.get("type")
-    if kind == "ensemble":
-        return [_make_teacher(member) for member in t.get("members", {}).values()]
-    if kind == "random":
-        from st_hardneg.teachers.random import RandomTeacher
-
-        return RandomTeacher(seed=t.get("seed", 0), name=t.get("name", "random"))
-    if kind == "cross-encoder":
-        if not t.get("model"):
-            raise ValueError(
-                f"the cross-encoder was a local model ({t.get('local_model', 'its path is not recorded')}); pass "
-                "teacher=CrossEncoderTeacher('path/to/that/model', first_stage=...)"
-            )
-        from st_hardneg.teachers.cross_encoder import CrossEncoderTeacher
-
-        return CrossEncoderTeacher(
-            t["model"],
-            first_stage=_make_teacher(t.get("first_stage") or {}),
-            name=t.get("name"),
-            depth=t.get("depth"),
-            activation=t.get("activation", "sigmoid"),
-        )
-    if kind == "dense":
-        if not t.get("model"):
-            raise ValueError(
-                f"the teacher was a local model ({t.get('local_model', 'its path is not recorded')}); pass it: "
-                "config.mine(pairs, corpus=corpus, teacher=DenseTeacher('path/to/that/model', ...))"
-            )
-        from st_hardneg.teachers.dense import DenseTeacher
-
-        return DenseTeacher(
-            t["model"],
-            name=t.get("name"),
-            query_prompt=t.get("query_prompt"),
-            corpus_prompt=t.get("corpus_prompt"),
-            backend=t.get("backend", "exact"),
-        )
-    if kind == "bm25":
-        if t.get("stemmer"):
-            raise ValueError(f"the BM25 teacher used the stemmer {t['stemmer']!r}; pass teacher=BM25Teacher(...)")
-        from st_hardneg.teachers.bm25 import BM25Teacher
-
-        keys = ("k1", "b", "delta", "method", "stopwords", "name")
-        return BM25Teacher(**{k: t[k] for k in keys if k in t})
-    raise ValueError(f"cannot rebuild a teacher of type {kind!r} from its configuration; pass teacher=...")
 
 
 def _teacher_code(t: Mapping[str, Any], imports: list[str]) -> str:
@@ -397,8 +254,8 @@ def _changed(
 
 
 # ---------------------------------------------------------------------------------------------- the file
-def mining_config_document(configs: Mapping[str, Mapping[str, MiningConfig | None]]) -> dict[str, Any]:
-    """The JSON document of ``mining_config.json`` for ``{configuration: {split: MiningConfig or None}}``."""
+def mining_config_document(configs: Mapping[str, Mapping[str, MiningRecord | None]]) -> dict[str, Any]:
+    """The JSON document of ``mining_config.json`` for ``{configuration: {split: MiningRecord or None}}``."""
     return {
         "format": "st-hardneg mining configuration",
         "format_version": CONFIG_FORMAT,
@@ -410,7 +267,9 @@ def mining_config_document(configs: Mapping[str, Mapping[str, MiningConfig | Non
     }
 
 
-def read_mining_configs(document: Mapping[str, Any]) -> dict[str, dict[str, MiningConfig | None]]:
+def read_mining_configs(
+    document: Mapping[str, Any], *, cls: type[MiningRecord] | None = None
+) -> dict[str, dict[str, MiningRecord | None]]:
     """Every configuration and split of a ``mining_config.json`` document."""
     if document.get("format_version") != CONFIG_FORMAT:
         raise ValueError(
@@ -418,12 +277,12 @@ def read_mining_configs(document: Mapping[str, Any]) -> dict[str, dict[str, Mini
             f"{CONFIG_FORMAT}"
         )
     return {
-        name: {split: (MiningConfig.from_dict(c) if c is not None else None) for split, c in splits.items()}
+        name: {split: ((cls or MiningRecord).from_dict(c) if c is not None else None) for split, c in splits.items()}
         for name, splits in document["configurations"].items()
     }
 
 
-def load_mining_config(
+def read_mining_config(
     path_or_repo: str | Path,
     config_name: str | None = None,
     split: str | None = None,
@@ -431,8 +290,9 @@ def load_mining_config(
     revision: str | None = None,
     token: str | None = None,
     api: Any = None,
-) -> MiningConfig:
-    """The :class:`MiningConfig` of one configuration and split of a saved or pushed set.
+    cls: type[R] | None = None,
+) -> R:
+    """The :class:`MiningRecord` (or a ``cls`` subclass) of one configuration and split of a saved or pushed set.
 
     Args:
         path_or_repo: a folder written by :func:`~st_hardneg.hub.save_for_hub`, a ``mining_config.json`` file, or
@@ -452,7 +312,7 @@ def load_mining_config(
 
             api = HfApi(token=token)
         path = Path(api.hf_hub_download(str(path_or_repo), CONFIG_FILENAME, repo_type="dataset", revision=revision))
-    configs = read_mining_configs(json.loads(path.read_text(encoding="utf-8")))
+    configs = read_mining_configs(json.loads(path.read_text(encoding="utf-8")), cls=cls or MiningRecord)
     config_name = _pick(config_name, configs, "configuration")
     split = _pick(split, configs[config_name], f"split of {config_name!r}")
     config = configs[config_name][split]

@@ -14,7 +14,7 @@ from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from st_hardneg.hub.card import _license_line, _teacher_line, _without_histograms, size_category
+from st_hardneg.hub.card_lines import license_line, size_category, teacher_line, without_histograms
 from st_hardneg.hub.settings import CardSettings
 from st_hardneg.hub.snippets import PLACEHOLDER_REPO
 from st_hardneg.hub.source import DataSource
@@ -68,8 +68,8 @@ class PoolCard(DatasetCard):
 
                 {options}
         """
-        from st_hardneg import __version__
         from st_hardneg.pool.storage import FORMAT_VERSION
+        from st_hardneg.version import __version__
 
         card = CardSettings.from_kwargs(card, **kwargs)
         license = card.license
@@ -84,7 +84,7 @@ class PoolCard(DatasetCard):
             "format_version": FORMAT_VERSION,
             "files": sorted(files),
             "config": pool.config,
-            "statistics": _without_histograms(st.to_dict()),
+            "statistics": without_histograms(st.to_dict()),
         }
         card_data = DatasetCardData(
             language=list(card.language) or None,
@@ -132,7 +132,7 @@ class PoolCard(DatasetCard):
                     "positives": t.positives_among_retrieved,
                     "positive": _pair(t.positive_scores.mean, t.positive_scores.median),
                     "candidate": _triple(t.candidate_scores.p05, t.candidate_scores.median, t.candidate_scores.p95),
-                    "line": _teacher_line(pool.config["teachers"].get(name, {})),
+                    "line": teacher_line(pool.config["teachers"].get(name, {})),
                 }
             )
         return cls.from_template(
@@ -144,7 +144,7 @@ class PoolCard(DatasetCard):
             teacher_literal=json.dumps(next(iter(st.teachers), "")),
             source=src.describe(),
             depth=s["depth"],
-            license_line=_license_line(license, [src]),
+            license_line=license_line(license, [src]),
             build_rows=build_rows,
             teachers=teachers,
             stats=st,

@@ -52,11 +52,11 @@ def push_pool_to_hub(
     pool: Any,
     repo_id: str,
     *,
-    private: bool | None = None,
     token: str | None = None,
+    private: bool | None = None,
     api: Any = None,
-    overwrite: bool = False,
     commit_message: str | None = None,
+    overwrite: bool = False,
     **card_kwargs: Any,
 ) -> Any:
     """Push a candidate pool to a Hub dataset repository in one commit (see the module docstring).
@@ -91,8 +91,8 @@ def push_pool_to_hub(
 
 def check_pool_format(meta: dict[str, Any], where: str) -> None:
     """Raise ``ValueError`` when ``pool.json``'s format version is not one this st-hardneg reads."""
-    from st_hardneg import __version__
     from st_hardneg.pool.storage import READABLE_VERSIONS
+    from st_hardneg.version import __version__
 
     version = meta.get("format_version")
     if version in READABLE_VERSIONS:

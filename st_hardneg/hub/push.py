@@ -23,8 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from st_hardneg.atomic import json_default
 from st_hardneg.hub.card import MinedDatasetCard
-from st_hardneg.hub.config import CONFIG_FILENAME, MiningConfig, mining_config_document
+from st_hardneg.hub.config import CONFIG_FILENAME, MiningRecord, mining_config_document
 from st_hardneg.hub.contents import HubPart, collect_parts
 from st_hardneg.hub.layout import MAX_SHARD_SIZE, write_parquet_layout
 from st_hardneg.hub.plots import matplotlib_available, save_score_histograms, score_distributions
@@ -110,7 +111,7 @@ def save_for_hub(
     from st_hardneg.outputs import prepare_output_folder
 
     prepare_output_folder(folder, overwrite=overwrite, marker=_MARKER, what="a mined set saved for the Hub")
-    configs = {p.key: MiningConfig.from_selection(p.selection, source=source) if p.selection else None for p in parts}
+    configs = {p.key: MiningRecord.from_selection(p.selection, source=source) if p.selection else None for p in parts}
     with _progress_bars(show_progress):
         layout = write_parquet_layout(parts, folder, max_shard_size=max_shard_size)
     plot_files, plots_note = _draw_plots(parts, folder) if plots else ({}, None)
@@ -118,7 +119,7 @@ def save_for_hub(
     document = mining_config_document(_nested(parts, configs))
     import json
 
-    (folder / CONFIG_FILENAME).write_text(json.dumps(document, indent=2, default=_json_default), encoding="utf-8")
+    (folder / CONFIG_FILENAME).write_text(json.dumps(document, indent=2, default=json_default), encoding="utf-8")
     files = [f for paths in layout.files.values() for f in paths] + list(plot_files.values()) + [CONFIG_FILENAME]
     files.append("README.md")
     card = MinedDatasetCard.from_parts(
@@ -189,7 +190,7 @@ def push_to_hub(
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _nested(parts: list[HubPart], configs: dict[str, MiningConfig | None]) -> dict[str, dict[str, Any]]:
+def _nested(parts: list[HubPart], configs: dict[str, MiningRecord | None]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for p in parts:
         out.setdefault(p.config, {})[p.split] = configs[p.key]
@@ -248,13 +249,3 @@ def _progress_bars(show: bool) -> Iterator[None]:
     finally:
         if not show and was_enabled:
             enable_progress_bars()
-
-
-def _json_default(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"Not JSON serialisable: {type(value).__name__}")

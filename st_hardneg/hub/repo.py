@@ -76,7 +76,7 @@ def check_repo_id(repo_id: str) -> str:
 def make_api(token: str) -> Any:
     from huggingface_hub import HfApi
 
-    from st_hardneg import __version__
+    from st_hardneg.version import __version__
 
     return HfApi(token=token, library_name="st-hardneg", library_version=__version__)
 

@@ -6,7 +6,7 @@ the tests execute them.
 
 from __future__ import annotations
 
-from st_hardneg.hub.config import MiningConfig
+from st_hardneg.hub.config import MiningRecord
 from st_hardneg.hub.contents import HubPart
 
 __all__ = ["PLACEHOLDER_REPO", "format_of", "reproduce_code", "train_code"]
@@ -78,7 +78,7 @@ def train_code(repo_id: str, part: HubPart, *, several_configs: bool) -> str:
     )
 
 
-def reproduce_code(repo_id: str, parts: list[HubPart], configs: dict[str, MiningConfig | None]) -> list[str]:
+def reproduce_code(repo_id: str, parts: list[HubPart], configs: dict[str, MiningRecord | None]) -> list[str]:
     """Code blocks that mine the parts again: from ``mining_config.json``, then spelled out with the settings.
 
     Parts that share a teacher, a pool configuration and a source share one ``CandidatePool.build``.
@@ -104,7 +104,7 @@ def reproduce_code(repo_id: str, parts: list[HubPart], configs: dict[str, Mining
         ]
     )
     blocks = [from_file]
-    groups: dict[str, list[tuple[HubPart, MiningConfig]]] = {}
+    groups: dict[str, list[tuple[HubPart, MiningRecord]]] = {}
     for p, c in mined:
         key = repr((c.teacher, c.pool_settings, c.source, c.dataset_fingerprint, c.corpus_fingerprint, c.relabel))
         groups.setdefault(key, []).append((p, c))

@@ -3,33 +3,23 @@
 Importing this package does not import peft; LoRA helpers import it when called.
 """
 
-from __future__ import annotations
+from st_hardneg.exports import lazy_exports
 
-from st_hardneg.models.bidirectional import (
-    SUPPORTED_MODEL_TYPES,
-    BidirectionalDecoder,
-    BidirectionalLlama,
-    BidirectionalMistral,
-    BidirectionalQwen2,
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "SUPPORTED_MODEL_TYPES": "st_hardneg.models.bidirectional",
+        "BidirectionalDecoder": "st_hardneg.models.bidirectional",
+        "BidirectionalLlama": "st_hardneg.models.bidirectional",
+        "BidirectionalMistral": "st_hardneg.models.bidirectional",
+        "BidirectionalQwen2": "st_hardneg.models.bidirectional",
+        "add_lora_adapter": "st_hardneg.models.lora",
+        "decoder_lora_config": "st_hardneg.models.lora",
+        "merge_lora_adapter": "st_hardneg.models.lora",
+        "bidirectional_embedder": "st_hardneg.models.nv_retriever",
+        "nv_retriever_v1": "st_hardneg.models.nv_retriever",
+        "InstructionMeanPooling": "st_hardneg.models.pooling",
+        "save_portable": "st_hardneg.models.portable",
+        "prompt_token_mask": "st_hardneg.models.prompt_mask",
+    },
 )
-from st_hardneg.models.lora import add_lora_adapter, decoder_lora_config, merge_lora_adapter
-from st_hardneg.models.nv_retriever import bidirectional_embedder, nv_retriever_v1
-from st_hardneg.models.pooling import InstructionMeanPooling
-from st_hardneg.models.portable import save_portable
-from st_hardneg.models.prompt_mask import prompt_token_mask
-
-__all__ = [
-    "SUPPORTED_MODEL_TYPES",
-    "add_lora_adapter",
-    "BidirectionalDecoder",
-    "BidirectionalLlama",
-    "BidirectionalMistral",
-    "BidirectionalQwen2",
-    "InstructionMeanPooling",
-    "bidirectional_embedder",
-    "decoder_lora_config",
-    "merge_lora_adapter",
-    "nv_retriever_v1",
-    "prompt_token_mask",
-    "save_portable",
-]

@@ -218,3 +218,49 @@ def check_texts(texts: Sequence[Any], role: str, *, prefix: str = "Row") -> None
             raise TypeError(f"{where}: the {role} is {text!r} ({type(text).__name__}); every {role} must be a string")
         if not text.strip():
             raise ValueError(f"{where}: the {role} is {text!r}; every {role} must be a non-empty string")
+
+
+def check_fingerprints(
+    recorded: Mapping[str, Any],
+    dataset: Any,
+    corpus: Any,
+    *,
+    made: tuple[str, str],
+    positives: Sequence[str] | None = None,
+    corpus_required: bool = False,
+) -> None:
+    """The one check that a dataset and a corpus are those something was made from, by their fingerprints.
+
+    Args:
+        recorded: ``{"dataset_fingerprint", "corpus_fingerprint", "corpus_given", "settings": {"anchor_column",
+            "positive_column"}}``, as a pool's ``config`` holds them.
+        dataset / corpus: what is given (``None``: not checked; a corpus is checked against the dataset's positives,
+            or ``positives`` when no dataset is given).
+        made: ``(what, verb)`` for the messages: ``("this pool", "built")``, ``("the set", "mined")``.
+        corpus_required: whether leaving ``corpus`` out when one was given (or giving one when none was) is an error.
+
+    Raises:
+        ValueError: naming what differs, before anything loads.
+    """
+    what, verb = made
+    settings = recorded.get("settings") or {}
+    if dataset is not None:
+        _, _, anchors, positives = read_pairs(dataset, settings.get("anchor_column"), settings.get("positive_column"))
+        expected = recorded.get("dataset_fingerprint")
+        if expected and dataset_fingerprint(anchors, positives) != expected:
+            raise ValueError(
+                f"{what.capitalize()} was {verb} on another dataset: these {len(anchors)} pairs are not the ones "
+                f"{what} was {verb} from (other rows, texts or order); {verb} it again for this dataset"
+            )
+    given = recorded.get("corpus_given")
+    if corpus_required and given is not None and (corpus is not None) != given:
+        raise ValueError(f"{what} was {verb} " + ("with a corpus: pass corpus=" if given else "without a corpus"))
+    expected = recorded.get("corpus_fingerprint")
+    if (corpus is not None or corpus_required) and expected and positives is not None:
+        texts = read_corpus(corpus) if corpus is not None else None
+        layout_corpus = build_layout(positives, positives, texts).corpus
+        if corpus_fingerprint(layout_corpus) != expected:
+            raise ValueError(
+                f"{what.capitalize()} was {verb} on another corpus: this corpus is not the one {what} was {verb} "
+                f"from (with the pairs' positives it makes {len(layout_corpus)} documents; or other texts)"
+            )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from st_hardneg.pool.building import TeacherCandidates
+from st_hardneg.pool.candidates import TeacherCandidates
 
 __all__ = ["lookup_scores"]
 

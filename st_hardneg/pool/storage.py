@@ -15,10 +15,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.feather as feather
 
-from st_hardneg.atomic import write_npz, write_text, write_with
+from st_hardneg.atomic import json_default, write_npz, write_text, write_with
 from st_hardneg.outputs import prepare_output_folder
-from st_hardneg.pool.building import TeacherCandidates
-from st_hardneg.pool.deepening import CandidateExtension
+from st_hardneg.pool.candidates import EXTENSION_ARRAYS, TEACHER_ARRAYS, CandidateExtension, TeacherCandidates
 from st_hardneg.pool.statistics import PoolStatistics, ScoreSummary, TeacherStatistics
 
 FORMAT_VERSION = 4
@@ -26,19 +25,9 @@ FORMAT_VERSION = 4
 #: deeper candidates).
 READABLE_VERSIONS = (1, 2, 3, 4)
 _JUDGMENTS_FILE = "judgments.arrow"
-#: The arrays of each teacher, one ``.npy`` each in its folder.
-POOL_ARRAYS = (
-    "candidates",
-    "scores",
-    "positive_scores",
-    "random_candidates",
-    "random_scores",
-    "min_positive_scores",
-)
-_ARRAYS = POOL_ARRAYS
+_ARRAYS = TEACHER_ARRAYS  # one ``.npy`` each in the teacher's folder
 #: Candidates beyond the depth found by ``on_short="deepen"`` (format 4: ``extension_<field>.npy`` in the teacher's
 #: folder; absent when no row was deepened).
-EXTENSION_ARRAYS = ("searched", "indptr", "candidates", "scores")
 _EXTENSION = EXTENSION_ARRAYS
 
 
@@ -99,7 +88,7 @@ def write_meta(
 ) -> None:
     """``pool.json`` (format version, config, teacher folders, statistics, history, judgments if any): written last,
     it marks the folder as a complete pool."""
-    from st_hardneg import __version__
+    from st_hardneg.version import __version__
 
     meta = {
         "format_version": FORMAT_VERSION,
@@ -111,7 +100,7 @@ def write_meta(
     }
     if judgments is not None:
         meta["judgments"] = judgments
-    write_text(path / "pool.json", json.dumps(meta, indent=2, default=_json_default))
+    write_text(path / "pool.json", json.dumps(meta, indent=2, default=json_default))
 
 
 def save_judgments(pool: Any, path: Path) -> None:
@@ -129,7 +118,7 @@ def save_judgments(pool: Any, path: Path) -> None:
         meta["config"] = pool.config
     meta["format_version"] = FORMAT_VERSION
     meta["history"] = pool.history
-    _atomic_write_text(meta_path, json.dumps(meta, indent=2, default=_json_default))
+    _atomic_write_text(meta_path, json.dumps(meta, indent=2, default=json_default))
 
 
 def _write_judgments(judgments: Any, path: Path) -> dict[str, Any]:
@@ -223,7 +212,7 @@ def _config_from_v1(old: dict[str, Any], texts: dict[str, Any], rows: Any) -> di
 
 
 def _version() -> str:
-    from st_hardneg import __version__
+    from st_hardneg.version import __version__
 
     return __version__
 
@@ -237,11 +226,3 @@ def _pool_statistics(d: dict[str, Any]) -> PoolStatistics:
         teachers[name] = TeacherStatistics(**t)
     known = {f.name for f in fields(PoolStatistics)}
     return PoolStatistics(**{k: v for k, v in d.items() if k in known}, teachers=teachers)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"Not JSON serialisable: {type(value).__name__}")

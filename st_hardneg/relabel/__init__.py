@@ -12,39 +12,27 @@ seed 003), with pluggable judges.
 Names load on first use.
 """
 
-from __future__ import annotations
+from st_hardneg.exports import lazy_exports
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "ARHN": "st_hardneg.relabel.arhn",
-    "ARHNSettings": "st_hardneg.relabel.settings",
-    "ChatSettings": "st_hardneg.relabel.settings",
-    "CrossEncoderJudgeSettings": "st_hardneg.relabel.settings",
-    "OpenAIJudgeSettings": "st_hardneg.relabel.settings",
-    "TransformersJudgeSettings": "st_hardneg.relabel.settings",
-    "Prompts": "st_hardneg.relabel.prompts",
-    "JudgmentCache": "st_hardneg.relabel.cache",
-    "Judgments": "st_hardneg.relabel.judgments",
-    "RelabelStatistics": "st_hardneg.relabel.statistics",
-    "Answer": "st_hardneg.relabel.judges.base",
-    "Judge": "st_hardneg.relabel.judges.base",
-    "Ranking": "st_hardneg.relabel.judges.base",
-    "ChatJudge": "st_hardneg.relabel.judges.chat",
-    "CrossEncoderJudge": "st_hardneg.relabel.judges.cross_encoder",
-    "OpenAIJudge": "st_hardneg.relabel.judges.openai",
-    "TransformersJudge": "st_hardneg.relabel.judges.transformers",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "ARHN": "st_hardneg.relabel.arhn",
+        "ARHNSettings": "st_hardneg.relabel.settings",
+        "ChatSettings": "st_hardneg.relabel.settings",
+        "CrossEncoderJudgeSettings": "st_hardneg.relabel.settings",
+        "OpenAIJudgeSettings": "st_hardneg.relabel.settings",
+        "TransformersJudgeSettings": "st_hardneg.relabel.settings",
+        "Prompts": "st_hardneg.relabel.prompts",
+        "JudgmentCache": "st_hardneg.relabel.cache",
+        "Judgments": "st_hardneg.relabel.judgments",
+        "RelabelStatistics": "st_hardneg.relabel.statistics",
+        "Answer": "st_hardneg.relabel.judges.base",
+        "Judge": "st_hardneg.relabel.judges.base",
+        "Ranking": "st_hardneg.relabel.judges.base",
+        "ChatJudge": "st_hardneg.relabel.judges.chat",
+        "CrossEncoderJudge": "st_hardneg.relabel.judges.cross_encoder",
+        "OpenAIJudge": "st_hardneg.relabel.judges.openai",
+        "TransformersJudge": "st_hardneg.relabel.judges.transformers",
+    },
+)

@@ -86,7 +86,7 @@ class ARHN:
     def check(self, pool: Any) -> None:
         """Every check that needs no question: the teacher, the depth. Raises ``ValueError``."""
         tc = pool.teacher_candidates(self.settings.teacher)
-        depth = tc.candidates.shape[1]
+        depth = tc.depth
         if self.settings.candidates > depth:
             raise ValueError(
                 f"candidates={self.settings.candidates} is deeper than the pool (depth {depth}); judge at most "

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from st_hardneg.settings.base import Settings, check_choice, check_float, check_int, option
-from st_hardneg.settings.pool import DEFAULT_SEED
+from st_hardneg.settings.base import DEFAULT_SEED, Settings, check_choice, check_float, check_int, option
 
 __all__ = [
     "ARHN_MODES",

@@ -1,35 +1,36 @@
 """Settings: one frozen, validated dataclass per configurable part, the single source of every default.
 
+Each settings class lives beside what it configures (``teachers/settings.py``, ``pool/settings.py``,
+``select/settings.py``, ``engines/settings.py``, ``eci/settings.py``, ``relabel/settings.py``, ``hub/settings.py``);
+this package holds what they share (:mod:`.base`: the ``Settings`` base class, ``option``, the checks) and names
+every one of them.
+
 - :class:`PoolSettings`: how a candidate pool is built (depth, fill reserve, seed, columns).
 - :class:`SelectionSettings`: how negatives are selected from it (method, sampler, format, short rows, seed).
 - :class:`DenseSettings`: how a dense teacher encodes and searches (prompts, batch size, backend, cache).
 - :class:`CrossEncoderSettings`: how a cross-encoder teacher rescores its first stage (depth, activation).
 - :class:`EngineSettings`: where a pool is built (this process or Ray) and the work folder that makes it resumable.
-- :class:`~st_hardneg.eci.ECISettings` (in :mod:`st_hardneg.eci`): how ECI is computed.
+- :class:`ECISettings`: how ECI is computed; :class:`ARHNSettings`: how ARHN relabels; :class:`CardSettings`: what
+  a dataset card shows.
 
 The public functions take these fields as keyword arguments, or a settings object, or both (keywords override);
 the ``st-hardneg`` command's options are generated from the same fields. Names load on first use.
 """
 
-from __future__ import annotations
+from st_hardneg.exports import lazy_exports
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "Settings": "st_hardneg.settings.base",
-    "option": "st_hardneg.settings.base",
-    "CrossEncoderSettings": "st_hardneg.settings.cross_encoder",
-    "DenseSettings": "st_hardneg.settings.dense",
-    "EngineSettings": "st_hardneg.settings.engine",
-    "PoolSettings": "st_hardneg.settings.pool",
-    "SelectionSettings": "st_hardneg.settings.selection",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "Settings": "st_hardneg.settings.base",
+        "option": "st_hardneg.settings.base",
+        "CrossEncoderSettings": "st_hardneg.teachers.settings",
+        "DenseSettings": "st_hardneg.teachers.settings",
+        "EngineSettings": "st_hardneg.engines.settings",
+        "PoolSettings": "st_hardneg.pool.settings",
+        "SelectionSettings": "st_hardneg.select.settings",
+        "ECISettings": "st_hardneg.eci.settings",
+        "ARHNSettings": "st_hardneg.relabel.settings",
+        "CardSettings": "st_hardneg.hub.settings",
+    },
+)

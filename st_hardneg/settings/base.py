@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 S = TypeVar("S", bound="Settings")
 
 __all__ = [
+    "DEFAULT_SEED",
     "Settings",
     "check_choice",
     "check_columns",
@@ -50,6 +51,9 @@ __all__ = [
     "options_doc",
     "split_kwargs",
 ]
+
+#: The seed of every random draw unless one is given (pool fill documents, sampling, ARHN's prompt positions).
+DEFAULT_SEED = 42
 
 
 def option(

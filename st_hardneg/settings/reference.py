@@ -12,14 +12,14 @@ __all__ = ["SETTINGS_CLASSES", "options_markdown"]
 
 #: The settings classes, in the order the reference lists them, with who reads them.
 SETTINGS_CLASSES = {
-    "st_hardneg.settings.pool:PoolSettings": "`CandidatePool.build`, `mine_hard_negatives`, `HardNegativeMiner`, "
+    "st_hardneg.pool.settings:PoolSettings": "`CandidatePool.build`, `mine_hard_negatives`, `HardNegativeMiner`, "
     "the command",
-    "st_hardneg.settings.selection:SelectionSettings": "`CandidatePool.select`, `mine_hard_negatives`, "
+    "st_hardneg.select.settings:SelectionSettings": "`CandidatePool.select`, `mine_hard_negatives`, "
     "`HardNegativeMiner`, the command",
-    "st_hardneg.settings.dense:DenseSettings": "`DenseTeacher(model, ...)`, the command",
-    "st_hardneg.settings.cross_encoder:CrossEncoderSettings": "`CrossEncoderTeacher(cross_encoder, first_stage, ...)`, "
+    "st_hardneg.teachers.settings:DenseSettings": "`DenseTeacher(model, ...)`, the command",
+    "st_hardneg.teachers.settings:CrossEncoderSettings": "`CrossEncoderTeacher(cross_encoder, first_stage, ...)`, "
     "the command (with `--cross-encoder NAME`)",
-    "st_hardneg.settings.engine:EngineSettings": "`CandidatePool.build`, the command",
+    "st_hardneg.engines.settings:EngineSettings": "`CandidatePool.build`, the command",
     "st_hardneg.eci.settings:ECISettings": "`compute_eci`, `compare_eci`, `ECIEvaluator`, `ECICallback`",
     "st_hardneg.relabel.settings:ARHNSettings": "`ARHN(judge, ...)`, `st-hardneg relabel`",
     "st_hardneg.relabel.prompts:Prompts": "`TransformersJudge`, `OpenAIJudge` (`prompts=`), `st-hardneg relabel`",

@@ -25,9 +25,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from st_hardneg.settings.base import document_options
-from st_hardneg.settings.cross_encoder import CrossEncoderSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex, TeacherOutput, pad_topk
 from st_hardneg.teachers.provenance import model_reference
+from st_hardneg.teachers.settings import CrossEncoderSettings
 
 logger = logging.getLogger(__name__)
 

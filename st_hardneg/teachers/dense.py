@@ -25,12 +25,12 @@ import numpy as np
 import torch
 
 from st_hardneg.settings.base import document_options
-from st_hardneg.settings.dense import DenseSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex, TeacherOutput, pad_topk
 from st_hardneg.teachers.cache import EmbeddingCache, model_fingerprint, texts_digest
 from st_hardneg.teachers.loading import load_sentence_transformer
 from st_hardneg.teachers.provenance import ModelReference, model_reference
 from st_hardneg.teachers.search import SearchBackend, resolve_backend, search_topk
+from st_hardneg.teachers.settings import DenseSettings
 
 logger = logging.getLogger(__name__)
 

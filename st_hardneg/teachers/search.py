@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from st_hardneg.settings.dense import check_backend
 from st_hardneg.teachers.base import sort_candidates
+from st_hardneg.teachers.settings import check_backend
 
 logger = logging.getLogger(__name__)
 

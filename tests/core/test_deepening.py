@@ -1,5 +1,6 @@
 """``on_short="deepen"``: short rows get the hardest documents within the bound from a deeper search of their own
-anchor; the deeper candidates stay in the pool (and its saved folder); a loaded pool needs its teacher again.
+anchor; ``pool.keep_deepened(result)`` keeps the deeper candidates in the pool (and its saved folder), selecting alone
+does not change the pool; a loaded pool needs its teacher again.
 
 The pool below is small enough to work out every expected negative by hand (:class:`MatrixTeacher` scores are a
 table). Two anchors, ten documents ``d0``..``d9``, depth 2:
@@ -17,7 +18,8 @@ import numpy as np
 import pytest
 
 from st_hardneg import CandidatePool
-from st_hardneg.pool.deepening import CandidateExtension, deepening_levels
+from st_hardneg.pool.candidates import CandidateExtension
+from st_hardneg.select.deepening import deepening_levels
 from st_hardneg.settings import SelectionSettings
 from tests.core.matrix_teacher import MatrixTeacher
 
@@ -66,9 +68,27 @@ def test_depth_doubles_until_the_row_has_its_negatives():
     assert deepening_levels(2, 10) == [4, 8, 10]
 
 
+def test_selecting_does_not_change_the_pool_and_keeps_nothing_unless_asked():
+    pool, t = build()
+    first = select(pool, num_negatives=2)
+    assert pool.teachers["matrix"].extension is None
+    assert first.deepened["matrix"].searched.tolist() == [8, 2]  # q0 searched to depth 8; q1 never searched
+    calls = len(t.calls)
+    again = select(pool, num_negatives=2)
+    assert len(t.calls) == calls + 2  # searched again: depth 4, then 8
+    assert again.dataset.to_list() == first.dataset.to_list()
+    assert pool.teachers["matrix"].extension is None
+    with pytest.raises(TypeError, match="takes a Selection or a Sweep"):
+        pool.keep_deepened(first.dataset)
+    dataset, statistics, settings, context = first  # still the four fields a Selection had
+    assert dataset is first.dataset and settings.on_short == "deepen"
+    assert select(pool, method="naive-topk").deepened == {}  # nothing searched: nothing to keep
+
+
 def test_deeper_candidates_are_reused_and_nothing_is_searched_twice():
     pool, t = build()
     first = select(pool, num_negatives=2)
+    assert pool.keep_deepened(first) is pool
     calls = len(t.calls)
     again = select(pool, num_negatives=2)
     fewer = select(pool, num_negatives=1)  # depth 4 is within what was already searched
@@ -116,7 +136,7 @@ def saved_pool_searched_to_depth_4(path):
     pool, _ = build()
     reference = {n: select(pool, num_negatives=n).dataset.to_list() for n in (1, 2)}
     small, _ = build()
-    select(small)  # searched to depth 4 only
+    small.keep_deepened(select(small))  # searched to depth 4 only
     small.save(path)
     return reference
 
@@ -263,7 +283,9 @@ def test_a_pool_saved_before_deeper_candidates_existed_loads_and_deepens(tmp_pat
     loaded = CandidatePool.load(tmp_path / "v3")
     assert loaded.teachers["matrix"].extension is None
     loaded.attach_teacher(teacher(), show_progress=False)
-    assert select(loaded, num_negatives=2).dataset.to_list() == reference
+    result = select(loaded, num_negatives=2)
+    assert result.dataset.to_list() == reference
+    loaded.keep_deepened(result)
     loaded.save(tmp_path / "v4")
     assert json.loads((tmp_path / "v4" / "pool.json").read_text())["format_version"] == 4
     assert CandidatePool.load(tmp_path / "v4").teachers["matrix"].extension.searched.tolist() == [8, 2]

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from st_hardneg.cli.mine import build_parser
-from st_hardneg.settings.dense import DenseSettings
+from st_hardneg.teachers.settings import DenseSettings
 from st_hardneg.teachers import DenseTeacher
 from st_hardneg.teachers.search import exact_topk
 

@@ -18,7 +18,7 @@ import pytest
 from st_hardneg import CandidatePool
 from st_hardneg.data import load_default
 from st_hardneg.eci import ECISettings, compute_eci
-from st_hardneg.pool.sweep import COLUMNS, DEFAULT_RANK_BY, Sweep
+from st_hardneg.select.sweep import COLUMNS, DEFAULT_RANK_BY, Sweep
 from tests.core.matrix_teacher import MatrixTeacher
 from tests.core.test_deepening import DOCS, Q0, Q1, build
 
@@ -143,3 +143,17 @@ def test_a_model_scores_the_sets_as_compute_eci_does(minilm):
         report = compute_eci(pool.select(settings, show_progress=False), minilm, show_progress=False)
         assert row["eci"] == pytest.approx(report.eci, abs=1e-5)
         assert row["signal"] == pytest.approx(report.signal, abs=1e-5)
+
+
+def test_a_sweep_reuses_its_own_deeper_search_and_changes_the_pool_only_when_asked():
+    """TopK-PercPos 95% with 1 and then 2 negatives: ``q0`` is searched to depth 4, then 8 (test_deepening); the
+    second configuration starts from what the first found, so depth 4 is searched once."""
+    pool, t = build()
+    sweep = pool.sweep(["topk-percpos:0.95"], [1, 2], on_short="deepen", show_progress=False)
+    assert [k for _, k in t.calls[1:]] == [5, 9]  # depth 4 (+1 positive) for 1 negative; then depth 8 only
+    assert pool.teachers["matrix"].extension is None
+    assert sweep.deepened["matrix"].searched.tolist() == [8, 2]
+    assert pool.keep_deepened(sweep).teachers["matrix"].extension is sweep.deepened["matrix"]
+    calls = len(t.calls)
+    pool.sweep(["topk-percpos:0.95"], [1, 2], on_short="deepen", show_progress=False)
+    assert len(t.calls) == calls  # kept: nothing searched again

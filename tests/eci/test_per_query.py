@@ -81,7 +81,7 @@ def test_heuristics_by_hand() -> None:
     expected_gradient = ((e(5) + e(3) + e(1)) + (e(7) + e(5)) + (e(6) + e(2) + e(4))) / 3
     assert report.gradient_norm == pytest.approx(expected_gradient, rel=1e-9)
     assert report.score_variance == pytest.approx(0.0138889, abs=1e-6)
-    assert report.avg_hardness == report.signal
+    assert report.avg_hardness == pytest.approx(np.mean([np.mean(n) for n in NEGATIVES]), abs=1e-12)  # S_n
     assert report.temperature == 0.1
 
 

@@ -11,7 +11,7 @@ import pytest
 from st_hardneg.cli.mine import build_parser
 from st_hardneg.engines import ray as ray_engine
 from st_hardneg.engines.shards import Task
-from st_hardneg.settings.engine import EngineSettings
+from st_hardneg.engines.settings import EngineSettings
 
 pytest.importorskip("ray", reason='pip install "st-hardneg[ray]"')
 

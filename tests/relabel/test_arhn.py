@@ -299,7 +299,7 @@ def test_label_names_are_stable():
 
 def test_extra_rows_find_the_teacher_score_with_or_without_the_judged_positions(pool, tmp_path):
     from st_hardneg.keyed_random import salt, text_keys
-    from st_hardneg.pool.judged import extra_positive_rows
+    from st_hardneg.select.judged import extra_positive_rows
 
     judgments = pool.relabel(ARHN(ScriptedJudge(), candidates=4, cache_folder=tmp_path), show_progress=False)
     q, d, at = judgments.lookup(len(pool.corpus)).relabeled()

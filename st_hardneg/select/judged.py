@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from st_hardneg.keyed_random import combine, text_keys
-from st_hardneg.pool.building import TeacherCandidates
+from st_hardneg.pool.candidates import TeacherCandidates
 
 #: Rows looked up at once when a relabeled passage's teacher score must be found in another teacher's ranking.
 _CHUNK = 16384
@@ -99,7 +99,7 @@ def extra_positive_rows(
     lowest = np.asarray(tc.min_positive_scores, dtype=np.float32)[q]
     own = lowest.copy()
     if positions is not None and len(q):
-        ok = (positions >= 0) & (positions < tc.candidates.shape[1])
+        ok = (positions >= 0) & (positions < tc.depth)
         at = np.where(ok, positions, 0)
         ok &= np.asarray(tc.candidates[q, at]) == d  # the passage is where the judged ranking had it
         own = np.where(ok, np.asarray(tc.scores[q, at], dtype=np.float32), lowest)

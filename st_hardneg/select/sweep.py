@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -30,10 +30,10 @@ from st_hardneg.eci.settings import ECISettings
 from st_hardneg.eci.similarity import score_groups
 from st_hardneg.filters.methods import get_method
 from st_hardneg.formatting.formatters import Selected
-from st_hardneg.settings.selection import SelectionSettings
-
-if TYPE_CHECKING:
-    from st_hardneg.pool.candidate_pool import CandidatePool
+from st_hardneg.pool.candidates import CandidateExtension
+from st_hardneg.pool.store import PoolStore
+from st_hardneg.select.pick import pick
+from st_hardneg.select.settings import SelectionSettings
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,8 @@ class Sweep:
         rank_by: the column the rows are sorted by (descending; :data:`DEFAULT_RANK_BY` unless asked).
         scored_with: ``"teacher"`` (the pool's stored scores) or the scoring model's name.
         seconds: wall time of the sweep (selections and scoring).
+        deepened: ``{teacher: CandidateExtension}``, the deeper candidates ``on_short="deepen"`` found (not kept
+            in the pool unless you ask: ``pool.keep_deepened(sweep)``).
     """
 
     rows: list[dict[str, Any]]
@@ -87,6 +89,7 @@ class Sweep:
     scored_with: str = "teacher"
     seconds: float = 0.0
     context: dict[str, Any] = field(default_factory=dict)
+    deepened: dict[str, CandidateExtension] = field(default_factory=dict, repr=False)
 
     def best(self) -> SelectionSettings:
         """The settings of the top-ranked configuration, ready for ``pool.select(sweep.best())``."""
@@ -151,7 +154,7 @@ class Sweep:
 
 
 def sweep_pool(
-    pool: CandidatePool,
+    pool: PoolStore,
     methods: Sequence[Any] | None = None,
     num_negatives: Sequence[int] | None = None,
     sampling: Sequence[str] | None = None,
@@ -166,7 +169,7 @@ def sweep_pool(
 ) -> Sweep:
     """Select every combination of ``methods`` x ``num_negatives`` x ``sampling`` and score each with ECI.
 
-    See :meth:`~st_hardneg.pool.CandidatePool.sweep`.
+    See :meth:`st_hardneg.CandidatePool.sweep`.
     """
     if rank_by not in RANK_BY:
         raise ValueError(f"rank_by must be one of {', '.join(map(repr, RANK_BY))}; got {rank_by!r}")
@@ -184,8 +187,13 @@ def sweep_pool(
         c.check_depth(depth, len(pool.corpus))
     start = time.perf_counter()
     picked = []
+    deepened: dict[str, CandidateExtension] = {}  # what earlier configurations found, reused by the later ones
     for c in configurations:
-        selected, stats, resolved, tc = pool._pick(c, chunk_size=chunk_size, show_progress=False)
+        selected, stats, resolved, tc, extension = pick(
+            pool, c, chunk_size=chunk_size, show_progress=False, extensions=deepened
+        )
+        if extension is not None:
+            deepened[tc.name] = extension
         picked.append((selected, stats, resolved, tc))
     if score is None:
         reports = [_report_from_teacher(pool, sel, tc, eci_settings) for sel, _, _, tc in picked]
@@ -230,6 +238,7 @@ def sweep_pool(
             },
             "eci_settings": eci_settings.to_dict(),
         },
+        deepened=deepened,
     )
 
 
@@ -260,7 +269,7 @@ def _model_name(model: Any) -> str:
 
 
 def _query_arrays(
-    pool: CandidatePool, selected: Selected, positive_scores: np.ndarray | None
+    pool: PoolStore, selected: Selected, positive_scores: np.ndarray | None
 ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """Per query of a selection: its distinct positives and negatives (corpus ids, first seen) and their scores.
 
@@ -300,7 +309,7 @@ def _distinct(
     return id_lists, score_lists
 
 
-def _report_from_teacher(pool: CandidatePool, selected: Selected, tc: Any, eci_settings: ECISettings) -> Any:
+def _report_from_teacher(pool: PoolStore, selected: Selected, tc: Any, eci_settings: ECISettings) -> Any:
     if len(selected.row_query) == 0:
         return None
     # ``selected.positive_scores`` is the teacher's score of each row's own positive (also with
@@ -316,7 +325,7 @@ def _report_from_teacher(pool: CandidatePool, selected: Selected, tc: Any, eci_s
 
 
 def _reports_from_model(
-    pool: CandidatePool, selections: list[Selected], model: Any, eci_settings: ECISettings, show_progress: bool
+    pool: PoolStore, selections: list[Selected], model: Any, eci_settings: ECISettings, show_progress: bool
 ) -> list[Any]:
     texts_q, texts_c = pool.queries, pool.corpus
     per_config: list[list[QueryGroup]] = []

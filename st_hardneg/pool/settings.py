@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from st_hardneg.settings.base import Settings, check_columns, check_int, option
+from st_hardneg.settings.base import DEFAULT_SEED, Settings, check_columns, check_int, option
 
-__all__ = ["DEFAULT_SEED", "PoolSettings"]
+__all__ = ["PoolSettings"]
 
 #: The one default seed of st-hardneg (as ``transformers.TrainingArguments``): every draw is reproducible by default.
-DEFAULT_SEED = 42
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from st_hardneg.filters.methods import MiningMethod, TopKAbs, TopKPercPos, get_method
 from st_hardneg.sampling.samplers import SAMPLINGS, WEIGHTINGS, Sampler
-from st_hardneg.settings.base import Settings, check_choice, check_float, check_int, option
-from st_hardneg.settings.pool import DEFAULT_SEED
+from st_hardneg.settings.base import DEFAULT_SEED, Settings, check_choice, check_float, check_int, option
 
 __all__ = [
     "ENSEMBLES",

@@ -5,51 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from st_hardneg.keyed_random import combine, salt, uniform
+from st_hardneg.pool.candidates import TeacherCandidates, compact, row_isin
 from st_hardneg.pool.inputs import PairLayout
+from st_hardneg.pool.settings import PoolSettings
 from st_hardneg.pool.statistics import ScoreSummary, TeacherStatistics
-from st_hardneg.settings.pool import PoolSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex, TeacherOutput
-
-if TYPE_CHECKING:
-    from st_hardneg.pool.deepening import CandidateExtension
 
 logger = logging.getLogger(__name__)
 
 _FILL_SALT = salt("st-hardneg fill reserve")
-
-
-@dataclass
-class TeacherCandidates:
-    """One teacher's share of a pool.
-
-    Attributes:
-        name: the teacher's key.
-        config: the teacher's provenance (``Teacher.config()``).
-        candidates: int32 ``[queries, depth]`` corpus ids, highest score first, positives removed, ``-1``-padded.
-        scores: float32 ``[queries, depth]``, ``-inf`` at padding.
-        positive_scores: float32 ``[rows]``, the teacher's score of each row's (anchor, positive).
-        min_positive_scores: float32 ``[queries]``, the lowest score among each anchor's positives.
-        random_candidates: int32 ``[queries, R]`` random corpus ids outside the candidates and positives, used to
-            fill short rows; ``-1``-padded.
-        random_scores: float32 ``[queries, R]``.
-        extension: candidates beyond ``depth`` found by ``on_short="deepen"`` for some anchors
-            (:class:`~st_hardneg.pool.deepening.CandidateExtension`), or None.
-    """
-
-    name: str
-    config: dict[str, Any]
-    candidates: np.ndarray
-    scores: np.ndarray
-    positive_scores: np.ndarray
-    random_candidates: np.ndarray
-    random_scores: np.ndarray
-    min_positive_scores: np.ndarray
-    extension: CandidateExtension | None = None
 
 
 def index_teachers(
@@ -76,7 +45,7 @@ def index_teachers(
     return out
 
 
-def mine_teacher(
+def rank_with_teacher(
     layout: PairLayout,
     index: TeacherIndex,
     name: str,
@@ -311,25 +280,3 @@ def random_documents(
     excluded = row_isin(ids, exclude)
     out, _ = compact(ids, np.zeros(ids.shape, np.float32), ~duplicate & ~excluded, count, 0.0)
     return out
-
-
-def row_isin(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    """``out[i, j] = values[i, j] in pool[i]`` for ids >= 0 (``-1`` entries never match), without a 3-D array."""
-    width = int(max(values.max(initial=-1), pool.max(initial=-1))) + 2
-    rows_v = np.arange(len(values), dtype=np.int64)[:, None] * width
-    rows_p = np.arange(len(pool), dtype=np.int64)[:, None] * width
-    keys_p = (rows_p + pool)[pool >= 0]
-    return np.isin(rows_v + values, keys_p) & (values >= 0)
-
-
-def compact(ids: np.ndarray, scores: np.ndarray, keep: np.ndarray, width: int, fill: float):
-    """Move each row's kept entries to the front (order kept), cut or pad to ``width``."""
-    order = np.argsort(~keep, axis=1, kind="stable")[:, :width]
-    kept = np.take_along_axis(keep, order, axis=1)
-    new_ids = np.where(kept, np.take_along_axis(ids, order, axis=1), -1)
-    new_scores = np.where(kept, np.take_along_axis(scores, order, axis=1), fill)
-    if new_ids.shape[1] < width:
-        pad = width - new_ids.shape[1]
-        new_ids = np.concatenate([new_ids, np.full((len(ids), pad), -1, new_ids.dtype)], axis=1)
-        new_scores = np.concatenate([new_scores, np.full((len(ids), pad), fill, new_scores.dtype)], axis=1)
-    return new_ids, new_scores

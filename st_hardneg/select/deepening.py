@@ -9,105 +9,26 @@ last one). The levels are the same for every row (``depth * 2**j``, capped at th
 only on the row, so its negatives do not depend on which other rows were deepened with it: the same rows come from
 every entry point and batch size. Rows still short at the limit fall back to random fill (``"fill"``'s reserve).
 
-The extra candidates are kept in the pool (:class:`CandidateExtension`, saved with it), so later selections reuse
-them; only anchors not yet searched deep enough are searched again.
+The extra candidates come back with the selection (:class:`~st_hardneg.pool.candidates.CandidateExtension`);
+``pool.keep_deepened(selection)`` keeps them in the pool (saved with it), so later selections reuse them and only
+anchors not yet searched deep enough are searched again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from st_hardneg.filters.methods import MiningMethod
-from st_hardneg.pool.building import compact, row_isin
+from st_hardneg.pool.candidates import CandidateExtension, compact, row_isin
 from st_hardneg.relabel.judgments import FILTERED, RELABELED
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CandidateExtension", "DeepeningPlan", "deepening_levels", "plan_deepening", "survivor_counts"]
-
-
-@dataclass
-class CandidateExtension:
-    """One teacher's candidates beyond the pool's depth for the anchors searched again.
-
-    Attributes:
-        searched: int64 ``[queries]`` how many non-positive candidates each anchor has been searched for, counted
-            from rank 1 (the pool's depth for anchors never searched again).
-        indptr: int64 ``[queries + 1]`` offsets of each anchor's extra candidates in ``candidates``.
-        candidates: int32 ranked corpus ids after the anchor's pool candidates (positives and pool candidates
-            removed), highest score first.
-        scores: float32, aligned with ``candidates``.
-    """
-
-    searched: np.ndarray
-    indptr: np.ndarray
-    candidates: np.ndarray
-    scores: np.ndarray
-
-    @classmethod
-    def empty(cls, queries: int, depth: int) -> CandidateExtension:
-        return cls(
-            searched=np.full(queries, depth, dtype=np.int64),
-            indptr=np.zeros(queries + 1, dtype=np.int64),
-            candidates=np.zeros(0, dtype=np.int32),
-            scores=np.zeros(0, dtype=np.float32),
-        )
-
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.indptr)
-
-    def __len__(self) -> int:
-        """Extra candidates stored over all anchors."""
-        return len(self.candidates)
-
-    def updated(
-        self, queries: np.ndarray, depth: int, candidates: Sequence[np.ndarray], scores: Sequence[np.ndarray]
-    ) -> CandidateExtension:
-        """A copy where ``queries`` (distinct) have been searched to ``depth`` and hold the given extra candidates."""
-        queries = np.asarray(queries, dtype=np.int64)
-        old_lengths = self.lengths
-        lengths = old_lengths.copy()
-        lengths[queries] = [len(c) for c in candidates]
-        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        updated = np.zeros(len(lengths), dtype=bool)
-        updated[queries] = True
-        out_c = np.empty(int(indptr[-1]), dtype=np.int32)
-        out_s = np.empty(int(indptr[-1]), dtype=np.float32)
-        keep_old, keep_new = np.repeat(~updated, old_lengths), np.repeat(~updated, lengths)
-        out_c[keep_new], out_s[keep_new] = self.candidates[keep_old], self.scores[keep_old]
-        order = np.argsort(queries, kind="stable")  # new segments are written in query order
-        if len(queries):
-            out_c[~keep_new] = np.concatenate([np.asarray(candidates[i], dtype=np.int32) for i in order])
-            out_s[~keep_new] = np.concatenate([np.asarray(scores[i], dtype=np.float32) for i in order])
-        searched = self.searched.copy()
-        searched[queries] = np.maximum(searched[queries], depth)
-        return CandidateExtension(searched=searched, indptr=indptr, candidates=out_c, scores=out_s)
-
-    def gather(
-        self, base_candidates: np.ndarray, base_scores: np.ndarray, queries: np.ndarray, width: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``[len(queries), width]`` ranked candidates and scores: the pool's, then the extra ones, ``-1``/``-inf``
-        padded (``width`` at least the pool's depth)."""
-        queries = np.asarray(queries, dtype=np.int64)
-        depth = base_candidates.shape[1]
-        cand = np.full((len(queries), width), -1, dtype=np.int64)
-        scores = np.full((len(queries), width), -np.inf, dtype=np.float32)
-        cand[:, :depth] = base_candidates[queries]
-        scores[:, :depth] = base_scores[queries]
-        extra = width - depth
-        if extra > 0 and len(self.candidates):
-            counts = np.minimum(self.lengths[queries], extra)
-            col = np.arange(extra)
-            mask = col[None, :] < counts[:, None]
-            flat = (self.indptr[queries][:, None] + col[None, :])[mask]
-            cand[:, depth:][mask] = self.candidates[flat]
-            scores[:, depth:][mask] = self.scores[flat]
-        return cand, scores
+__all__ = ["DeepeningPlan", "deepening_levels", "plan_deepening", "survivor_counts"]
 
 
 def deepening_levels(depth: int, limit: int) -> list[int]:

@@ -1,0 +1,141 @@
+"""Building a pool: inputs checked, every teacher run over the layout (:mod:`st_hardneg.build.building`), in this
+process or sharded and resumable (:mod:`st_hardneg.engines`). Stands above the store (:mod:`st_hardneg.pool`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import pyarrow as pa
+
+from st_hardneg.build.building import index_teachers, pool_config, rank_with_teacher
+from st_hardneg.engines.build import build_sharded
+from st_hardneg.engines.settings import EngineSettings
+from st_hardneg.keyed_random import text_keys
+from st_hardneg.pool.candidates import TeacherCandidates
+from st_hardneg.pool.inputs import (
+    FixedCorpus,
+    PairLayout,
+    build_layout,
+    corpus_fingerprint,
+    dataset_fingerprint,
+    read_corpus,
+    read_pairs,
+)
+from st_hardneg.pool.settings import PoolSettings
+from st_hardneg.pool.statistics import PoolStatistics
+from st_hardneg.pool.store import PoolStore
+from st_hardneg.settings.base import split_kwargs
+from st_hardneg.teachers.base import Teacher, TeacherIndex
+from st_hardneg.teachers.resolve import resolve_teachers
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["build_pool", "pool_from_layout"]
+
+P = TypeVar("P", bound=PoolStore)
+
+
+def build_pool(
+    cls: type[P],
+    dataset: Any,
+    teacher: Any | Sequence[Any],
+    *,
+    corpus: Any = None,
+    settings: PoolSettings | None = None,
+    engine_settings: EngineSettings | None = None,
+    show_progress: bool = True,
+    **kwargs: Any,
+) -> P:
+    """``CandidatePool.build``: check every input, then run the teachers (sharded with ``work_dir``); a ``cls``."""
+    pool_kwargs, engine_kwargs = split_kwargs(kwargs, PoolSettings, EngineSettings)
+    settings = PoolSettings.from_kwargs(settings, **pool_kwargs)
+    engine = EngineSettings.from_kwargs(engine_settings, **engine_kwargs)
+    teachers = resolve_teachers(teacher)
+    anchor_column, positive_column, anchors, positives = read_pairs(
+        dataset, settings.anchor_column, settings.positive_column
+    )
+    texts = read_corpus(corpus) if corpus is not None else None
+    layout = build_layout(anchors, positives, texts)
+    settings = settings.replace(anchor_column=anchor_column, positive_column=positive_column)
+    if engine.sharded:
+        pool = build_sharded(
+            layout,
+            teachers,
+            settings,
+            engine,
+            dataset_fingerprint=dataset_fingerprint(anchors, positives),
+            corpus_given=corpus is not None,
+            show_progress=show_progress,
+            pool_class=cls,
+        )
+        pool.teacher_objects.update({t.name: t for t in teachers})  # they score soft labels on demand
+        return pool
+    return pool_from_layout(
+        cls,
+        layout,
+        teachers,
+        settings,
+        dataset_fingerprint=dataset_fingerprint(anchors, positives),
+        corpus_given=corpus is not None,
+        show_progress=show_progress,
+    )
+
+
+def pool_from_layout(
+    cls: type[P],
+    layout: PairLayout,
+    teachers: Sequence[Teacher],
+    settings: PoolSettings,
+    *,
+    dataset_fingerprint: str,
+    corpus_given: bool,
+    indexes: dict[str, TeacherIndex] | None = None,
+    fixed_corpus: FixedCorpus | None = None,
+    show_progress: bool = True,
+) -> P:
+    """Run the teachers over a checked layout (the step after :func:`build_pool`'s checks; the miner calls it with
+    its corpus indexed once in ``indexes``)."""
+    stats = PoolStatistics.of_layout(layout)
+    query_keys = text_keys(layout.queries)
+    candidates: dict[str, TeacherCandidates] = {}
+    built = index_teachers(teachers, layout.corpus, indexes=indexes, show_progress=show_progress)
+    for t in teachers:
+        logger.info("Mining candidates with teacher %s", t.name)
+        index = built[t.name]
+        tc, tstats = rank_with_teacher(
+            layout,
+            index,
+            t.name,
+            t.config(),
+            depth=settings.depth,
+            num_random=settings.num_random,
+            seed=settings.seed,
+            query_keys=query_keys,
+            show_progress=show_progress,
+        )
+        candidates[t.name] = tc
+        stats.teachers[t.name] = tstats
+    config = pool_config(
+        settings,
+        {name: tc.config for name, tc in candidates.items()},
+        corpus_given=corpus_given,
+        dataset_fingerprint=dataset_fingerprint,
+        corpus_fingerprint=corpus_fingerprint(layout.corpus),
+    )
+    pool = cls(
+        queries=pa.array(layout.queries, type=pa.large_string()),
+        corpus=fixed_corpus.arrow if fixed_corpus is not None else pa.array(layout.corpus, type=pa.large_string()),
+        row_query=layout.row_query,
+        row_positive=layout.row_positive,
+        positives_indptr=layout.positives_indptr,
+        positives_indices=layout.positives_indices,
+        teachers=candidates,
+        config=config,
+        statistics=stats,
+        teacher_objects={t.name: t for t in teachers},
+        indexes=built,
+        query_keys=query_keys,
+    )
+    return pool
