@@ -216,7 +216,10 @@ def order_candidates(scores: torch.Tensor, indices: torch.Tensor) -> tuple[torch
 
 
 def _to_device(array: np.ndarray, dev: torch.device) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).to(dev)
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    if not array.flags.writeable:  # a memory-mapped cache: torch wants a writable buffer (nothing writes to it)
+        array = array.copy()
+    return torch.from_numpy(array).to(dev)
 
 
 def _corpus_on_device(corpus: np.ndarray, chunks: list[tuple[int, int]], dev: torch.device) -> list | None:
