@@ -18,19 +18,23 @@ logger = logging.getLogger(__name__)
 
 ANCHOR = "anchor"
 POSITIVE = "positive"
+ANCHOR_ID = "anchor_id"
+POSITIVE_ID = "positive_id"
 
 
 class LoadedData(NamedTuple):
     """Pairs to mine hard negatives for, and the corpus to mine them from.
 
     Attributes:
-        pairs: A dataset with exactly the text columns ``"anchor"`` and ``"positive"``; an anchor with several
-            positives has one row per positive.
-        corpus: The document texts, or ``None`` when the source has no separate corpus.
+        pairs: A dataset with the text columns ``"anchor"`` and ``"positive"`` (a BEIR folder's also has the
+            ``"anchor_id"`` and ``"positive_id"`` of its queries and documents); an anchor with several positives
+            has one row per positive.
+        corpus: The document texts (a BEIR folder's as ``{id: text}``, in file order), or ``None`` when the source
+            has no separate corpus.
     """
 
     pairs: datasets.Dataset
-    corpus: list[str] | None
+    corpus: list[str] | dict[str, str] | None
 
 
 def load_pairs(
@@ -51,7 +55,8 @@ def load_pairs(
       (``split`` picks the split);
     * a BEIR folder (``corpus.jsonl[.gz]``, ``queries.jsonl``, ``qrels/{split}.tsv``): one pair per judged
       (query, document) with score > 0, the query text as anchor and the document text as positive, grouped by
-      query in order of first appearance; the corpus is every corpus document. A document's text is
+      query in order of first appearance, with the query's and the document's ids (``anchor_id``, ``positive_id``);
+      the corpus is every corpus document, ``{id: text}``. A document's text is
       ``title + " " + text`` when its title is non-empty, else its text, as in sentence-transformers'
       ``InformationRetrievalEvaluator``.
 
@@ -104,11 +109,15 @@ def _load_beir_pairs(folder: Path, split: str) -> LoadedData:
     beir = load_beir(folder, split)
     anchors: list[str] = []
     positives: list[str] = []
+    anchor_ids: list[str] = []
+    positive_ids: list[str] = []
     for query_id, judged in beir.qrels.items():
         for doc_id, score in judged.items():
             if score > 0:
                 anchors.append(beir.queries[query_id])
                 positives.append(beir.corpus[doc_id])
+                anchor_ids.append(query_id)
+                positive_ids.append(doc_id)
     if not anchors:
         raise ValueError(f"BEIR folder {folder}: split {split!r} has no qrels with score > 0")
     repeated = len(anchors) - len(set(zip(anchors, positives, strict=True)))
@@ -120,7 +129,9 @@ def _load_beir_pairs(folder: Path, split: str) -> LoadedData:
             split,
             repeated,
         )
-    pairs = datasets.Dataset.from_dict({ANCHOR: anchors, POSITIVE: positives})
+    pairs = datasets.Dataset.from_dict(
+        {ANCHOR: anchors, POSITIVE: positives, ANCHOR_ID: anchor_ids, POSITIVE_ID: positive_ids}
+    )
     logger.info(
         "Loaded %d pairs over %d queries and %d corpus documents from BEIR folder %s (split %r)",
         len(pairs),
@@ -129,7 +140,7 @@ def _load_beir_pairs(folder: Path, split: str) -> LoadedData:
         folder,
         split,
     )
-    return LoadedData(pairs=pairs, corpus=list(beir.corpus.values()))
+    return LoadedData(pairs=pairs, corpus=beir.corpus)
 
 
 def _load_file(path: Path) -> datasets.Dataset:

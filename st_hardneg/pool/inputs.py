@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from st_hardneg.columns import resolve_columns
+from st_hardneg.pool.corpus_input import corpus_ids, corpus_texts, is_dataset
 from st_hardneg.teachers.cache import texts_digest
 
 logger = logging.getLogger(__name__)
@@ -46,19 +47,20 @@ def read_pairs(
 def read_corpus(corpus: Any) -> list[str]:
     """The corpus as a list of texts, checked: every entry a non-empty string, at least one entry.
 
+    ``corpus`` is a list of texts, a ``{id: text}`` mapping (its values, in order), or a ``datasets.Dataset`` with
+    a text column (and optional id and title columns: :mod:`st_hardneg.pool.corpus_input`). The ids are read by
+    :func:`st_hardneg.pool.corpus_input.corpus_ids`.
+
     Raises:
-        TypeError: a dict (``{id: text}``: pass ``list(corpus.values())``), a single string, or non-string entries.
+        TypeError: a single string, or non-string entries.
         ValueError: an empty corpus or an empty text (named by its position).
     """
     if isinstance(corpus, Mapping):
-        raise TypeError(
-            "corpus is a mapping; pass the document texts, e.g. list(corpus.values()) for {id: text} "
-            "(iterating a dict would mine its keys)"
-        )
+        corpus = list(corpus.values())
+    elif is_dataset(corpus):
+        corpus = corpus_texts(corpus).to_pylist()
     if isinstance(corpus, (str, bytes)):
         raise TypeError("corpus is a single string; pass a list of document texts")
-    if hasattr(corpus, "column_names") and not hasattr(corpus, "__array__"):
-        raise TypeError(f"corpus is a dataset with columns {corpus.column_names}; pass one column, e.g. ds['text']")
     try:
         texts = list(corpus)
     except TypeError:
@@ -83,8 +85,16 @@ class FixedCorpus:
     """A deduplicated corpus indexed once and shared by many small pools (``HardNegativeMiner``)."""
 
     def __init__(self, corpus: Iterable[str]) -> None:
-        self.texts: list[str] = list(dict.fromkeys(read_corpus(corpus)))
-        self.ids: dict[str, int] = {t: i for i, t in enumerate(self.texts)}
+        self.ids: dict[str, int] = {}
+        first: list[int] = []
+        for i, text in enumerate(read_corpus(corpus)):
+            if text not in self.ids:
+                self.ids[text] = len(self.ids)
+                first.append(i)
+        self.texts: list[str] = list(self.ids)
+        given = corpus_ids(corpus)
+        #: the document ids the corpus gave (``{id: text}``, a Dataset with an id column), first id of each text
+        self.document_ids = None if given is None else given.take(np.asarray(first, dtype=np.int64))
         self._arrow = None
 
     @property
@@ -108,6 +118,8 @@ class PairLayout:
         positives_indptr / positives_indices: CSR lists of each query's distinct positive documents.
         added_positives: how many positives were not in the given corpus and were added to it.
         duplicate_corpus_texts: how many corpus entries were duplicates of an earlier one.
+        corpus_first: ``[given documents]`` position in the given corpus of each of its distinct texts' first
+            occurrence (where its id is read from); None without a given corpus.
     """
 
     queries: list[str]
@@ -118,6 +130,7 @@ class PairLayout:
     positives_indices: np.ndarray
     added_positives: int = 0
     duplicate_corpus_texts: int = 0
+    corpus_first: np.ndarray | None = None
 
     @property
     def max_positives(self) -> int:
@@ -175,12 +188,14 @@ def build_layout(
 
     doc_ids: dict[str, int] = {}
     duplicates = 0
+    first: list[int] = []
     if corpus is not None:
-        for text in corpus:
+        for i, text in enumerate(corpus):
             if text in doc_ids:
                 duplicates += 1
             else:
                 doc_ids[text] = len(doc_ids)
+                first.append(i)
     given = len(doc_ids)
     query_ids: dict[str, int] = {}
     row_query = np.fromiter((query_ids.setdefault(a, len(query_ids)) for a in anchors), np.int64, len(anchors))
@@ -191,7 +206,10 @@ def build_layout(
     if duplicates:
         logger.info("%d duplicated corpus texts were merged", duplicates)
 
-    return _layout(list(query_ids), list(doc_ids), row_query, row_positive, added, duplicates)
+    layout = _layout(list(query_ids), list(doc_ids), row_query, row_positive, added, duplicates)
+    if corpus is not None:
+        layout.corpus_first = np.asarray(first, dtype=np.int64)
+    return layout
 
 
 def _layout(queries, corpus, row_query, row_positive, added, duplicates) -> PairLayout:
