@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 
+from st_hardneg.data.arrow_texts import as_arrow
 from st_hardneg.build.building import index_teachers, rank_with_teacher, pool_config
 from st_hardneg.engines.build import build_sharded
 from st_hardneg.keyed_random import text_keys
@@ -87,6 +88,11 @@ def build_pool(
     return with_input_columns(pool, inputs)
 
 
+def _one_array(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The pool's corpus as one Arrow array (a corpus dataset's chunks are joined here, in Arrow)."""
+    return texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+
+
 def with_input_columns(pool: P, inputs: InputColumns | None) -> P:
     """The pool holding its inputs' ids and kept columns (none: nothing held), recorded in its config."""
     pool.input_columns = inputs
@@ -138,7 +144,7 @@ def pool_from_layout(
     )
     pool = cls(
         queries=pa.array(layout.queries, type=pa.large_string()),
-        corpus=fixed_corpus.arrow if fixed_corpus is not None else pa.array(layout.corpus, type=pa.large_string()),
+        corpus=fixed_corpus.arrow if fixed_corpus is not None else _one_array(as_arrow(layout.corpus)),
         row_query=layout.row_query,
         row_positive=layout.row_positive,
         positives_indptr=layout.positives_indptr,

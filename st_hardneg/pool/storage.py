@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.feather as feather
 
+from st_hardneg.data.arrow_texts import as_arrow
 from st_hardneg.atomic import json_default, write_npz, write_text, write_with
 from st_hardneg.outputs import prepare_output_folder
 from st_hardneg.pool.input_columns import InputColumns
@@ -63,7 +64,7 @@ def write_texts(path: Path, queries: Any, corpus: Any) -> None:
     """``queries.arrow`` and ``corpus.arrow`` (one ``text`` column each, uncompressed: memory-mapped on load)."""
     for name, texts in (("queries", queries), ("corpus", corpus)):
         if not isinstance(texts, pa.Array | pa.ChunkedArray):
-            texts = pa.array(texts, type=pa.large_string())
+            texts = as_arrow(texts)  # an ArrowTexts corpus is written from its Arrow chunks
         table = pa.table({"text": texts})
         write_with(path / f"{name}.arrow", lambda f, t=table: feather.write_feather(t, f, compression="uncompressed"))
 
