@@ -131,9 +131,7 @@ def resolve_columns(
     for given, role in ((anchor_column, "anchor_column"), (positive_column, "positive_column")):
         if given is not None and given not in names:
             raise ValueError(f"{role}={given!r} is not a column of {source}; its columns are {names}")
-    eligible = [
-        c for c in names if c not in NON_TEXT_COLUMNS and not is_id_column(c) and (text is None or c in text)
-    ]
+    eligible = [c for c in names if c not in NON_TEXT_COLUMNS and not is_id_column(c) and (text is None or c in text)]
     anchor = anchor_column or ("anchor" if "anchor" in names else next(iter(eligible), None))
     if anchor is None:
         raise ValueError(f"{source} has no text column to read anchors from; its columns are {names}")

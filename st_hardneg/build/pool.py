@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 
+from st_hardneg.build.building import index_teachers, pool_config, rank_with_teacher
 from st_hardneg.data.arrow_texts import as_arrow
-from st_hardneg.build.building import index_teachers, rank_with_teacher, pool_config
 from st_hardneg.engines.build import build_sharded
+from st_hardneg.engines.settings import EngineSettings
 from st_hardneg.keyed_random import text_keys
 from st_hardneg.pool.candidates import TeacherCandidates
 from st_hardneg.pool.input_columns import InputColumns, check_keep_columns, read_input_columns
@@ -24,11 +25,10 @@ from st_hardneg.pool.inputs import (
     read_corpus,
     read_pairs,
 )
+from st_hardneg.pool.settings import PoolSettings
 from st_hardneg.pool.statistics import PoolStatistics
 from st_hardneg.pool.store import PoolStore
 from st_hardneg.settings.base import split_kwargs
-from st_hardneg.engines.settings import EngineSettings
-from st_hardneg.pool.settings import PoolSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex
 from st_hardneg.teachers.resolve import resolve_teachers
 

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import datasets
 
-from st_hardneg.columns import resolve_columns
+from st_hardneg.columns import id_columns, resolve_columns
 from st_hardneg.data.beir import is_beir_folder, load_beir
 from st_hardneg.data.corpus import load_corpus
 from st_hardneg.data.formats import file_loader
@@ -44,6 +44,7 @@ def load_pairs(
     anchor_column: str | None = None,
     positive_column: str | None = None,
     corpus_path: str | Path | None = None,
+    keep_columns: tuple[str, ...] | list[str] = (),
 ) -> LoadedData:
     """Loads (anchor, positive) pairs and, where there is one, a corpus.
 
@@ -62,7 +63,9 @@ def load_pairs(
 
     For files and saved datasets, the anchor and positive columns are chosen by the project's one column rule
     (:func:`st_hardneg.columns.resolve_columns`: the names given, else ``"anchor"`` and ``"positive"``, else the
-    first two text columns). They keep their names (so the mined set does too); other columns are dropped.
+    first two text columns). They keep their names (so the mined set does too). Their id columns (by the rule of
+    :func:`st_hardneg.columns.id_columns`) and the columns named by ``keep_columns`` are kept after them; other
+    columns are dropped.
 
     Args:
         path: The pairs file, saved dataset folder or BEIR folder.
@@ -72,6 +75,7 @@ def load_pairs(
         corpus_path: A separate corpus file for a pairs file or saved dataset, read with
             :func:`~st_hardneg.data.corpus.load_corpus` (``.txt`` one document per line, or a
             jsonl/json/csv/tsv/parquet with ``text`` and optional ``title``). Not allowed with a BEIR folder.
+        keep_columns: Further columns to keep (files and saved datasets), e.g. for ``PoolSettings.keep_columns``.
 
     Returns:
         The pairs and the corpus (``None`` for a pairs source without ``corpus_path``).
@@ -93,7 +97,7 @@ def load_pairs(
     table = _load_saved(path, split) if path.is_dir() else _load_file(path)
     if len(table) == 0:
         raise ValueError(f"No pairs in {path}: it has no rows")
-    pairs = _select_pair_columns(table, anchor_column, positive_column, source=path)
+    pairs = _select_pair_columns(table, anchor_column, positive_column, source=path, keep_columns=keep_columns)
     corpus = load_corpus(corpus_path) if corpus_path is not None else None
     logger.info(
         "Loaded %d pairs (%d distinct anchors) from %s%s",
@@ -183,10 +187,21 @@ def _load_saved(folder: Path, split: str) -> datasets.Dataset:
 
 
 def _select_pair_columns(
-    table: datasets.Dataset, anchor_column: str | None, positive_column: str | None, *, source: Path
+    table: datasets.Dataset,
+    anchor_column: str | None,
+    positive_column: str | None,
+    *,
+    source: Path,
+    keep_columns: tuple[str, ...] | list[str] = (),
 ) -> datasets.Dataset:
     anchor_column, positive_column = resolve_columns(table, anchor_column, positive_column, source=str(source))
-    table = table.select_columns([anchor_column, positive_column])
+    for name in keep_columns:
+        if name not in table.column_names:
+            names = table.column_names
+            raise ValueError(f"keep_columns: {name!r} is not a column of {source}; its columns are {names}")
+    ids = [c for c in id_columns(table.column_names, anchor_column, positive_column) if c is not None]
+    extra = [c for c in dict.fromkeys([*ids, *keep_columns]) if c not in (anchor_column, positive_column)]
+    table = table.select_columns([anchor_column, positive_column, *extra])
     for column in (anchor_column, positive_column):
         feature = table.features[column]
         if not isinstance(feature, datasets.Value):

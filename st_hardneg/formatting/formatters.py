@@ -212,7 +212,6 @@ def _labeled_pairs(s: Selected, valid: np.ndarray) -> np.ndarray:
     return at[first]
 
 
-
 def _positive_id_lists(carried: Carried, extra: np.ndarray) -> pa.Array:
     """Per labeled-list row, the ids of its positive and then of its extra (relabeled) positives."""
     n = len(extra)

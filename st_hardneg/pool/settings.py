@@ -42,7 +42,7 @@ class PoolSettings(Settings):
         None, "column of positives; default 'positive' if present, else the next text column", metavar="COLUMN"
     )
     keep_columns: tuple[str, ...] = option(
-        (),
+        None,  # () once checked; None here because the command line appends to its default
         "input columns (a language, a source, a query id) carried into every row made from their input row; "
         "default none (sentence-transformers trains on every column but label/score)",
         metavar="COLUMN",

@@ -1,8 +1,8 @@
 """Saving and loading candidate pools: ``pool.json`` (config, statistics, history), Arrow texts, ``.npy`` arrays,
 for a relabeled pool ``judgments.arrow`` (format 3), and the deeper candidates ``on_short="deepen"`` found
-(``extension_*.npy``, format 4), and ids and kept input columns where the inputs had them (``input_rows.arrow``,
-``corpus_ids.arrow``; a pool without them has neither file). Formats 1 to 3 stay readable: 1 and 2 are pools without judgments, 1 to 3 pools
-without deeper candidates."""
+(``extension_*.npy``, format 4), and ids and kept input columns where the inputs had them
+(``input_rows.arrow``, ``corpus_ids.arrow``; a pool without them has neither file). Formats 1 to 3 stay readable:
+1 and 2 are pools without judgments, 1 to 3 pools without deeper candidates."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.feather as feather
 
-from st_hardneg.data.arrow_texts import as_arrow
 from st_hardneg.atomic import json_default, write_npz, write_text, write_with
+from st_hardneg.data.arrow_texts import as_arrow
 from st_hardneg.outputs import prepare_output_folder
-from st_hardneg.pool.input_columns import InputColumns
 from st_hardneg.pool.candidates import EXTENSION_ARRAYS, TEACHER_ARRAYS, CandidateExtension, TeacherCandidates
+from st_hardneg.pool.input_columns import InputColumns
 from st_hardneg.pool.statistics import PoolStatistics, ScoreSummary, TeacherStatistics
 
 FORMAT_VERSION = 4

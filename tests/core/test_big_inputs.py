@@ -42,7 +42,8 @@ def on_disk(tmp_path):
     texts = documents()
     ds = datasets.Dataset.from_dict({"_id": [f"d{i}" for i in range(len(texts))], "text": texts})
     ds.save_to_disk(str(tmp_path / "corpus"), max_shard_size="2KB")  # several Arrow files and chunks
-    pairs = datasets.Dataset.from_dict({"anchor": [" ".join(t.split()[:2]) for t in texts[:10]], "positive": texts[:10]})
+    anchors = [" ".join(t.split()[:2]) for t in texts[:10]]
+    pairs = datasets.Dataset.from_dict({"anchor": anchors, "positive": texts[:10]})
     return datasets.load_from_disk(str(tmp_path / "corpus")), pairs, texts
 
 

@@ -51,7 +51,8 @@ def test_every_id_written_is_the_id_of_the_text_beside_it(fmt):
         assert QUERIES[row["anchor_id"]] == row["query"]
         if fmt == "n-tuple":
             assert CORPUS[row["positive_id"]] == row["passage"]
-            assert [CORPUS[row["negative_1_id"]], CORPUS[row["negative_2_id"]]] == [row["negative_1"], row["negative_2"]]
+            negatives = [CORPUS[row["negative_1_id"]], CORPUS[row["negative_2_id"]]]
+            assert negatives == [row["negative_1"], row["negative_2"]]
         elif fmt == "triplet":
             assert (CORPUS[row["positive_id"]], CORPUS[row["negative_id"]]) == (row["passage"], row["negative"])
         elif fmt == "labeled-pair":  # the positive row has a positive id, a negative row a negative id
@@ -162,3 +163,28 @@ def test_the_map_miner_writes_ids_and_kept_columns():
     mined = pairs_with_ids().map(miner, batched=True, batch_size=2, remove_columns=pairs_with_ids().column_names)
     expected = mine("triplet", output_ids=True, keep_columns=["lang"])
     assert mined.to_list() == expected.to_list()
+
+
+def test_the_command_keeps_columns_of_a_pairs_file_and_writes_ids_of_a_beir_folder(tmp_path):
+    import json
+
+    from st_hardneg.cli import main
+    from tests.data.test_beir import _write_beir
+
+    pairs = tmp_path / "pairs.jsonl"
+    rows = [{"query": QUERIES[q], "passage": CORPUS[d], "lang": lang} for q, d, lang in QRELS]
+    pairs.write_text("\n".join(json.dumps(r) for r in rows))
+    docs = tmp_path / "docs.txt"
+    docs.write_text("\n".join(CORPUS.values()))
+    out = tmp_path / "out.jsonl"
+    base = ["--quiet", "--teacher", "bm25", "--method", "naive-topk", "--num-negatives", "1"]
+    assert main([*base, str(pairs), "--corpus", str(docs), "--keep-columns", "lang", "--output", str(out)]) == 0
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["query"], r["lang"]) for r in written] == [(r["query"], r["lang"]) for r in rows]
+    beir_out = tmp_path / "beir.jsonl"
+    beir = _write_beir(tmp_path / "beir")
+    argv = [*base, str(beir), "--split", "train", "--output-format", "triplet", "--on-short", "fill", "--output-ids"]
+    assert main([*argv, "--output", str(beir_out)]) == 0
+    mined = [json.loads(line) for line in beir_out.read_text().splitlines()]
+    assert [(r["anchor_id"], r["positive_id"]) for r in mined] == [("1", "d1"), ("2", "d3"), ("2", "d2")]
+    assert all(r["negative_id"] in {"d1", "d2", "d3", "d4"} - {r["positive_id"]} for r in mined)
