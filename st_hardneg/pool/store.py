@@ -323,13 +323,3 @@ def _check_same_teacher(name: str, stored: dict[str, Any], given: dict[str, Any]
     if differing:
         details = ", ".join(f"{k}: {given[k]!r} given, {stored[k]!r} in the pool" for k in differing)
         raise ValueError(f"teacher {name!r} is not the one this pool was built with ({details})")
-
-
-def _check_same_teacher(name: str, stored: dict[str, Any], given: dict[str, Any], keys: Sequence[str] | None) -> None:
-    """Raise when a teacher's configuration differs from the one a pool was built with (on ``keys``, or on every
-    key both record except the search backend)."""
-    keys = [k for k in (keys or stored) if k in stored and k in given and k not in ("backend", "name")]
-    differing = [k for k in keys if stored[k] != given[k]]
-    if differing:
-        details = ", ".join(f"{k}: {given[k]!r} given, {stored[k]!r} in the pool" for k in differing)
-        raise ValueError(f"teacher {name!r} is not the one this pool was built with ({details})")

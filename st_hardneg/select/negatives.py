@@ -22,11 +22,36 @@ from st_hardneg.keyed_random import combine, gumbel
 from st_hardneg.pool.candidates import TeacherCandidates, compact, row_isin
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
 from st_hardneg.relabel.judgments import FILTERED, RELABELED
-from st_hardneg.sampling.samplers import first_true
+from st_hardneg.sampling.samplers import Sampler, first_true
 from st_hardneg.select.deepening import DeepeningPlan
 from st_hardneg.select.settings import SelectionSettings
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NegativeRule:
+    """What turns a row's ranked candidates into its negatives (the few selection settings the pipeline reads): the
+    mining method, ``min_score``, the sampler and how many; and what a row short of them becomes (``on_short``;
+    ``full_rows`` when the output format needs every row full, n-tuple)."""
+
+    method: MiningMethod
+    min_score: float | None
+    sampler: Sampler
+    num_negatives: int
+    on_short: str | None
+    full_rows: bool
+
+    @classmethod
+    def of(cls, settings: SelectionSettings) -> NegativeRule:
+        return cls(
+            method=settings.method,
+            min_score=settings.min_score,
+            sampler=settings.sampler,
+            num_negatives=settings.num_negatives,
+            on_short=settings.on_short,
+            full_rows=settings.output_format == "n-tuple",
+        )
 
 
 def row_positive_scores(tc: TeacherCandidates, row_query: np.ndarray, mode: str) -> np.ndarray:
@@ -56,7 +81,7 @@ def pick_negatives(
     row_query: np.ndarray,
     positive_scores: np.ndarray,
     *,
-    settings: SelectionSettings,
+    rule: NegativeRule,
     row_keys: np.ndarray,
     num: int | None = None,
     draw_order: bool = False,
@@ -65,7 +90,7 @@ def pick_negatives(
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> Picks:
-    """Apply the settings' method, ``min_score`` and sampler to every row's candidates under one teacher.
+    """Apply the rule's method, ``min_score`` and sampler to every row's candidates under one teacher.
 
     This is the building block of every selection: a single-teacher selection fills and drops after it, an
     ensemble (:mod:`st_hardneg.ensembles`) combines several teachers' picks first.
@@ -74,7 +99,7 @@ def pick_negatives(
         row_keys: uint64 ``[rows]`` key of each row (seed, anchor, positive); the sampler's Gumbel noise for a
             candidate is keyed by the row's key and the document id, so a teacher draws the same negatives for a row
             alone or in an ensemble.
-        num: how many to pick per row (default ``settings.num_negatives``).
+        num: how many to pick per row (default ``rule.num_negatives``).
         draw_order: picks in the sampler's draw order instead of rank order.
         judged: for a relabeled pool, ``judged(queries, candidates)`` gives each candidate's label code
             (:data:`st_hardneg.relabel.judgments.LABELS`, -1 when not judged); relabeled and filtered candidates
@@ -83,7 +108,7 @@ def pick_negatives(
             (:func:`~st_hardneg.select.deepening.plan_deepening`); those rows select again from their anchor's
             candidates down to that depth.
     """
-    num = settings.num_negatives if num is None else num
+    num = rule.num_negatives if num is None else num
     st = SelectionStatistics(rows_in=len(row_query))
     depth = tc.depth
     depths: dict[int, int] = {}
@@ -107,7 +132,7 @@ def pick_negatives(
                 scores = scores.astype(np.float32)
                 valid = cand >= 0
         pos = positive_scores[rows]
-        keep, easy, picks, neg, neg_s = _choose(settings, cand, scores, valid, pos, row_keys[rows], num, draw_order)
+        keep, easy, picks, neg, neg_s = _choose(rule, cand, scores, valid, pos, row_keys[rows], num, draw_order)
         st.removed_by_method += int((valid & ~(keep | easy)).sum())
         st.removed_below_min_score += int(easy.sum())
         st.candidates_considered += int(valid.sum())
@@ -131,7 +156,7 @@ def pick_negatives(
                     d_scores = d_scores.astype(np.float32)
                     d_valid = d_cand >= 0
                 _, _, d_picks, neg[deep], neg_s[deep] = _choose(
-                    settings, d_cand, d_scores, d_valid, pos[deep], row_keys[rows[deep]], num, draw_order
+                    rule, d_cand, d_scores, d_valid, pos[deep], row_keys[rows[deep]], num, draw_order
                 )
                 d_picked = d_picks >= 0
                 beyond = d_picked & (np.take_along_axis(d_rank, np.where(d_picked, d_picks, 0), axis=1) >= depth)
@@ -156,7 +181,7 @@ def _judged_out(
 
 
 def _choose(
-    settings: SelectionSettings,
+    rule: NegativeRule,
     cand: np.ndarray,
     scores: np.ndarray,
     valid: np.ndarray,
@@ -171,12 +196,12 @@ def _choose(
         ``(keep, easy, picks, negatives, negative_scores)``: the survivors; the method's survivors that
         ``min_score`` removed; the sampler's positions (``-1``-padded) and the picked ids and scores (NaN-padded).
     """
-    keep = settings.method.keep(scores, pos, valid)
+    keep = rule.method.keep(scores, pos, valid)
     easy = np.zeros_like(keep)
-    if settings.min_score is not None:
-        easy = keep & (scores < np.float64(settings.min_score))  # float64, as the methods compare
+    if rule.min_score is not None:
+        easy = keep & (scores < np.float64(rule.min_score))  # float64, as the methods compare
         keep &= ~easy
-    sampler = settings.sampler
+    sampler = rule.sampler
     noise = gumbel(combine(keys[:, None], cand.astype(np.uint64))) if sampler.random else None
     picks = sampler.pick(keep, scores, num, noise, pos, draw_order=draw_order)
     picked = picks >= 0
@@ -209,7 +234,7 @@ def select_negatives(
     row_positive: np.ndarray,
     positive_scores: np.ndarray,
     *,
-    settings: SelectionSettings,
+    rule: NegativeRule,
     row_keys: np.ndarray,
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     own_positive_scores: np.ndarray | None = None,
@@ -217,10 +242,10 @@ def select_negatives(
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> tuple[Selected, SelectionStatistics]:
-    """Apply the settings' method and sampler to every row; deepen, fill, keep or drop the rows left short.
+    """Apply the rule's method and sampler to every row; deepen, fill, keep or drop the rows left short.
 
     Args:
-        positive_scores: ``[rows]`` the positive score the method compares with (``settings.positive_score``).
+        positive_scores: ``[rows]`` the positive score the method compares with (``SelectionSettings.positive_score``).
         row_keys: uint64 ``[rows]`` key of each row (seed, anchor, positive); the sampler's Gumbel noise for a
             candidate is keyed by the row's key and the document id.
         judged: the judgments of a relabeled pool (see :func:`pick_negatives`).
@@ -232,7 +257,7 @@ def select_negatives(
         tc,
         row_query,
         positive_scores,
-        settings=settings,
+        rule=rule,
         row_keys=row_keys,
         judged=judged,
         deepening=deepening,
@@ -249,7 +274,7 @@ def select_negatives(
         row_positive=row_positive,
         positive_scores=np.asarray(tc.positive_scores if own_positive_scores is None else own_positive_scores),
         fill=FillSource(tc, positive_scores, judged),
-        settings=settings,
+        rule=rule,
         count_short=deepening is None,
         chunk_size=chunk_size,
     )
@@ -265,7 +290,7 @@ def finish_selection(
     row_positive: np.ndarray,
     positive_scores: np.ndarray,
     fill: FillSource | None,
-    settings: SelectionSettings,
+    rule: NegativeRule,
     count_short: bool = True,
     chunk_size: int = 16384,
 ) -> tuple[Selected, SelectionStatistics]:
@@ -286,7 +311,7 @@ def finish_selection(
     """
     negatives, scores, teacher_bits = negatives.copy(), scores.copy(), teacher_bits.copy()
     n, width = negatives.shape
-    on_short, need_full_rows = settings.on_short, settings.output_format == "n-tuple"
+    on_short, need_full_rows = rule.on_short, rule.full_rows
     have = (negatives >= 0).sum(axis=1)
     short = have < width
     st.negatives_selected += int(have.sum()) - st.negatives_deepened  # found beyond the pool's depth: counted apart
@@ -300,8 +325,8 @@ def finish_selection(
                 fill.tc,
                 row_query[r],
                 fill.positive_scores[r],
-                settings.method,
-                settings.min_score,
+                rule.method,
+                rule.min_score,
                 negatives,
                 scores,
                 r,

@@ -16,7 +16,7 @@ from st_hardneg.pool.statistics import SelectionStatistics
 from st_hardneg.pool.store import ROW_SALT, PoolStore
 from st_hardneg.select.deepening import DeepeningPlan, extra_candidates, plan_deepening
 from st_hardneg.select.judged import extra_positive_lists, extra_positive_rows, resolve_relabel_mode
-from st_hardneg.select.negatives import row_positive_scores, select_negatives
+from st_hardneg.select.negatives import NegativeRule, row_positive_scores, select_negatives
 from st_hardneg.select.settings import SelectionSettings
 
 logger = logging.getLogger(__name__)
@@ -80,16 +80,17 @@ def pick(
             f"relabeled_output={settings.relabeled_output!r} needs a relabeled pool; this pool has no judgments: "
             "run pool.relabel(ARHN(judge, ...)) first"
         )
+    rule = NegativeRule.of(settings)
     deepening = None
     if settings.on_short == "deepen":
         known = (extensions or {}).get(tc.name, tc.extension)
-        deepening = deepen(pool, tc, known, settings, row_query, positive_scores, judged)
+        deepening = deepen(pool, tc, known, rule, settings.max_depth, row_query, positive_scores, judged)
     selected, stats = select_negatives(
         tc,
         row_query,
         row_positive,
         positive_scores,
-        settings=settings,
+        rule=rule,
         row_keys=row_keys,
         deepening=deepening,
         chunk_size=chunk_size,
@@ -112,7 +113,8 @@ def deepen(
     pool: PoolStore,
     tc: TeacherCandidates,
     extension: CandidateExtension | None,
-    settings: SelectionSettings,
+    rule: NegativeRule,
+    max_depth: int | None,
     row_query: np.ndarray,
     positive_scores: np.ndarray,
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
@@ -123,7 +125,7 @@ def deepen(
     may add rows); ``judged``: a relabeled pool's lookup, whose relabeled and filtered candidates do not count
     as survivors."""
     corpus_size = len(pool.corpus)
-    limit = corpus_size if settings.max_depth is None else min(settings.max_depth, corpus_size)
+    limit = corpus_size if max_depth is None else min(max_depth, corpus_size)
     extension = extension or CandidateExtension.empty(len(tc.candidates), tc.depth)
     search = None
     if pool.can_search(tc.name):
@@ -147,9 +149,9 @@ def deepen(
         extension,
         row_query,
         positive_scores,
-        method=settings.method,
-        min_score=settings.min_score,
-        num_negatives=settings.num_negatives,
+        method=rule.method,
+        min_score=rule.min_score,
+        num_negatives=rule.num_negatives,
         limit=limit,
         search=search,
         teacher=tc.name,
