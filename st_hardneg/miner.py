@@ -20,6 +20,7 @@ import numpy as np
 from st_hardneg.build.building import index_teachers
 from st_hardneg.candidate_pool import CandidatePool
 from st_hardneg.mine import settings_from_kwargs
+from st_hardneg.pool.input_columns import check_keep_columns, check_output_ids, read_input_columns
 from st_hardneg.pool.inputs import FixedCorpus, build_layout, dataset_fingerprint, read_pairs
 from st_hardneg.pool.settings import PoolSettings
 from st_hardneg.select.settings import SelectionSettings
@@ -88,6 +89,11 @@ class HardNegativeMiner:
             raise ValueError("HardNegativeMiner needs a corpus that contains every positive")
         self.teachers = resolve_teachers(teacher)
         self.corpus = FixedCorpus(corpus)
+        if self.settings.output_ids and self.corpus.document_ids is None:
+            raise ValueError(
+                "output_ids=True needs the documents' ids: this corpus has none; give it as {id: text} or as a "
+                "Dataset with an id column (_id, id, doc_id, ...). No ids are invented"
+            )
         self.positives = self._positives_mapping(positives)
         self.show_progress = show_progress
         self.history: list[dict[str, Any]] = []
@@ -124,7 +130,11 @@ class HardNegativeMiner:
         if not all(isinstance(value, list) for value in batch.values()):  # unbatched map: one row
             return self._one_row(batch)
         s = self.pool_settings
-        anchor_column, positive_column, anchors, positives = read_pairs(dict(batch), s.anchor_column, s.positive_column)
+        batch = dict(batch)
+        anchor_column, positive_column, anchors, positives = read_pairs(batch, s.anchor_column, s.positive_column)
+        check_keep_columns(batch, s.keep_columns, anchor_column, positive_column)
+        if self.settings.output_ids:  # before the first batch encodes anything
+            check_output_ids(batch, self.corpus.texts, anchor_column, positive_column, corpus_has_ids=True)
         extra_anchors, extra_positives = self._extra_rows(anchors, positives)
         layout = build_layout(anchors + extra_anchors, positives + extra_positives, fixed_corpus=self.corpus)
         if self._indexes is None:
@@ -141,6 +151,9 @@ class HardNegativeMiner:
         )
         if extra_anchors:
             pool = pool.take_rows(np.arange(len(anchors)))
+        pool.input_columns = read_input_columns(
+            batch, None, layout, anchor_column, positive_column, s.keep_columns, document_ids=self.corpus.document_ids
+        )
         result = pool.select(self.settings, show_progress=self.show_progress, return_statistics=True)
         self.history.append({"config": result.config, "statistics": result.statistics.to_dict()})
         return result.dataset.to_dict()

@@ -10,10 +10,12 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from st_hardneg.build.building import index_teachers, pool_config, rank_with_teacher
+from st_hardneg.data.arrow_texts import as_arrow
 from st_hardneg.engines.build import build_sharded
 from st_hardneg.engines.settings import EngineSettings
 from st_hardneg.keyed_random import text_keys
 from st_hardneg.pool.candidates import TeacherCandidates
+from st_hardneg.pool.input_columns import InputColumns, check_keep_columns, read_input_columns
 from st_hardneg.pool.inputs import (
     FixedCorpus,
     PairLayout,
@@ -56,9 +58,11 @@ def build_pool(
     anchor_column, positive_column, anchors, positives = read_pairs(
         dataset, settings.anchor_column, settings.positive_column
     )
+    check_keep_columns(dataset, settings.keep_columns, anchor_column, positive_column)
     texts = read_corpus(corpus) if corpus is not None else None
     layout = build_layout(anchors, positives, texts)
     settings = settings.replace(anchor_column=anchor_column, positive_column=positive_column)
+    inputs = read_input_columns(dataset, corpus, layout, anchor_column, positive_column, settings.keep_columns)
     if engine.sharded:
         pool = build_sharded(
             layout,
@@ -71,8 +75,8 @@ def build_pool(
             pool_class=cls,
         )
         pool.teacher_objects.update({t.name: t for t in teachers})  # they score soft labels on demand
-        return pool
-    return pool_from_layout(
+        return with_input_columns(pool, inputs)
+    pool = pool_from_layout(
         cls,
         layout,
         teachers,
@@ -81,6 +85,20 @@ def build_pool(
         corpus_given=corpus is not None,
         show_progress=show_progress,
     )
+    return with_input_columns(pool, inputs)
+
+
+def _one_array(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The pool's corpus as one Arrow array (a corpus dataset's chunks are joined here, in Arrow)."""
+    return texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+
+
+def with_input_columns(pool: P, inputs: InputColumns | None) -> P:
+    """The pool holding its inputs' ids and kept columns (none: nothing held), recorded in its config."""
+    pool.input_columns = inputs
+    if inputs is not None:
+        pool.config["input_columns"] = inputs.describe()
+    return pool
 
 
 def pool_from_layout(
@@ -126,7 +144,7 @@ def pool_from_layout(
     )
     pool = cls(
         queries=pa.array(layout.queries, type=pa.large_string()),
-        corpus=fixed_corpus.arrow if fixed_corpus is not None else pa.array(layout.corpus, type=pa.large_string()),
+        corpus=fixed_corpus.arrow if fixed_corpus is not None else _one_array(as_arrow(layout.corpus)),
         row_query=layout.row_query,
         row_positive=layout.row_positive,
         positives_indptr=layout.positives_indptr,

@@ -386,6 +386,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any] | No
         anchor_column=args.anchor_column,
         positive_column=args.positive_column,
         corpus_path=args.corpus,
+        keep_columns=tuple(getattr(args, "keep_columns", None) or ()),
     )
     source = DataSource.of(
         args.dataset, split=args.split if _has_splits(Path(args.dataset)) else None, corpus=args.corpus

@@ -147,6 +147,8 @@ class SelectionStatistics:
             method (relabeled positives; filtered passages), counted per row like ``candidates_considered``.
         relabeled_rows: rows added for relabeled positives (``relabeled_output="rows"``).
         relabeled_in_lists: relabeled positives added to labeled-lists (``relabeled_output="list"``).
+        ids_missing: id values written null (``output_ids``): documents or positives the inputs gave no id.
+        columns_kept: the input columns carried into the output (``keep_columns``).
     """
 
     rows_in: int = 0
@@ -179,6 +181,8 @@ class SelectionStatistics:
     excluded_filtered: int = 0
     relabeled_rows: int = 0
     relabeled_in_lists: int = 0
+    ids_missing: int = 0
+    columns_kept: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

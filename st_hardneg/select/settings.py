@@ -79,6 +79,12 @@ class SelectionSettings(Settings):
     )
     output_format: str = option("n-tuple", "layout of the output dataset", choices=OUTPUT_FORMATS)
     output_scores: bool = option(False, "add the teacher's scores (for distillation losses)")
+    output_ids: bool = option(
+        False,
+        "add the ids the inputs carry: anchor_id, positive_id, and one id column per negative column (negative_1_id "
+        "... for n-tuples, negative_id for triplets and labeled pairs, negative_ids for labeled lists); needs ids in "
+        "the pairs and the corpus, none are invented",
+    )
     on_short: str | None = option(
         None,
         "rows with fewer than num_negatives survivors: fill (random documents within the bound), deepen (search "
@@ -152,6 +158,8 @@ class SelectionSettings(Settings):
         check_choice("output_format", self.output_format, OUTPUT_FORMATS)
         if not isinstance(self.output_scores, bool):
             raise TypeError(f"output_scores must be True or False, got {self.output_scores!r}")
+        if not isinstance(self.output_ids, bool):
+            raise TypeError(f"output_ids must be True or False, got {self.output_ids!r}")
         check_choice("on_short", self.on_short, ON_SHORT, optional=True)
         check_int("max_depth", self.max_depth, minimum=1, optional=True)
         check_choice("positive_score", self.positive_score, POSITIVE_SCORES)

@@ -269,9 +269,17 @@ class DenseTeacher(Teacher):
             )
             return np.asarray(emb, dtype=np.float32).reshape(len(part), -1)
 
-        if cache is None:
-            return compute()
         chunk = self.settings.cache_chunk_size
+        if cache is None:
+            if len(texts) <= chunk:
+                return compute()
+            # in chunks, so only one chunk of a large (Arrow) corpus is Python strings at a time
+            first = compute(0, chunk)
+            out = np.empty((len(texts), first.shape[1]), dtype=np.float32)
+            out[:chunk] = first
+            for start in range(chunk, len(texts), chunk):
+                out[start : start + chunk] = compute(start, start + chunk)
+            return out
         several = len(texts) > chunk
         return cache.get_or_compute(
             self.cache_key(texts, role),

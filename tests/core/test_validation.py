@@ -113,7 +113,8 @@ BAD_DATA = [
     (PAIRS, ["doc", None], TypeError, r"corpus\[1\]"),
     (PAIRS, ["doc", ""], ValueError, r"corpus\[1\]"),
     (PAIRS, [], ValueError, "corpus is empty"),
-    (PAIRS, {"d1": "alpha doc", "d2": "beta doc"}, TypeError, "corpus is a mapping"),
+    # {id: text} is a corpus (issue 18): its texts are checked like any other
+    (PAIRS, {"d1": "alpha doc", "d2": " "}, ValueError, r"corpus\[1\]"),
     (PAIRS, "alpha doc", TypeError, "corpus is a single string"),
     ("not a dataset", CORPUS, TypeError, "dataset must be a datasets.Dataset or a dict of columns"),
 ]
@@ -134,8 +135,8 @@ def test_the_same_checks_guard_the_pool_and_the_miner():
         CandidatePool.build({"q": ["a"], "d": [" "]}, teacher, show_progress=False)
     with pytest.raises(ValueError, match="temperature must be > 0"):
         HardNegativeMiner(teacher, CORPUS, temperature=0)
-    with pytest.raises(TypeError, match="corpus is a mapping"):
-        HardNegativeMiner(teacher, {"d": "x"})
+    with pytest.raises(ValueError, match=r"corpus\[0\]"):
+        HardNegativeMiner(teacher, {"d": ""})
     with pytest.raises(ValueError, match="raise depth"):
         HardNegativeMiner(teacher, CORPUS, depth=3, num_negatives=4)
     miner = HardNegativeMiner(teacher, CORPUS, num_negatives=2, depth=5)
