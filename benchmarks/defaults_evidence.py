@@ -95,7 +95,10 @@ SETS: dict[str, dict] = {
         "kind": "ours",
         "teachers": ("mpnet", "minilm", "bm25"),
         "select": {
-            "method": "naive-topk", "num_negatives": 3, "on_short": "fill", "output_format": "triplet",
+            "method": "naive-topk",
+            "num_negatives": 3,
+            "on_short": "fill",
+            "output_format": "triplet",
             "teacher": "mpnet",
         },
     },  # fmt: skip
@@ -103,8 +106,12 @@ SETS: dict[str, dict] = {
         "kind": "ours",
         "teachers": ("mpnet", "minilm", "bm25"),
         "select": {
-            "method": "naive-topk", "num_negatives": 3, "on_short": "fill", "output_format": "triplet",
-            "teacher": ("mpnet", "minilm", "bm25"), "ensemble": "intra_sample_dedup",
+            "method": "naive-topk",
+            "num_negatives": 3,
+            "on_short": "fill",
+            "output_format": "triplet",
+            "teacher": ("mpnet", "minilm", "bm25"),
+            "ensemble": "intra_sample_dedup",
         },
     },  # fmt: skip
     "percpos-k3-ntuple": {
@@ -518,8 +525,8 @@ def command_tables(args) -> dict:
         )
     # item 1: the pairs that separate layout, budget and sampler (seed-averaged, common seeds)
     pairs = [
-        ("percpos-k3-triplet", "percpos-k3-ntuple", "layout and budget together (triplets 1 epoch vs n-tuples 1 epoch)"),
-        ("percpos-k3-triplet", "percpos-k3-ntuple-3ep", "layout at equal steps (triplets 1 epoch vs n-tuples 3 epochs)"),
+        ("percpos-k3-triplet", "percpos-k3-ntuple", "layout and budget together (triplets vs n-tuples, 1 epoch)"),
+        ("percpos-k3-triplet", "percpos-k3-ntuple-3ep", "layout at equal steps (triplets 1 epoch vs n-tuples 3)"),
         ("percpos-k3-ntuple-3ep", "percpos-k3-ntuple", "budget within n-tuples (3 epochs vs 1)"),
         ("percpos-k3-triplet-capped", "percpos-k3-ntuple", "layout at equal steps (triplets capped vs n-tuples 1 ep)"),
         ("percpos-k3-triplet", "percpos-k3-triplet-capped", "budget within triplets (1 epoch vs capped)"),
