@@ -233,7 +233,11 @@ class Context:
             path = CACHE / f"pool_{self.name}_{'+'.join(names)}"
             if self.name == "scifact" and names == ("minilm",) and (CACHE / "pool_minilm").exists():
                 path = CACHE / "pool_minilm"
-            if path.exists():
+            if path == CACHE / "pool_minilm" and path.exists():
+                # mining_speed.py's pool: its one teacher is under the model's own name, not "minilm"
+                Q.log(f"loading pool {path}")
+                pool = CandidatePool.load(path)
+            elif path.exists():
                 Q.log(f"loading pool {path}")
                 pool = CandidatePool.load(path, dataset=self.pairs, corpus=self.corpus, teachers=teachers)
             else:
