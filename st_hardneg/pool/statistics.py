@@ -106,7 +106,9 @@ class SelectionStatistics:
         examples_out: rows of the output dataset.
         candidates_considered: candidate slots (not padding) over all rows, within the pool's depth (as the counts
             of the method below).
-        removed_by_method: candidates the mining method removed.
+        removed_by_rank: candidates outside the rank window (``range_min`` / ``range_max``), removed first.
+        removed_by_method: candidates the mining method removed (within the rank window).
+        removed_above_max_score: survivors of the method removed for scoring above ``max_score``.
         removed_below_min_score: survivors of the method removed for scoring below ``min_score``.
         survivors: candidates that survived the method.
         not_selected: survivors that the sampler did not pick.
@@ -146,6 +148,8 @@ class SelectionStatistics:
     candidates_considered: int = 0
     removed_by_method: int = 0
     removed_below_min_score: int = 0
+    removed_by_rank: int = 0
+    removed_above_max_score: int = 0
     survivors: int = 0
     not_selected: int = 0
     negatives_selected: int = 0

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from st_hardneg.filters.methods import MiningMethod
 from st_hardneg.pool.candidates import CandidateExtension, compact, row_isin
 from st_hardneg.relabel.judgments import FILTERED, RELABELED
+from st_hardneg.select.rules import NegativeRule
 
 logger = logging.getLogger(__name__)
 
@@ -48,25 +48,21 @@ def deepening_levels(depth: int, limit: int) -> list[int]:
 
 
 def survivor_counts(
-    method: MiningMethod,
-    min_score: float | None,
+    rule: NegativeRule,
     candidates: np.ndarray,
     scores: np.ndarray,
     positive_scores: np.ndarray,
     widths: np.ndarray | None = None,
     excluded: np.ndarray | None = None,
 ) -> np.ndarray:
-    """How many of each row's candidates survive the method and ``min_score`` (within the row's ``widths``;
-    ``excluded``: candidates a relabeled pool keeps out, which never survive)."""
+    """How many of each row's candidates survive the rules (rank window, method, score band) within the row's
+    ``widths`` (``excluded``: candidates a relabeled pool keeps out, which never survive)."""
     valid = candidates >= 0
     if excluded is not None:
         valid &= ~excluded
     if widths is not None:
         valid &= np.arange(candidates.shape[1])[None, :] < np.asarray(widths)[:, None]
-    keep = method.keep(scores, positive_scores, valid)
-    if min_score is not None:
-        keep &= scores >= np.float64(min_score)  # float64, as the methods and the selection compare
-    return keep.sum(axis=1)
+    return rule.apply(scores, positive_scores, valid).keep.sum(axis=1)
 
 
 @dataclass
@@ -91,8 +87,7 @@ def plan_deepening(
     row_query: np.ndarray,
     positive_scores: np.ndarray,
     *,
-    method: MiningMethod,
-    min_score: float | None,
+    rule: NegativeRule,
     num_negatives: int,
     limit: int,
     search: Callable[[np.ndarray, int], tuple[list[np.ndarray], list[np.ndarray]]] | None,
@@ -122,8 +117,7 @@ def plan_deepening(
         q = row_query[start : start + chunk_size]
         cand = np.asarray(base_candidates[q])
         counts[start : start + chunk_size] = survivor_counts(
-            method,
-            min_score,
+            rule,
             cand,
             base_scores[q],
             positive_scores[start : start + chunk_size],
@@ -157,7 +151,7 @@ def plan_deepening(
             searched_any[need] = True
         cand, sc = extension.gather(base_candidates, base_scores, row_query[pending], level)
         excluded = _excluded(judged, row_query[pending], cand)
-        got = survivor_counts(method, min_score, cand, sc, positive_scores[pending], excluded=excluded)
+        got = survivor_counts(rule, cand, sc, positive_scores[pending], excluded=excluded)
         row_depth[pending] = level  # the last level looked at, for rows that stay short
         pending = pending[got < num_negatives]
         queries = np.unique(row_query[pending])

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from st_hardneg.filters.methods import MiningMethod
 from st_hardneg.formatting.formatters import Selected
 from st_hardneg.keyed_random import combine, gumbel
 from st_hardneg.pool.candidates import TeacherCandidates, compact, row_isin
@@ -24,6 +23,7 @@ from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
 from st_hardneg.relabel.judgments import FILTERED, RELABELED
 from st_hardneg.sampling.samplers import first_true
 from st_hardneg.select.deepening import DeepeningPlan
+from st_hardneg.select.rules import NegativeRule
 from st_hardneg.select.settings import SelectionSettings
 
 logger = logging.getLogger(__name__)
@@ -107,9 +107,9 @@ def pick_negatives(
                 scores = scores.astype(np.float32)
                 valid = cand >= 0
         pos = positive_scores[rows]
-        keep, easy, picks, neg, neg_s = _choose(settings, cand, scores, valid, pos, row_keys[rows], num, draw_order)
-        st.removed_by_method += int((valid & ~(keep | easy)).sum())
-        st.removed_below_min_score += int(easy.sum())
+        keep, removed, picks, neg, neg_s = _choose(settings, cand, scores, valid, pos, row_keys[rows], num, draw_order)
+        for counter, count in removed.items():  # each rule's removals apart (st_hardneg.select.rules)
+            setattr(st, counter, getattr(st, counter) + count)
         st.candidates_considered += int(valid.sum())
         st.survivors += int(keep.sum())
         have = (picks >= 0).sum(axis=1)
@@ -165,17 +165,16 @@ def _choose(
     num: int,
     draw_order: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The method, ``min_score`` and the sampler on ranked candidates ``[rows, width]``.
+    """The rules (rank window, method, ``max_score``, ``min_score``: :class:`NegativeRule`) and the sampler on
+    ranked candidates ``[rows, width]``.
 
     Returns:
-        ``(keep, easy, picks, negatives, negative_scores)``: the survivors; the method's survivors that
-        ``min_score`` removed; the sampler's positions (``-1``-padded) and the picked ids and scores (NaN-padded).
+        ``(keep, removed, picks, negatives, negative_scores)``: the survivors; each rule's removals counted
+        (:data:`~st_hardneg.select.rules.RULE_COUNTERS`); the sampler's positions (``-1``-padded) and the picked ids
+        and scores (NaN-padded).
     """
-    keep = settings.method.keep(scores, pos, valid)
-    easy = np.zeros_like(keep)
-    if settings.min_score is not None:
-        easy = keep & (scores < np.float64(settings.min_score))  # float64, as the methods compare
-        keep &= ~easy
+    outcome = NegativeRule.of(settings).apply(scores, pos, valid)
+    keep = outcome.keep
     sampler = settings.sampler
     noise = gumbel(combine(keys[:, None], cand.astype(np.uint64))) if sampler.random else None
     picks = sampler.pick(keep, scores, num, noise, pos, draw_order=draw_order)
@@ -183,7 +182,7 @@ def _choose(
     safe = np.where(picked, picks, 0)
     neg = np.where(picked, np.take_along_axis(cand, safe, axis=1), -1)
     neg_s = np.where(picked, np.take_along_axis(scores, safe, axis=1), np.nan).astype(np.float32)
-    return keep, easy, picks, neg, neg_s
+    return keep, outcome.counts(), picks, neg, neg_s
 
 
 @dataclass
@@ -300,8 +299,7 @@ def finish_selection(
                 fill.tc,
                 row_query[r],
                 fill.positive_scores[r],
-                settings.method,
-                settings.min_score,
+                NegativeRule.of(settings),
                 negatives,
                 scores,
                 r,
@@ -348,8 +346,7 @@ def _fill(
     tc: TeacherCandidates,
     q: np.ndarray,
     pos: np.ndarray,
-    method: MiningMethod,
-    min_score: float | None,
+    rule: NegativeRule,
     neg: np.ndarray,
     neg_s: np.ndarray,
     rows: np.ndarray,
@@ -358,8 +355,8 @@ def _fill(
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Fill short ``rows`` of ``neg``/``neg_s`` in place with the anchor's random corpus negatives that obey the
-    method's bound (and ``min_score``), are not in the row already and, in a relabeled pool, were not judged a
-    positive or filtered out.
+    method's bound and the score band (``max_score``, ``min_score``), are not in the row already and, in a relabeled
+    pool, were not judged a positive or filtered out.
 
     Returns the number of negatives added per row.
     """
@@ -368,11 +365,7 @@ def _fill(
     ok = (rc >= 0) & ~row_isin(rc, neg[rows])
     if judged is not None:
         ok &= ~_judged_out(judged, q, rc)[0]
-    limit = method.threshold(pos)
-    if limit is not None:
-        ok &= rs <= limit[:, None]
-    if min_score is not None:
-        ok &= rs >= np.float64(min_score)
+    ok &= rule.score_bound(rs, pos)
     need = width - have
     ok &= (np.cumsum(ok, axis=1) - 1) < need[:, None]
     take = first_true(ok, width)  # [rows, width] positions in the reserve, -1 padded

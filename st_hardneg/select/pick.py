@@ -17,6 +17,7 @@ from st_hardneg.pool.store import ROW_SALT, PoolStore
 from st_hardneg.select.deepening import DeepeningPlan, extra_candidates, plan_deepening
 from st_hardneg.select.judged import extra_positive_lists, extra_positive_rows, resolve_relabel_mode
 from st_hardneg.select.negatives import row_positive_scores, select_negatives
+from st_hardneg.select.rules import NegativeRule
 from st_hardneg.select.settings import SelectionSettings
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,8 @@ def deepen(
     as survivors."""
     corpus_size = len(pool.corpus)
     limit = corpus_size if settings.max_depth is None else min(settings.max_depth, corpus_size)
+    if settings.range_max is not None:  # no deeper than the rank window reaches
+        limit = min(limit, max(settings.range_max, tc.depth))
     extension = extension or CandidateExtension.empty(len(tc.candidates), tc.depth)
     search = None
     if pool.can_search(tc.name):
@@ -147,8 +150,7 @@ def deepen(
         extension,
         row_query,
         positive_scores,
-        method=settings.method,
-        min_score=settings.min_score,
+        rule=NegativeRule.of(settings),
         num_negatives=settings.num_negatives,
         limit=limit,
         search=search,

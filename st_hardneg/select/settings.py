@@ -97,6 +97,19 @@ class SelectionSettings(Settings):
         choices=POSITIVE_SCORES,
     )
     min_score: float | None = option(None, "also remove candidates scoring below this (too easy)")
+    max_score: float | None = option(
+        None, "also remove candidates scoring above this (too close to a positive to trust), beside the method"
+    )
+    range_min: int = option(
+        0,
+        "skip the first this-many ranked candidates of each anchor (as sentence-transformers' range_min), beside "
+        "the method",
+    )
+    range_max: int | None = option(
+        None,
+        "consider only the first this-many ranked candidates of each anchor (as sentence-transformers' range_max), "
+        "beside the method; None: the pool's depth (or max_depth with on_short=deepen)",
+    )
     teacher: str | tuple[str, ...] | None = option(
         None,
         "which teacher of a multi-teacher pool to select from; several (repeat the option) for an ensemble, default "
@@ -156,6 +169,9 @@ class SelectionSettings(Settings):
         check_int("max_depth", self.max_depth, minimum=1, optional=True)
         check_choice("positive_score", self.positive_score, POSITIVE_SCORES)
         check_float("min_score", self.min_score, optional=True)
+        check_float("max_score", self.max_score, optional=True)
+        check_int("range_min", self.range_min, minimum=0)
+        check_int("range_max", self.range_max, minimum=1, optional=True)
         object.__setattr__(self, "teacher", _names("teacher", self.teacher, single=True))
         check_choice("ensemble", self.ensemble, ENSEMBLES, optional=True)
         check_int("rrf_k", self.rrf_k, minimum=0)
@@ -185,10 +201,22 @@ class SelectionSettings(Settings):
                 f"teacher names several teachers {list(self.teacher)}; choose how to combine them with ensemble= "
                 f"one of {', '.join(ENSEMBLES)}"
             )
-        if self.ensemble == "rrf" and (isinstance(self.method, TopKAbs) or self.min_score is not None):
+        if self.ensemble == "rrf" and (
+            isinstance(self.method, TopKAbs) or self.min_score is not None or self.max_score is not None
+        ):
             raise ValueError(
                 "ensemble='rrf' fuses ranks into scores 1 / (rrf_k + rank): an absolute threshold (topk-abs, "
-                "min_score) has no meaning on them; use ensemble='mean_score' or a rank/positive-aware method"
+                "min_score, max_score) has no meaning on them; use ensemble='mean_score' or a rank/positive-aware "
+                "method"
+            )
+        if self.range_max is not None and self.range_max <= self.range_min:
+            raise ValueError(
+                f"range_max={self.range_max} is not above range_min={self.range_min}: the rank window holds no "
+                "candidate"
+            )
+        if self.min_score is not None and self.max_score is not None and self.min_score > self.max_score:
+            raise ValueError(
+                f"min_score={self.min_score} is above max_score={self.max_score}: no candidate can survive both"
             )
         if self.score_teachers is not None and not self.output_scores:
             raise ValueError("score_teachers names whose scores to write: it needs output_scores=True")
@@ -236,7 +264,9 @@ class SelectionSettings(Settings):
         deepest = depth
         if self.on_short == "deepen":
             deepest = self.max_depth if self.max_depth is not None else corpus_size
-        reachable = None if deepest is None else deepest - self.method.skips
+        if deepest is not None and self.range_max is not None:
+            deepest = min(deepest, self.range_max)
+        reachable = None if deepest is None else deepest - max(self.method.skips, self.range_min)
         if reachable is not None and self.num_negatives > reachable:
             where = f"a pool of depth {depth}" if deepest == depth else f"a search to depth {deepest}"
             raise ValueError(
