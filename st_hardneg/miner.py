@@ -18,6 +18,7 @@ import numpy as np
 
 from st_hardneg.build.building import index_teachers
 from st_hardneg.candidate_pool import CandidatePool
+from st_hardneg.data.leakage import rows_to_keep
 from st_hardneg.mine import settings_from_kwargs
 from st_hardneg.pool.inputs import FixedCorpus, build_layout, dataset_fingerprint, read_pairs
 from st_hardneg.pool.settings import PoolSettings
@@ -101,6 +102,12 @@ class HardNegativeMiner:
     def __call__(self, batch: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
         s = self.pool_settings
         anchor_column, positive_column, anchors, positives = read_pairs(dict(batch), s.anchor_column, s.positive_column)
+        keep = rows_to_keep(anchors, s.exclude)  # the leakage guard: evaluation anchors' rows leave the batch
+        excluded = 0 if keep is None else len(anchors) - len(keep)
+        if keep is not None:
+            # a batch of evaluation anchors only is mined for its first row, to return the output's columns empty
+            rows = keep if len(keep) else np.arange(min(1, len(anchors)))
+            anchors, positives = [anchors[i] for i in rows], [positives[i] for i in rows]
         extra_anchors, extra_positives = self._extra_rows(anchors, positives)
         layout = build_layout(anchors + extra_anchors, positives + extra_positives, fixed_corpus=self.corpus)
         if self._indexes is None:
@@ -118,7 +125,11 @@ class HardNegativeMiner:
         if extra_anchors:
             pool = pool.take_rows(np.arange(len(anchors)))
         result = pool.select(self.settings, show_progress=self.show_progress, return_statistics=True)
-        self.history.append({"config": result.config, "statistics": result.statistics.to_dict()})
+        self.history.append(
+            {"config": result.config, "statistics": result.statistics.to_dict(), "rows_excluded": excluded}
+        )
+        if keep is not None and not len(keep):
+            return result.dataset.select([]).to_dict()
         return result.dataset.to_dict()
 
     def _extra_rows(self, anchors: list[str], positives: list[str]) -> tuple[list[str], list[str]]:

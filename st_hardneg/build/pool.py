@@ -9,8 +9,10 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 
-from st_hardneg.build.building import index_teachers, rank_with_teacher, pool_config
+from st_hardneg.build.building import index_teachers, pool_config, rank_with_teacher
+from st_hardneg.data.leakage import rows_to_keep
 from st_hardneg.engines.build import build_sharded
+from st_hardneg.engines.settings import EngineSettings
 from st_hardneg.keyed_random import text_keys
 from st_hardneg.pool.candidates import TeacherCandidates
 from st_hardneg.pool.inputs import (
@@ -22,11 +24,10 @@ from st_hardneg.pool.inputs import (
     read_corpus,
     read_pairs,
 )
+from st_hardneg.pool.settings import PoolSettings
 from st_hardneg.pool.statistics import PoolStatistics
 from st_hardneg.pool.store import PoolStore
 from st_hardneg.settings.base import split_kwargs
-from st_hardneg.engines.settings import EngineSettings
-from st_hardneg.pool.settings import PoolSettings
 from st_hardneg.teachers.base import Teacher, TeacherIndex
 from st_hardneg.teachers.resolve import resolve_teachers
 
@@ -56,6 +57,8 @@ def build_pool(
     anchor_column, positive_column, anchors, positives = read_pairs(
         dataset, settings.anchor_column, settings.positive_column
     )
+    fingerprint = dataset_fingerprint(anchors, positives)  # of the pairs given, before the leakage guard
+    anchors, positives, excluded = drop_leaked(anchors, positives, settings.exclude)
     texts = read_corpus(corpus) if corpus is not None else None
     layout = build_layout(anchors, positives, texts)
     settings = settings.replace(anchor_column=anchor_column, positive_column=positive_column)
@@ -65,22 +68,38 @@ def build_pool(
             teachers,
             settings,
             engine,
-            dataset_fingerprint=dataset_fingerprint(anchors, positives),
+            dataset_fingerprint=fingerprint,
             corpus_given=corpus is not None,
             show_progress=show_progress,
             pool_class=cls,
         )
         pool.teacher_objects.update({t.name: t for t in teachers})  # they score soft labels on demand
-        return pool
-    return pool_from_layout(
-        cls,
-        layout,
-        teachers,
-        settings,
-        dataset_fingerprint=dataset_fingerprint(anchors, positives),
-        corpus_given=corpus is not None,
-        show_progress=show_progress,
-    )
+    else:
+        pool = pool_from_layout(
+            cls,
+            layout,
+            teachers,
+            settings,
+            dataset_fingerprint=fingerprint,
+            corpus_given=corpus is not None,
+            show_progress=show_progress,
+        )
+    pool.statistics.rows_excluded = excluded
+    return pool
+
+
+def drop_leaked(
+    anchors: list[str], positives: list[str], exclude: tuple[str, ...] | None
+) -> tuple[list[str], list[str], int]:
+    """The pairs without the rows whose anchor is an evaluation anchor (``exclude``), and how many were dropped."""
+    keep = rows_to_keep(anchors, exclude)
+    if keep is None:
+        return anchors, positives, 0
+    if not len(keep):
+        raise ValueError(
+            f"exclude: every one of the {len(anchors)} training rows has an evaluation anchor; nothing is left to mine"
+        )
+    return [anchors[i] for i in keep], [positives[i] for i in keep], len(anchors) - len(keep)
 
 
 def pool_from_layout(

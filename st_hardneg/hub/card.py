@@ -278,6 +278,16 @@ def _mined_section(part: HubPart, c: MiningRecord) -> dict[str, Any]:
         ("Teacher", teacher_line(c.teacher)),
         ("Candidates per anchor (pool depth)", f"{ps.depth}, after removing all of the anchor's positives"),
         ("Random fill reserve per anchor", str(ps.num_random)),
+        *(
+            [
+                (
+                    "Evaluation anchors excluded",
+                    f"{len(ps.exclude)} (training rows asking one of them dropped before mining)",
+                )
+            ]
+            if ps.exclude
+            else []
+        ),
         ("Mining method", s.method.describe()),
         (
             "Positive score compared against",
@@ -327,6 +337,16 @@ def _mined_section(part: HubPart, c: MiningRecord) -> dict[str, Any]:
                 "Kept out as relabeled positives / filtered (judge)",
                 f"{st.excluded_relabeled} / {st.excluded_filtered}",
                 "ARHN judgments, removed before the method like positives",
+            ),
+        )
+    if st.removed_duplicate_positive or st.removed_near_duplicate:
+        removed.insert(
+            2,
+            (
+                "Kept out as copies of a positive (exact / near)",
+                f"{st.removed_duplicate_positive} / {st.removed_near_duplicate}",
+                "same text as one of the anchor's positives (case, punctuation, whitespace aside)"
+                + (f"; teacher score within {s.near_duplicates:g} of the positive's" if s.near_duplicates else ""),
             ),
         )
     if s.max_score is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from st_hardneg.data.leakage import evaluation_anchors, read_exclude_file
 from st_hardneg.settings.base import DEFAULT_SEED, Settings, check_columns, check_int, option
 
 __all__ = ["PoolSettings"]
@@ -17,7 +18,7 @@ class PoolSettings(Settings):
 
     Examples:
         >>> PoolSettings(depth=50).to_dict()
-        {'depth': 50, 'num_random': 16, 'seed': 42, 'anchor_column': None, 'positive_column': None}
+        {'depth': 50, 'num_random': 16, 'seed': 42, 'anchor_column': None, 'positive_column': None, 'exclude': None}
         >>> PoolSettings(depth=0)
         Traceback (most recent call last):
         ...
@@ -39,8 +40,18 @@ class PoolSettings(Settings):
         None, "column of positives; default 'positive' if present, else the next text column", metavar="COLUMN"
     )
 
+    exclude: tuple[str, ...] | None = option(
+        None,
+        "an evaluation set (a Dataset or a list of anchor texts; on the command line a file: .txt one anchor per "
+        "line, or a dataset file): training rows whose anchor equals one of its anchors (case, punctuation and "
+        "whitespace aside) are dropped before anything is encoded, and counted",
+        parse=read_exclude_file,
+        metavar="FILE",
+    )
+
     def __post_init__(self) -> None:
         check_int("depth", self.depth, minimum=1)
         check_int("num_random", self.num_random, minimum=0)
         check_int("seed", self.seed, minimum=0)
         check_columns(self.anchor_column, self.positive_column)
+        object.__setattr__(self, "exclude", evaluation_anchors(self.exclude))

@@ -79,6 +79,8 @@ class PoolStatistics:
     added_positives: int
     duplicate_corpus_texts: int
     teachers: dict[str, TeacherStatistics] = field(default_factory=dict)
+    #: training rows dropped because their anchor is an evaluation anchor (``exclude=``), before the rows above
+    rows_excluded: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,6 +110,9 @@ class SelectionStatistics:
             of the method below).
         removed_by_rank: candidates outside the rank window (``range_min`` / ``range_max``), removed first.
         removed_by_method: candidates the mining method removed (within the rank window).
+        removed_duplicate_positive / removed_near_duplicate: candidate slots kept out as copies of one of the
+            anchor's positives (same normalised text; the teacher's score within ``near_duplicates`` of the
+            positive's), before the rules, like positives (:mod:`st_hardneg.select.duplicates`).
         removed_above_max_score: survivors of the method removed for scoring above ``max_score``.
         removed_below_min_score: survivors of the method removed for scoring below ``min_score``.
         survivors: candidates that survived the method.
@@ -150,6 +155,8 @@ class SelectionStatistics:
     removed_below_min_score: int = 0
     removed_by_rank: int = 0
     removed_above_max_score: int = 0
+    removed_duplicate_positive: int = 0
+    removed_near_duplicate: int = 0
     survivors: int = 0
     not_selected: int = 0
     negatives_selected: int = 0
