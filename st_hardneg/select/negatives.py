@@ -23,6 +23,7 @@ from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
 from st_hardneg.relabel.judgments import FILTERED, RELABELED
 from st_hardneg.sampling.samplers import first_true
 from st_hardneg.select.deepening import DeepeningPlan
+from st_hardneg.select.duplicates import DuplicateGuard
 from st_hardneg.select.rules import NegativeRule
 from st_hardneg.select.settings import SelectionSettings
 
@@ -62,6 +63,7 @@ def pick_negatives(
     draw_order: bool = False,
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     deepening: DeepeningPlan | None = None,
+    duplicates: DuplicateGuard | None = None,
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> Picks:
@@ -82,6 +84,8 @@ def pick_negatives(
         deepening: for ``on_short="deepen"``, the depth each short row selects at and the deeper candidates
             (:func:`~st_hardneg.select.deepening.plan_deepening`); those rows select again from their anchor's
             candidates down to that depth.
+        duplicates: the duplicates of the positives to keep out (:mod:`st_hardneg.select.duplicates`), like
+            positives: before the rules, the candidates after them moving up.
     """
     num = settings.num_negatives if num is None else num
     st = SelectionStatistics(rows_in=len(row_query))
@@ -107,6 +111,14 @@ def pick_negatives(
                 scores = scores.astype(np.float32)
                 valid = cand >= 0
         pos = positive_scores[rows]
+        if duplicates is not None:  # copies of a positive leave the candidates, like positives
+            exact, near = duplicates(q, cand, scores, pos)
+            st.removed_duplicate_positive += int(exact.sum())
+            st.removed_near_duplicate += int(near.sum())
+            if (exact | near).any():
+                cand, scores = compact(cand, scores, valid & ~(exact | near), cand.shape[1], -np.inf)
+                scores = scores.astype(np.float32)
+                valid = cand >= 0
         keep, removed, picks, neg, neg_s = _choose(settings, cand, scores, valid, pos, row_keys[rows], num, draw_order)
         for counter, count in removed.items():  # each rule's removals apart (st_hardneg.select.rules)
             setattr(st, counter, getattr(st, counter) + count)
@@ -124,8 +136,13 @@ def pick_negatives(
                 d_valid = (d_cand >= 0) & (np.arange(d_cand.shape[1])[None, :] < widths[:, None])
                 # rank of each candidate in the teacher's ranking (beyond the pool's depth: a deeper candidate)
                 d_rank = np.broadcast_to(np.arange(d_cand.shape[1]), d_cand.shape)
-                if judged is not None:  # as at the pool's depth: judged candidates leave, the rest move up
-                    d_valid &= ~_judged_out(judged, q[deep], d_cand)[0]
+                d_out = np.zeros(d_cand.shape, dtype=bool)
+                if judged is not None:
+                    d_out |= _judged_out(judged, q[deep], d_cand)[0]
+                if duplicates is not None:
+                    d_out |= np.logical_or(*duplicates(q[deep], d_cand, d_scores, pos[deep]))
+                if d_out.any():  # as at the pool's depth: judged candidates and copies leave, the rest move up
+                    d_valid &= ~d_out
                     d_cand, d_scores = compact(d_cand, d_scores, d_valid, d_cand.shape[1], -np.inf)
                     d_rank, _ = compact(d_rank, d_rank, d_valid, d_cand.shape[1], -1)
                     d_scores = d_scores.astype(np.float32)
@@ -200,6 +217,7 @@ class FillSource:
     tc: TeacherCandidates
     positive_scores: np.ndarray
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    duplicates: DuplicateGuard | None = None
 
 
 def select_negatives(
@@ -213,6 +231,7 @@ def select_negatives(
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     own_positive_scores: np.ndarray | None = None,
     deepening: DeepeningPlan | None = None,
+    duplicates: DuplicateGuard | None = None,
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> tuple[Selected, SelectionStatistics]:
@@ -235,6 +254,7 @@ def select_negatives(
         row_keys=row_keys,
         judged=judged,
         deepening=deepening,
+        duplicates=duplicates,
         chunk_size=chunk_size,
         show_progress=show_progress,
     )
@@ -247,7 +267,7 @@ def select_negatives(
         row_query=row_query,
         row_positive=row_positive,
         positive_scores=np.asarray(tc.positive_scores if own_positive_scores is None else own_positive_scores),
-        fill=FillSource(tc, positive_scores, judged),
+        fill=FillSource(tc, positive_scores, judged, duplicates),
         settings=settings,
         count_short=deepening is None,
         chunk_size=chunk_size,
@@ -306,6 +326,7 @@ def finish_selection(
                 have[r],
                 width,
                 judged=fill.judged,
+                duplicates=fill.duplicates,
             )
             st.negatives_filled += int(filled.sum())
             st.rows_filled += int((filled > 0).sum())
@@ -353,6 +374,7 @@ def _fill(
     have: np.ndarray,
     width: int,
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    duplicates: DuplicateGuard | None = None,
 ) -> np.ndarray:
     """Fill short ``rows`` of ``neg``/``neg_s`` in place with the anchor's random corpus negatives that obey the
     method's bound and the score band (``max_score``, ``min_score``), are not in the row already and, in a relabeled
@@ -366,6 +388,8 @@ def _fill(
     if judged is not None:
         ok &= ~_judged_out(judged, q, rc)[0]
     ok &= rule.score_bound(rs, pos)
+    if duplicates is not None:  # a copy of a positive never fills a row
+        ok &= ~np.logical_or(*duplicates(q, rc, rs, pos))
     need = width - have
     ok &= (np.cumsum(ok, axis=1) - 1) < need[:, None]
     take = first_true(ok, width)  # [rows, width] positions in the reserve, -1 padded

@@ -15,6 +15,7 @@ from st_hardneg.pool.inputs import csr_matrix_rows
 from st_hardneg.pool.statistics import SelectionStatistics
 from st_hardneg.pool.store import ROW_SALT, PoolStore
 from st_hardneg.select.deepening import DeepeningPlan, extra_candidates, plan_deepening
+from st_hardneg.select.duplicates import DuplicateGuard, duplicate_guard
 from st_hardneg.select.judged import extra_positive_lists, extra_positive_rows, resolve_relabel_mode
 from st_hardneg.select.negatives import row_positive_scores, select_negatives
 from st_hardneg.select.rules import NegativeRule
@@ -81,10 +82,17 @@ def pick(
             f"relabeled_output={settings.relabeled_output!r} needs a relabeled pool; this pool has no judgments: "
             "run pool.relabel(ARHN(judge, ...)) first"
         )
+    duplicates = duplicate_guard(
+        pool.corpus,
+        pool.positives_indptr,
+        pool.positives_indices,
+        exact=settings.exact_duplicates,
+        near=settings.near_duplicates,
+    )
     deepening = None
     if settings.on_short == "deepen":
         known = (extensions or {}).get(tc.name, tc.extension)
-        deepening = deepen(pool, tc, known, settings, row_query, positive_scores, judged)
+        deepening = deepen(pool, tc, known, settings, row_query, positive_scores, judged, duplicates)
     selected, stats = select_negatives(
         tc,
         row_query,
@@ -97,6 +105,7 @@ def pick(
         show_progress=show_progress,
         judged=judged,
         own_positive_scores=own_scores,
+        duplicates=duplicates,
     )
     if extras is not None and settings.relabeled_output == "rows":
         stats.relabeled_rows = len(extras.row_query)
@@ -117,6 +126,7 @@ def deepen(
     row_query: np.ndarray,
     positive_scores: np.ndarray,
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
+    duplicates: DuplicateGuard | None = None,
 ) -> DeepeningPlan:
     """Search the anchors of rows short at the pool's depth deeper (:mod:`st_hardneg.select.deepening`), starting
     from the deeper candidates already found (``extension``); the plan holds the extension with what was found.
@@ -156,5 +166,6 @@ def deepen(
         search=search,
         teacher=tc.name,
         judged=judged,
+        duplicates=duplicates,
     )
     return plan

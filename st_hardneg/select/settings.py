@@ -100,6 +100,16 @@ class SelectionSettings(Settings):
     max_score: float | None = option(
         None, "also remove candidates scoring above this (too close to a positive to trust), beside the method"
     )
+    exact_duplicates: bool = option(
+        True,
+        "keep candidates whose text equals one of the anchor's positives (case, punctuation and whitespace aside) "
+        "out of the negatives, like positives",
+    )
+    near_duplicates: float | None = option(
+        None,
+        "also keep out candidates the teacher scores within this of the positive score (near copies of a positive)",
+        metavar="EPSILON",
+    )
     range_min: int = option(
         0,
         "skip the first this-many ranked candidates of each anchor (as sentence-transformers' range_min), beside "
@@ -170,6 +180,9 @@ class SelectionSettings(Settings):
         check_choice("positive_score", self.positive_score, POSITIVE_SCORES)
         check_float("min_score", self.min_score, optional=True)
         check_float("max_score", self.max_score, optional=True)
+        if not isinstance(self.exact_duplicates, bool):
+            raise TypeError(f"exact_duplicates must be True or False, got {self.exact_duplicates!r}")
+        check_float("near_duplicates", self.near_duplicates, minimum=0, optional=True)
         check_int("range_min", self.range_min, minimum=0)
         check_int("range_max", self.range_max, minimum=1, optional=True)
         object.__setattr__(self, "teacher", _names("teacher", self.teacher, single=True))
