@@ -153,6 +153,7 @@ def select(pool: PoolStore, settings: SelectionSettings, *, chunk_size: int, sho
         positive_column=pool_settings["positive_column"],
         score_columns=columns,
         teacher_labels=teacher_labels(selected, names) if settings.output_teachers else None,
+        include_positives=settings.include_positives,
     )
     stats.examples_out = len(dataset)
     context = {

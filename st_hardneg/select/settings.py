@@ -79,6 +79,11 @@ class SelectionSettings(Settings):
     )
     output_format: str = option("n-tuple", "layout of the output dataset", choices=OUTPUT_FORMATS)
     output_scores: bool = option(False, "add the teacher's scores (for distillation losses)")
+    include_positives: bool = option(
+        False,
+        "labeled-list only: each list in the teacher's rank order with the positive among the negatives where its "
+        "score puts it, as sentence-transformers' include_positives (reranking evaluation sets)",
+    )
     on_short: str | None = option(
         None,
         "rows with fewer than num_negatives survivors: fill (random documents within the bound), deepen (search "
@@ -175,6 +180,8 @@ class SelectionSettings(Settings):
         check_choice("output_format", self.output_format, OUTPUT_FORMATS)
         if not isinstance(self.output_scores, bool):
             raise TypeError(f"output_scores must be True or False, got {self.output_scores!r}")
+        if not isinstance(self.include_positives, bool):
+            raise TypeError(f"include_positives must be True or False, got {self.include_positives!r}")
         check_choice("on_short", self.on_short, ON_SHORT, optional=True)
         check_int("max_depth", self.max_depth, minimum=1, optional=True)
         check_choice("positive_score", self.positive_score, POSITIVE_SCORES)
@@ -230,6 +237,12 @@ class SelectionSettings(Settings):
         if self.min_score is not None and self.max_score is not None and self.min_score > self.max_score:
             raise ValueError(
                 f"min_score={self.min_score} is above max_score={self.max_score}: no candidate can survive both"
+            )
+        if self.include_positives and self.output_format != "labeled-list":
+            raise ValueError(
+                f"include_positives=True ranks the positive among the negatives of a labeled-list row, not of "
+                f"{self.output_format!r} rows (every column after the positive is a negative to the losses); use "
+                "output_format='labeled-list'"
             )
         if self.score_teachers is not None and not self.output_scores:
             raise ValueError("score_teachers names whose scores to write: it needs output_scores=True")
