@@ -78,6 +78,11 @@ class HardNegativeMiner:
         self.pool_settings, self.settings = settings_from_kwargs(kwargs, pool_settings, settings)
         if corpus is None:
             raise ValueError("HardNegativeMiner needs a corpus that contains every positive")
+        if self.pool_settings.existing_negatives != "ignore":
+            raise ValueError(
+                f"existing_negatives={self.pool_settings.existing_negatives!r} is not available with HardNegativeMiner "
+                "yet: use mine_hard_negatives or CandidatePool.build"
+            )
         self.teachers = resolve_teachers(teacher)
         self.corpus = FixedCorpus(corpus)
         self.positives = self._positives_mapping(positives)

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from st_hardneg.build.building import index_teachers, pool_config, rank_with_teacher
+from st_hardneg.build.existing import corpus_with_existing, join_existing
+from st_hardneg.data.existing import existing_negative_columns, read_existing_negatives
 from st_hardneg.data.leakage import rows_to_keep
 from st_hardneg.engines.build import build_sharded
 from st_hardneg.engines.settings import EngineSettings
@@ -58,8 +60,14 @@ def build_pool(
         dataset, settings.anchor_column, settings.positive_column
     )
     fingerprint = dataset_fingerprint(anchors, positives)  # of the pairs given, before the leakage guard
+    existing = existing_negatives(dataset, settings.existing_negatives, sharded=engine.sharded)
+    keep = rows_to_keep(anchors, settings.exclude)
     anchors, positives, excluded = drop_leaked(anchors, positives, settings.exclude)
+    if existing is not None and keep is not None:
+        existing = [existing[i] for i in keep]
     texts = read_corpus(corpus) if corpus is not None else None
+    if existing is not None:
+        texts = corpus_with_existing(texts, positives, existing)
     layout = build_layout(anchors, positives, texts)
     settings = settings.replace(anchor_column=anchor_column, positive_column=positive_column)
     if engine.sharded:
@@ -85,7 +93,30 @@ def build_pool(
             show_progress=show_progress,
         )
     pool.statistics.rows_excluded = excluded
+    if existing is not None:
+        pool.statistics.existing_negatives_joined = join_existing(pool, existing, show_progress=show_progress)
     return pool
+
+
+def existing_negatives(dataset: Any, mode: str, *, sharded: bool) -> list[list[str]] | None:
+    """Each row's existing negatives for ``existing_negatives="join"``; ``None`` otherwise (a one-line note when the
+    dataset has some and they are ignored). Raises before any work when ``join`` has nothing to join."""
+    columns = existing_negative_columns(dataset)
+    if mode == "ignore":
+        if columns:
+            logger.warning(
+                "The dataset's negative columns %s are ignored: existing_negatives='join' adds them to their anchors' "
+                "candidates",
+                columns,
+            )
+        return None
+    if not columns:
+        raise ValueError(
+            f"existing_negatives={mode!r}, but the dataset has no negative column (negative, negative_<n>, negatives)"
+        )
+    if sharded:
+        raise ValueError(f"existing_negatives={mode!r} is not available with a sharded build (work_dir) yet")
+    return read_existing_negatives(dataset, columns)
 
 
 def drop_leaked(

@@ -288,6 +288,11 @@ def _mined_section(part: HubPart, c: MiningRecord) -> dict[str, Any]:
             if ps.exclude
             else []
         ),
+        *(
+            [("Existing negatives", "the dataset's own, joined to their anchors' candidates and filtered like them")]
+            if ps.existing_negatives == "join"
+            else []
+        ),
         ("Mining method", s.method.describe()),
         (
             "Positive score compared against",

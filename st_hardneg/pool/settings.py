@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from st_hardneg.data.leakage import evaluation_anchors, read_exclude_file
-from st_hardneg.settings.base import DEFAULT_SEED, Settings, check_columns, check_int, option
+from st_hardneg.settings.base import DEFAULT_SEED, Settings, check_choice, check_columns, check_int, option
 
-__all__ = ["PoolSettings"]
+__all__ = ["EXISTING_NEGATIVES", "PoolSettings"]
+
+#: What to do with the negatives a dataset already has (``negative``, ``negative_<n>`` or ``negatives`` columns).
+EXISTING_NEGATIVES: tuple[str, ...] = ("ignore", "join")
 
 #: The one default seed of st-hardneg (as ``transformers.TrainingArguments``): every draw is reproducible by default.
 
@@ -17,8 +20,9 @@ class PoolSettings(Settings):
     """How :meth:`~st_hardneg.pool.CandidatePool.build` builds a pool.
 
     Examples:
-        >>> PoolSettings(depth=50).to_dict()
-        {'depth': 50, 'num_random': 16, 'seed': 42, 'anchor_column': None, 'positive_column': None, 'exclude': None}
+        >>> PoolSettings(depth=50).to_dict()  # doctest: +NORMALIZE_WHITESPACE
+        {'depth': 50, 'num_random': 16, 'seed': 42, 'anchor_column': None, 'positive_column': None, 'exclude': None,
+         'existing_negatives': 'ignore'}
         >>> PoolSettings(depth=0)
         Traceback (most recent call last):
         ...
@@ -48,6 +52,13 @@ class PoolSettings(Settings):
         parse=read_exclude_file,
         metavar="FILE",
     )
+    existing_negatives: str = option(
+        "ignore",
+        "negatives the dataset already has (a negative, negative_<n> or list negatives column): ignore them (said in "
+        "one line), or join them to their anchor's candidates, scored by the teacher and filtered like any other "
+        "(texts missing from the corpus are added to it for the build)",
+        choices=EXISTING_NEGATIVES,
+    )
 
     def __post_init__(self) -> None:
         check_int("depth", self.depth, minimum=1)
@@ -55,3 +66,4 @@ class PoolSettings(Settings):
         check_int("seed", self.seed, minimum=0)
         check_columns(self.anchor_column, self.positive_column)
         object.__setattr__(self, "exclude", evaluation_anchors(self.exclude))
+        check_choice("existing_negatives", self.existing_negatives, EXISTING_NEGATIVES)

@@ -81,6 +81,8 @@ class PoolStatistics:
     teachers: dict[str, TeacherStatistics] = field(default_factory=dict)
     #: training rows dropped because their anchor is an evaluation anchor (``exclude=``), before the rows above
     rows_excluded: int = 0
+    #: existing negatives (the dataset's own) joined to their anchors' candidates (``existing_negatives="join"``)
+    existing_negatives_joined: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
