@@ -62,7 +62,7 @@ def build_pool(
     fingerprint = dataset_fingerprint(anchors, positives)  # of the pairs given, before the leakage guard
     existing = existing_negatives(dataset, settings.existing_negatives, sharded=engine.sharded)
     keep = rows_to_keep(anchors, settings.exclude)
-    anchors, positives, excluded = drop_leaked(anchors, positives, settings.exclude)
+    anchors, positives, excluded = drop_leaked(anchors, positives, keep)
     if existing is not None and keep is not None:
         existing = [existing[i] for i in keep]
     texts = read_corpus(corpus) if corpus is not None else None
@@ -119,11 +119,9 @@ def existing_negatives(dataset: Any, mode: str, *, sharded: bool) -> list[list[s
     return read_existing_negatives(dataset, columns)
 
 
-def drop_leaked(
-    anchors: list[str], positives: list[str], exclude: tuple[str, ...] | None
-) -> tuple[list[str], list[str], int]:
-    """The pairs without the rows whose anchor is an evaluation anchor (``exclude``), and how many were dropped."""
-    keep = rows_to_keep(anchors, exclude)
+def drop_leaked(anchors: list[str], positives: list[str], keep: Any) -> tuple[list[str], list[str], int]:
+    """The pairs without the rows whose anchor is an evaluation anchor (``keep``: the other rows' indices, from
+    :func:`~st_hardneg.data.leakage.rows_to_keep`; None: every row), and how many were dropped."""
     if keep is None:
         return anchors, positives, 0
     if not len(keep):
