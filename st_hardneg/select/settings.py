@@ -290,8 +290,8 @@ class SelectionSettings(Settings):
         deepest = depth
         if self.on_short == "deepen":
             deepest = self.max_depth if self.max_depth is not None else corpus_size
-        if deepest is not None and self.range_max is not None:
-            deepest = min(deepest, self.range_max)
+        if self.range_max is not None:  # the rank window caps any search
+            deepest = self.range_max if deepest is None else min(deepest, self.range_max)
         reachable = None if deepest is None else deepest - max(self.method.skips, self.range_min)
         if reachable is not None and self.num_negatives > reachable:
             where = f"a pool of depth {depth}" if deepest == depth else f"a search to depth {deepest}"
