@@ -31,6 +31,8 @@ class EnsembleInput:
         settings: the selection settings (``num_negatives`` is per teacher for ``concat``).
         judged: a relabeled pool's judgments lookup (:func:`~st_hardneg.select.negatives.pick_negatives`): judged
             positives and filtered passages leave every member's candidates.
+        duplicates: copies of the positives to keep out of every member's candidates and of the fill
+            (:mod:`st_hardneg.select.duplicates`).
     """
 
     teachers: list[TeacherCandidates]
@@ -42,6 +44,7 @@ class EnsembleInput:
     chunk_size: int = 16384
     show_progress: bool = True
     judged: Any = None
+    duplicates: Any = None
 
     def positive_scores(self, t: int) -> np.ndarray:
         """Teacher ``t``'s positive score per row, as the methods compare it (``settings.positive_score``)."""
@@ -62,6 +65,7 @@ class EnsembleInput:
             num=num,
             draw_order=draw_order,
             judged=self.judged,
+            duplicates=self.duplicates,
             chunk_size=self.chunk_size,
             show_progress=self.show_progress,
         )
@@ -80,7 +84,7 @@ class EnsembleInput:
             row_query=self.row_query,
             row_positive=self.row_positive,
             positive_scores=self.own_positive_scores(0),
-            fill=FillSource(reference, self.positive_scores(0), self.judged),
+            fill=FillSource(reference, self.positive_scores(0), self.judged, self.duplicates),
             settings=self.settings,
             chunk_size=self.chunk_size,
         )

@@ -14,6 +14,7 @@ from st_hardneg.formatting.formatters import format_dataset
 from st_hardneg.pool.candidates import CandidateExtension
 from st_hardneg.pool.statistics import SelectionStatistics
 from st_hardneg.pool.store import PoolStore
+from st_hardneg.select.duplicates import duplicate_guard
 from st_hardneg.select.judged import resolve_relabel_mode
 from st_hardneg.select.pick import pick
 from st_hardneg.select.report import count_teachers, fit_warnings, teacher_labels
@@ -118,6 +119,13 @@ def select(pool: PoolStore, settings: SelectionSettings, *, chunk_size: int, sho
                 chunk_size=chunk_size,
                 show_progress=show_progress,
                 judged=judged,
+                duplicates=duplicate_guard(
+                    pool.corpus,
+                    pool.positives_indptr,
+                    pool.positives_indices,
+                    exact=settings.exact_duplicates,
+                    near=settings.near_duplicates,
+                ),
             )
         )
         teacher_context = {

@@ -76,3 +76,12 @@ def test_a_row_left_without_candidates_by_the_copy_is_filled_with_another_docume
 def test_near_duplicates_is_checked():
     with pytest.raises(ValueError, match="near_duplicates"):
         SelectionSettings(near_duplicates=-0.1)
+
+
+def test_an_ensemble_keeps_the_copy_out_of_every_members_candidates():
+    teachers = [MatrixTeacher(TABLE, name="a"), MatrixTeacher(TABLE, name="b")]
+    pool = CandidatePool.build(PAIRS, teachers, corpus=CORPUS, depth=4, show_progress=False)
+    kwargs = dict(ensemble="cross_sample", num_negatives=1, output_format="triplet", show_progress=False)
+    # both teachers rank q0's copy first: without the rule it is q0's negative whichever teacher a row draws
+    assert pool.select(NaiveTopK(), exact_duplicates=False, **kwargs)["negative"] == ["the  CAT sat", "a mouse"]
+    assert pool.select(NaiveTopK(), **kwargs)["negative"] == ["a mouse", "a mouse"]
