@@ -48,3 +48,12 @@ def test_the_rules_are_checked_before_any_work():
         SelectionSettings(num_negatives=3, range_min=2, range_max=4).check_depth(100)
     with pytest.raises(ValueError, match="num_negatives=3 cannot come from 1 reachable"):
         SelectionSettings(num_negatives=3, range_min=3).check_depth(4)
+
+
+def test_a_max_score_that_removes_nearly_everything_is_warned_about():
+    # max_score .2: the method (.75 * pos) keeps 5 candidates (d5 .5, d6 .3 / d6 .3 / d5 .6, d7 .4); all score above
+    res = hand_pool().select(
+        TopKPercPos(0.75), num_negatives=2, max_score=0.2, seed=0, show_progress=False, return_statistics=True
+    )
+    assert res.statistics.removed_above_max_score == 5
+    assert "max_score=0.2 removed 5 of the 5 candidates the method kept" in res.statistics.warnings
