@@ -87,3 +87,28 @@ def _merged(tc: TeacherCandidates, new: np.ndarray, scores: np.ndarray) -> Teach
         min_positive_scores=tc.min_positive_scores,
         extension=tc.extension,
     )
+
+
+def keep_existing(pool: PoolStore, existing: list[list[str]], *, show_progress: bool = True) -> int:
+    """Record each row's existing negatives in the pool (``existing_negatives="keep"``), with every teacher's
+    scores of them, for selections to put them first, unfiltered (:mod:`st_hardneg.select.existing`). An existing
+    negative that is one of the anchor's positives is left out. Returns how many were recorded."""
+    doc_ids = {t: i for i, t in enumerate(pool.corpus.to_pylist())}
+    rows = [list(dict.fromkeys(doc_ids[t] for t in texts)) for texts in existing]
+    positives = csr_matrix_rows(pool.positives_indptr, pool.positives_indices, pool.row_query)
+    rows = [[d for d in docs if d not in set(positives[r].tolist())] for r, docs in enumerate(rows)]
+    pq = np.asarray([int(pool.row_query[r]) for r, docs in enumerate(rows) for _ in docs], dtype=np.int64)
+    pd = np.asarray([d for docs in rows for d in docs], dtype=np.int64)
+    queries, corpus = pool.queries.to_pylist(), pool.corpus.to_pylist()
+    scores: dict[str, list[list[float]]] = {}
+    for name in pool.teachers:
+        flat = (
+            np.asarray(pool.teacher_objects[name].score_pairs(corpus, queries, pq, pd, show_progress=show_progress))
+            if len(pd)
+            else np.zeros(0)
+        )
+        offsets = np.cumsum([0] + [len(docs) for docs in rows])
+        scores[name] = [flat[offsets[r] : offsets[r + 1]].astype(float).tolist() for r in range(len(rows))]
+    pool.config["existing_negatives"] = {"ids": rows, "scores": scores}
+    logger.info("Kept %d existing negatives to put ahead of the mined ones", len(pd))
+    return len(pd)

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from st_hardneg.build.building import index_teachers, pool_config, rank_with_teacher
-from st_hardneg.build.existing import corpus_with_existing, join_existing
+from st_hardneg.build.existing import corpus_with_existing, join_existing, keep_existing
 from st_hardneg.data.existing import existing_negative_columns, read_existing_negatives
 from st_hardneg.data.leakage import rows_to_keep
 from st_hardneg.engines.build import build_sharded
@@ -93,8 +93,10 @@ def build_pool(
             show_progress=show_progress,
         )
     pool.statistics.rows_excluded = excluded
-    if existing is not None:
+    if existing is not None and settings.existing_negatives == "join":
         pool.statistics.existing_negatives_joined = join_existing(pool, existing, show_progress=show_progress)
+    elif existing is not None:
+        pool.statistics.existing_negatives_kept = keep_existing(pool, existing, show_progress=show_progress)
     return pool
 
 
@@ -106,7 +108,7 @@ def existing_negatives(dataset: Any, mode: str, *, sharded: bool) -> list[list[s
         if columns:
             logger.warning(
                 "The dataset's negative columns %s are ignored: existing_negatives='join' adds them to their anchors' "
-                "candidates",
+                "candidates, 'keep' puts them ahead of the mined ones",
                 columns,
             )
         return None

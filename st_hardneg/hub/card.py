@@ -291,6 +291,8 @@ def _mined_section(part: HubPart, c: MiningRecord) -> dict[str, Any]:
         *(
             [("Existing negatives", "the dataset's own, joined to their anchors' candidates and filtered like them")]
             if ps.existing_negatives == "join"
+            else [("Existing negatives", "the dataset's own, kept unfiltered ahead of the mined ones")]
+            if ps.existing_negatives == "keep"
             else []
         ),
         ("Mining method", s.method.describe()),

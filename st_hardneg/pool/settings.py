@@ -10,7 +10,7 @@ from st_hardneg.settings.base import DEFAULT_SEED, Settings, check_choice, check
 __all__ = ["EXISTING_NEGATIVES", "PoolSettings"]
 
 #: What to do with the negatives a dataset already has (``negative``, ``negative_<n>`` or ``negatives`` columns).
-EXISTING_NEGATIVES: tuple[str, ...] = ("ignore", "join")
+EXISTING_NEGATIVES: tuple[str, ...] = ("ignore", "join", "keep")
 
 #: The one default seed of st-hardneg (as ``transformers.TrainingArguments``): every draw is reproducible by default.
 
@@ -55,8 +55,9 @@ class PoolSettings(Settings):
     existing_negatives: str = option(
         "ignore",
         "negatives the dataset already has (a negative, negative_<n> or list negatives column): ignore them (said in "
-        "one line), or join them to their anchor's candidates, scored by the teacher and filtered like any other "
-        "(texts missing from the corpus are added to it for the build)",
+        "one line), join them to their anchor's candidates, scored by the teacher and filtered like any other, or "
+        "keep them, unfiltered, ahead of the mined negatives of their row (texts missing from the corpus are added "
+        "to it for the build)",
         choices=EXISTING_NEGATIVES,
     )
 

@@ -83,6 +83,8 @@ class PoolStatistics:
     rows_excluded: int = 0
     #: existing negatives (the dataset's own) joined to their anchors' candidates (``existing_negatives="join"``)
     existing_negatives_joined: int = 0
+    #: existing negatives recorded to put ahead of the mined ones (``existing_negatives="keep"``)
+    existing_negatives_kept: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,6 +117,7 @@ class SelectionStatistics:
         removed_duplicate_positive / removed_near_duplicate: candidate slots kept out as copies of one of the
             anchor's positives (same normalised text; the teacher's score within ``near_duplicates`` of the
             positive's), before the rules, like positives (:mod:`st_hardneg.select.duplicates`).
+        negatives_existing: the dataset's own negatives put ahead of the mined ones (``existing_negatives="keep"``).
         removed_above_max_score: survivors of the method removed for scoring above ``max_score``.
         removed_below_min_score: survivors of the method removed for scoring below ``min_score``.
         survivors: candidates that survived the method.
@@ -158,6 +161,7 @@ class SelectionStatistics:
     removed_by_rank: int = 0
     removed_above_max_score: int = 0
     removed_duplicate_positive: int = 0
+    negatives_existing: int = 0
     removed_near_duplicate: int = 0
     survivors: int = 0
     not_selected: int = 0

@@ -24,6 +24,7 @@ from st_hardneg.relabel.judgments import FILTERED, RELABELED
 from st_hardneg.sampling.samplers import first_true
 from st_hardneg.select.deepening import DeepeningPlan
 from st_hardneg.select.duplicates import DuplicateGuard
+from st_hardneg.select.existing import put_kept_first
 from st_hardneg.select.rules import NegativeRule
 from st_hardneg.select.settings import SelectionSettings
 
@@ -232,6 +233,7 @@ def select_negatives(
     own_positive_scores: np.ndarray | None = None,
     deepening: DeepeningPlan | None = None,
     duplicates: DuplicateGuard | None = None,
+    kept: tuple[np.ndarray, np.ndarray] | None = None,
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> tuple[Selected, SelectionStatistics]:
@@ -245,6 +247,8 @@ def select_negatives(
         own_positive_scores: ``[rows]`` each row's own positive score, which the selection reports whatever the
             method compared (default: ``tc.positive_scores``; a relabeled pool's extra rows bring theirs).
         deepening: the deeper search for short rows (``on_short="deepen"``, see :func:`pick_negatives`).
+        kept: ``(ids, scores)`` ``[rows, m]`` existing negatives kept ahead of the mined ones
+            (:mod:`st_hardneg.select.existing`), before short rows are filled.
     """
     picks = pick_negatives(
         tc,
@@ -258,7 +262,12 @@ def select_negatives(
         chunk_size=chunk_size,
         show_progress=show_progress,
     )
+    if kept is not None:
+        picks.negatives, picks.scores = put_kept_first(picks.negatives, picks.scores, *kept)
+        picks.statistics.negatives_existing = int(row_isin(picks.negatives, kept[0]).sum())
     bits = (picks.negatives >= 0).astype(np.uint64)
+    if kept is not None:
+        bits[row_isin(picks.negatives, kept[0])] = 0  # chosen by the dataset, not by the teacher
     return finish_selection(
         picks.negatives,
         picks.scores,
@@ -308,7 +317,8 @@ def finish_selection(
     on_short, need_full_rows = settings.on_short, settings.output_format == "n-tuple"
     have = (negatives >= 0).sum(axis=1)
     short = have < width
-    st.negatives_selected += int(have.sum()) - st.negatives_deepened  # found beyond the pool's depth: counted apart
+    # found beyond the pool's depth, or kept from the dataset: counted apart
+    st.negatives_selected += int(have.sum()) - st.negatives_deepened - st.negatives_existing
     if count_short:
         st.rows_short += int(short.sum())
     if on_short in ("fill", "deepen") and short.any() and fill is not None:  # random fill: deepen's last resort

@@ -16,6 +16,7 @@ from st_hardneg.pool.statistics import SelectionStatistics
 from st_hardneg.pool.store import ROW_SALT, PoolStore
 from st_hardneg.select.deepening import DeepeningPlan, extra_candidates, plan_deepening
 from st_hardneg.select.duplicates import DuplicateGuard, duplicate_guard
+from st_hardneg.select.existing import kept_negatives
 from st_hardneg.select.judged import extra_positive_lists, extra_positive_rows, resolve_relabel_mode
 from st_hardneg.select.negatives import row_positive_scores, select_negatives
 from st_hardneg.select.rules import NegativeRule
@@ -106,6 +107,7 @@ def pick(
         judged=judged,
         own_positive_scores=own_scores,
         duplicates=duplicates,
+        kept=kept_negatives(pool.config, tc.name, len(row_query)),
     )
     if extras is not None and settings.relabeled_output == "rows":
         stats.relabeled_rows = len(extras.row_query)

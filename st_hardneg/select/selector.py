@@ -99,6 +99,12 @@ def select(pool: PoolStore, settings: SelectionSettings, *, chunk_size: int, sho
                 f"relabeled_output={settings.relabeled_output!r} needs a relabeled pool; this pool has no "
                 "judgments: run pool.relabel(ARHN(judge, ...)) first"
             )
+        if pool.config.get("existing_negatives"):
+            raise ValueError(
+                "this pool keeps the dataset's own negatives ahead of the mined ones (existing_negatives='keep'), "
+                "which one teacher's selection does; an ensemble cannot yet: select one teacher, or build with "
+                "existing_negatives='join'"
+            )
         settings = settings.replace(teacher=tuple(names), relabel_mode=relabel_mode)
         judged = None
         if relabel_mode not in (None, "off"):

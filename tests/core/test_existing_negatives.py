@@ -56,6 +56,23 @@ def test_join_without_negative_columns_is_an_error_before_any_work():
         CandidatePool.build(PAIRS.remove_columns("negative"), teacher, existing_negatives="join")
     assert teacher.indexed == 0
     with pytest.raises(ValueError, match="existing_negatives"):
-        CandidatePool.build(PAIRS, teacher, existing_negatives="keep")
+        CandidatePool.build(PAIRS, teacher, existing_negatives="first")
     with pytest.raises(ValueError, match="not available with HardNegativeMiner"):
         HardNegativeMiner("bm25", corpus=CORPUS, existing_negatives="join")
+
+
+def test_keep_puts_them_first_unfiltered(tmp_path):
+    built = build(existing_negatives="keep")
+    built.save(tmp_path / "pool")
+    pool = CandidatePool.load(tmp_path / "pool")  # what the pool kept is saved with it
+    assert built.statistics.existing_negatives_kept == pool.statistics.existing_negatives_kept == 2
+    # Naive Top-K: q0 keeps "n new", then its best mined d1 (.8); q1 keeps d3, then d1 (.5)
+    res = pool.select(NaiveTopK(), num_negatives=2, output_scores=True, show_progress=False, return_statistics=True)
+    assert [[r["negative_1"], r["negative_2"]] for r in res.dataset] == [["n new", "d1"], ["d3", "d1"]]
+    assert res.dataset["scores"][0] == pytest.approx([0.9, 0.2, 0.8])
+    assert (res.statistics.negatives_existing, res.statistics.negatives_selected) == (2, 2)
+    # scores <= .1 remove every candidate, but not the kept ones (.2, .3): one negative per row
+    res = pool.select(TopKAbs(0.1), num_negatives=2, output_format="triplet", show_progress=False,
+                      return_statistics=True)  # fmt: skip
+    assert res.dataset["negative"] == ["n new", "d3"]
+    assert (res.statistics.negatives_existing, res.statistics.negatives_selected) == (2, 0)
