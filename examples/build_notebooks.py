@@ -212,12 +212,20 @@ from st_hardneg.hub import save_for_hub
 from st_hardneg.hub.source import DEFAULT_SOURCE
 
 pool = CandidatePool.build(pairs, model, corpus=corpus, depth=50, seed=0, show_progress=False)
-pool.config["source"] = DEFAULT_SOURCE.to_dict()  # the command records this itself
 selections = [
     pool.select(spec, num_negatives=4, output_scores=True, show_progress=False, return_statistics=True)
     for spec in ["naive-topk", "topk-percpos:0.95"]
 ]
-files = save_for_hub(selections, "hub-folder", pool=pool, overwrite=True, show_progress=False)
+# source= and license= name the data in the card (a Hub id, a path, words); the command records them itself
+files = save_for_hub(
+    selections,
+    "hub-folder",
+    pool=pool,
+    source=DEFAULT_SOURCE,
+    license="apache-2.0",
+    overwrite=True,
+    show_progress=False,
+)
 files""",
         ),
         (
@@ -237,7 +245,7 @@ from st_hardneg.hub import load_mining_config
 
 loaded = datasets.load_dataset("hub-folder", "topk-percpos-0.95", split="train")
 again = load_mining_config("hub-folder", "topk-percpos-0.95").mine(pairs, corpus=corpus, show_progress=False)
-assert again.dataset.to_list() == loaded.to_list()  # the card's configuration mines the same rows
+assert again.to_list() == loaded.to_list()  # the card's configuration mines the same rows
 loaded""",
         ),
         (

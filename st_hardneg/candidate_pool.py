@@ -206,8 +206,9 @@ class CandidatePool(PoolStore):
         *,
         settings: SelectionSettings | None = None,
         score: Any = None,
-        rank_by: str = "signal",
+        rank_by: str | None = None,
         eci_settings: Any = None,
+        training: Any = None,
         chunk_size: int = 16384,
         show_progress: bool = True,
         **kwargs: Any,
@@ -226,17 +227,26 @@ class CandidatePool(PoolStore):
             sampling: samplers to try (``"top"``, ``"sampled"``, ``"top1_sampled"``); default: the settings' one.
             settings: the :class:`~st_hardneg.settings.SelectionSettings` every configuration starts from; keyword
                 arguments override its fields.
-            score: None to score with the teacher's stored scores, or a SentenceTransformer / CrossEncoder (e.g.
-                the student before training) to score every set under it.
+            score: None (or ``"teacher"``) to score with the teacher's stored scores; a SentenceTransformer /
+                CrossEncoder (e.g. the student before training) to score every set under it; or ``"train"``: hold
+                out a share of the anchors (``holdout``, chosen by ``seed``) with their positives as a dev set over
+                the pool's corpus, fine-tune a fresh copy of ``student`` for ``steps`` optimizer steps on each set
+                without them (same ``seeds``), and add the held-out ``ndcg@10`` and ``mrr@10`` to the table
+                (:mod:`st_hardneg.sweep_training`; ``cache_folder`` makes a stopped sweep resume).
             rank_by: the column to sort by, highest first: ``"signal"`` (``S_n``, the default: on SciFact it ranked
                 ten trained configurations' NDCG@10 with Spearman rho +0.94 where ECI ranked them -0.94;
                 :data:`~st_hardneg.select.sweep.DEFAULT_RANK_BY`), ``"eci"``, ``"max_margin"`` or
-                ``"negatives_per_query"``. Compare ``S_n`` between configurations with the same number of
-                negatives: a mean over more negatives is lower.
+                ``"negatives_per_query"``; with ``score="train"``, ``"ndcg@10"`` (its default) or ``"mrr@10"``.
+                ``S_n``, ECI and Max-Margin compare only sets with the same number of negatives: over several
+                ``num_negatives`` the rows are ranked within each count and ``best()`` needs ``num_negatives=``.
             eci_settings: an :class:`~st_hardneg.eci.ECISettings` (``top_n``, ``clamp``, ``temperature``,
                 ``batch_size``).
+            training: a :class:`~st_hardneg.sweep_training.TrainingSweepSettings` for ``score="train"``; its
+                fields can also be given as keyword arguments (``student``, ``steps``, ``holdout``, ``seeds``,
+                ``train_batch_size``, ``max_seq_length``, ``cache_folder``, ...).
             chunk_size / show_progress: as for :meth:`select`.
-            **kwargs: fields of :class:`~st_hardneg.settings.SelectionSettings` shared by every configuration:
+            **kwargs: fields of :class:`~st_hardneg.settings.SelectionSettings` shared by every configuration (and
+                of ``TrainingSweepSettings`` with ``score="train"``):
 
                 {options}
 
@@ -253,6 +263,7 @@ class CandidatePool(PoolStore):
             score=score,
             rank_by=rank_by,
             eci_settings=eci_settings,
+            training=training,
             chunk_size=chunk_size,
             show_progress=show_progress,
             **kwargs,

@@ -6,13 +6,24 @@ The rule follows sentence-transformers (which reads columns by position) while l
 1. a column named by ``anchor_column`` / ``positive_column`` is used, and must exist;
 2. otherwise a column called ``"anchor"`` (``"positive"``) is used when there is one;
 3. otherwise the first (next) text column in order, skipping score and label columns (``scores``, ``score``,
-   ``label``, ``labels``) and, when the column types are known, columns that do not hold text (ids, numbers).
+   ``label``, ``labels``), id columns (named ``id``, ``_id`` or ending in ``_id``) and, when the column types are
+   known, columns that do not hold text (numbers).
+
+Ids (:func:`id_columns`) follow a rule of names too. An anchor's id is read from the first column present among
+``<anchor column>_id``, ``anchor_id``, ``query_id``, ``query-id``, ``qid``; a positive's from the first among
+``<positive column>_id``, ``positive_id``, ``corpus_id``, ``corpus-id``, ``doc_id``, ``document_id``, ``pid``;
+a corpus document's from the first among ``_id``, ``id``, ``doc_id``, ``document_id``, ``corpus_id``, ``docid``.
+Ids are read as strings (``7`` becomes ``"7"``), as BEIR writes them.
 
 Examples:
     >>> resolve_columns(["query", "answer", "label"])
     ('query', 'answer')
     >>> resolve_columns(["id", "anchor", "positive"])
     ('anchor', 'positive')
+    >>> resolve_columns(["query_id", "query", "corpus_id", "passage"])
+    ('query', 'passage')
+    >>> id_columns(["query_id", "query", "corpus_id", "passage"], "query", "passage")
+    ('query_id', 'corpus_id')
     >>> resolve_columns(["q", "a"], anchor_column="question")
     Traceback (most recent call last):
     ...
@@ -27,10 +38,49 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["NON_TEXT_COLUMNS", "column_names", "resolve_columns", "text_columns"]
+__all__ = [
+    "CORPUS_ID_COLUMNS",
+    "NON_TEXT_COLUMNS",
+    "column_names",
+    "corpus_id_column",
+    "id_columns",
+    "is_id_column",
+    "resolve_columns",
+    "text_columns",
+]
 
 #: Columns that hold scores or labels, never anchors or documents.
 NON_TEXT_COLUMNS = frozenset({"scores", "score", "label", "labels"})
+#: Where an anchor's id is read from, after ``<anchor column>_id`` (first present wins).
+ANCHOR_ID_COLUMNS = ("anchor_id", "query_id", "query-id", "qid")
+#: Where a positive's id is read from, after ``<positive column>_id`` (first present wins).
+POSITIVE_ID_COLUMNS = ("positive_id", "corpus_id", "corpus-id", "doc_id", "document_id", "pid")
+#: Where a corpus document's id is read from (first present wins).
+CORPUS_ID_COLUMNS = ("_id", "id", "doc_id", "document_id", "corpus_id", "docid")
+
+
+def is_id_column(name: str) -> bool:
+    """Whether a column holds ids by its name (``id``, ``_id``, ``..._id``, ``qid``, ``pid``, ``docid``): never
+    read as anchors or documents unless named."""
+    return name in ("id", "_id", "qid", "pid", "docid", "query-id", "corpus-id") or name.endswith("_id")
+
+
+def id_columns(names: Sequence[str], anchor_column: str, positive_column: str) -> tuple[str | None, str | None]:
+    """``(anchor id column, positive id column)`` of a pairs dataset by the rule in the module docstring; None
+    where there is none."""
+    names = list(names)
+
+    def first(candidates: Sequence[str]) -> str | None:
+        return next((c for c in candidates if c in names and c not in (anchor_column, positive_column)), None)
+
+    anchor = first((f"{anchor_column}_id", *ANCHOR_ID_COLUMNS))
+    positive = first([c for c in (f"{positive_column}_id", *POSITIVE_ID_COLUMNS) if c != anchor])
+    return anchor, positive
+
+
+def corpus_id_column(names: Sequence[str]) -> str | None:
+    """The id column of a corpus dataset by the rule in the module docstring, or None."""
+    return next((c for c in CORPUS_ID_COLUMNS if c in names), None)
 
 
 def column_names(dataset: Any) -> list[str]:
@@ -81,7 +131,7 @@ def resolve_columns(
     for given, role in ((anchor_column, "anchor_column"), (positive_column, "positive_column")):
         if given is not None and given not in names:
             raise ValueError(f"{role}={given!r} is not a column of {source}; its columns are {names}")
-    eligible = [c for c in names if c not in NON_TEXT_COLUMNS and (text is None or c in text)]
+    eligible = [c for c in names if c not in NON_TEXT_COLUMNS and not is_id_column(c) and (text is None or c in text)]
     anchor = anchor_column or ("anchor" if "anchor" in names else next(iter(eligible), None))
     if anchor is None:
         raise ValueError(f"{source} has no text column to read anchors from; its columns are {names}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from st_hardneg.candidate_pool import CandidatePool
+from st_hardneg.pool.input_columns import check_output_ids
 from st_hardneg.pool.settings import PoolSettings
 from st_hardneg.select.judged import check_no_judgments_needed
 from st_hardneg.select.settings import SelectionSettings
@@ -94,5 +95,7 @@ def mine_hard_negatives(
         ['anchor', 'positive', 'negative_1', 'negative_2']
     """
     pool_settings, settings = settings_from_kwargs(kwargs, pool_settings, settings)
+    if settings.output_ids:  # before anything is encoded
+        check_output_ids(dataset, corpus, pool_settings.anchor_column, pool_settings.positive_column)
     pool = CandidatePool.build(dataset, teacher, corpus=corpus, settings=pool_settings, show_progress=show_progress)
     return pool.select(settings, show_progress=show_progress, return_statistics=return_statistics)

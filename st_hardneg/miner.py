@@ -11,6 +11,7 @@ Draws are keyed by seed and row (:mod:`st_hardneg.keyed_random`), so any batch s
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from st_hardneg.build.building import index_teachers
 from st_hardneg.candidate_pool import CandidatePool
 from st_hardneg.data.leakage import rows_to_keep
 from st_hardneg.mine import settings_from_kwargs
+from st_hardneg.pool.input_columns import check_keep_columns, check_output_ids, read_input_columns
 from st_hardneg.pool.inputs import FixedCorpus, build_layout, dataset_fingerprint, read_pairs
 from st_hardneg.pool.settings import PoolSettings
 from st_hardneg.select.settings import SelectionSettings
@@ -33,7 +35,12 @@ __all__ = ["HardNegativeMiner"]
 
 @document_options(PoolSettings, SelectionSettings)
 class HardNegativeMiner:
-    """A callable for ``dataset.map(miner, batched=True)`` that adds hard negatives to each batch.
+    """A callable for ``dataset.map(miner, batched=True)`` (or unbatched ``map(miner)``) that adds hard negatives.
+
+    Pass ``positives=dataset`` (the pairs being mapped): without it a batch knows only its own rows, so another
+    positive of an anchor whose rows fall in other batches can be chosen as that anchor's negative (a false
+    negative). The miner warns when it is built without ``positives=``; ``positives="batch"`` states that every
+    anchor's rows share one batch (no warning at construction; a warning still when an anchor reappears).
 
     Args:
         teacher: as for :func:`~st_hardneg.mine_hard_negatives` (a model name loads on the first batch); a list
@@ -42,14 +49,15 @@ class HardNegativeMiner:
         settings / pool_settings: selection and pool settings; keyword arguments override their fields.
         positives: every positive of each anchor, as the pairs ``datasets.Dataset`` itself or as
             ``{anchor: [positive, ...]}``, for anchors whose rows span batches: those positives are excluded too,
-            and ``positive_score="min"`` sees them.
+            and ``positive_score="min"`` sees them; ``"batch"``: each batch holds every row of its anchors.
         show_progress: tqdm bars inside each batch (off by default: ``map`` shows its own).
         **kwargs: fields of the settings classes (``seed`` sets both):
 
             {options}
 
     Formats that change the number of rows ("triplet", "labeled-pair"), and rows dropped for lack of negatives,
-    need ``remove_columns=dataset.column_names`` in ``map``.
+    need ``remove_columns=dataset.column_names`` in ``map`` with ``batched=True``; unbatched, each row must give
+    exactly one row.
 
     Attributes:
         history: ``[{"config": ..., "statistics": ...}]`` per batch.
@@ -62,6 +70,8 @@ class HardNegativeMiner:
         >>> mined = pairs.map(miner, batched=True, batch_size=32)
         >>> mined.column_names
         ['anchor', 'positive', 'negative_1', 'negative_2']
+        >>> pairs.map(miner).to_list() == mined.to_list()  # unbatched: one row in, one row out
+        True
     """
 
     def __init__(
@@ -85,6 +95,11 @@ class HardNegativeMiner:
             )
         self.teachers = resolve_teachers(teacher)
         self.corpus = FixedCorpus(corpus)
+        if self.settings.output_ids and self.corpus.document_ids is None:
+            raise ValueError(
+                "output_ids=True needs the documents' ids: this corpus has none; give it as {id: text} or as a "
+                "Dataset with an id column (_id, id, doc_id, ...). No ids are invented"
+            )
         self.positives = self._positives_mapping(positives)
         self.show_progress = show_progress
         self.history: list[dict[str, Any]] = []
@@ -94,6 +109,19 @@ class HardNegativeMiner:
 
     def _positives_mapping(self, positives: Any) -> dict[str, list[str]] | None:
         if positives is None:
+            warnings.warn(
+                "HardNegativeMiner without positives=: each batch knows only its own rows, so an anchor's positives "
+                "in other batches can become its negatives (false negatives). Pass positives=<the pairs dataset>, "
+                'or positives="batch" when every anchor\'s rows share one batch.',
+                UserWarning,
+                stacklevel=3,
+            )
+            return None
+        if isinstance(positives, str):
+            if positives != "batch":
+                raise ValueError(
+                    f'positives= is the pairs dataset, {{anchor: [positives]}} or "batch", got {positives!r}'
+                )
             return None
         if not isinstance(positives, Mapping):
             s = self.pool_settings
@@ -104,11 +132,18 @@ class HardNegativeMiner:
             positives = mapping
         return {anchor: list(dict.fromkeys(texts)) for anchor, texts in positives.items()}
 
-    def __call__(self, batch: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
+    def __call__(self, batch: Mapping[str, Any]) -> dict[str, Any]:
+        if not all(isinstance(value, list) for value in batch.values()):  # unbatched map: one row
+            return self._one_row(batch)
         s = self.pool_settings
-        anchor_column, positive_column, anchors, positives = read_pairs(dict(batch), s.anchor_column, s.positive_column)
+        batch = dict(batch)
+        anchor_column, positive_column, anchors, positives = read_pairs(batch, s.anchor_column, s.positive_column)
+        check_keep_columns(batch, s.keep_columns, anchor_column, positive_column)
+        if self.settings.output_ids:  # before the first batch encodes anything
+            check_output_ids(batch, self.corpus.texts, anchor_column, positive_column, corpus_has_ids=True)
         keep = rows_to_keep(anchors, s.exclude)  # the leakage guard: evaluation anchors' rows leave the batch
         excluded = 0 if keep is None else len(anchors) - len(keep)
+        rows = None
         if keep is not None:
             # a batch of evaluation anchors only is mined for its first row, to return the output's columns empty
             rows = keep if len(keep) else np.arange(min(1, len(anchors)))
@@ -129,6 +164,16 @@ class HardNegativeMiner:
         )
         if extra_anchors:
             pool = pool.take_rows(np.arange(len(anchors)))
+        pool.input_columns = read_input_columns(
+            batch,
+            None,
+            layout,
+            anchor_column,
+            positive_column,
+            s.keep_columns,
+            document_ids=self.corpus.document_ids,
+            rows=rows,  # the rows the leakage guard kept: ids and kept columns stay aligned with them
+        )
         result = pool.select(self.settings, show_progress=self.show_progress, return_statistics=True)
         self.history.append(
             {"config": result.config, "statistics": result.statistics.to_dict(), "rows_excluded": excluded}
@@ -136,6 +181,19 @@ class HardNegativeMiner:
         if keep is not None and not len(keep):
             return result.dataset.select([]).to_dict()
         return result.dataset.to_dict()
+
+    def _one_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """``map(miner)`` without ``batched=True``: the row as a batch of one, and its one output row."""
+        out = self({key: [value] for key, value in row.items()})
+        lengths = {len(values) for values in out.values()}
+        if lengths != {1}:
+            n = lengths.pop() if len(lengths) == 1 else sorted(lengths)
+            raise ValueError(
+                f"this row gives {n} rows (output format {self.settings.output_format!r}, or a row dropped for lack "
+                "of negatives): an unbatched map needs one row out per row in; use "
+                "map(miner, batched=True, remove_columns=dataset.column_names)"
+            )
+        return {key: values[0] for key, values in out.items()}
 
     def _extra_rows(self, anchors: list[str], positives: list[str]) -> tuple[list[str], list[str]]:
         """Rows for the anchors' positives that are not in this batch (scored, excluded, never output)."""

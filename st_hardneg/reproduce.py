@@ -11,7 +11,7 @@ Examples:
     ...                         return_statistics=True)
     >>> config = MiningConfig.from_selection(selection, source="st-hardneg embedded default")
     >>> config = MiningConfig.from_dict(config.to_dict())   # what mining_config.json holds
-    >>> config.mine(pairs, corpus=corpus, show_progress=False).dataset.to_list() == selection.dataset.to_list()
+    >>> config.mine(pairs, corpus=corpus, show_progress=False).to_list() == selection.dataset.to_list()
     True
 """
 
@@ -61,6 +61,7 @@ class MiningConfig(MiningRecord):
         judge: Any = None,
         show_progress: bool = True,
         check: bool = True,
+        return_statistics: bool = False,
     ) -> Any:
         """Mine the set again: build the pool with the recorded settings and select with the recorded settings.
 
@@ -71,9 +72,12 @@ class MiningConfig(MiningRecord):
                 required then, since a judge's model cannot be rebuilt from its record.
             show_progress: tqdm bars.
             check: check the fingerprints before any model loads.
+            return_statistics: return a :class:`~st_hardneg.select.selector.Selection` (dataset, statistics,
+                settings, context) instead of the dataset, as :func:`~st_hardneg.mine_hard_negatives` does.
 
         Returns:
-            The :class:`~st_hardneg.select.selector.Selection`; its dataset has the rows of the pushed set.
+            A :class:`datasets.Dataset` with the rows of the pushed set, or a
+            :class:`~st_hardneg.select.selector.Selection` with ``return_statistics=True``.
         """
         if self.relabel is not None and judge is None:
             j = self.relabel.get("judge", {})
@@ -95,7 +99,7 @@ class MiningConfig(MiningRecord):
         settings = self.selection_settings
         if settings.ensemble is None:
             settings = settings.replace(teacher=None)
-        return pool.select(settings, show_progress=show_progress, return_statistics=True)
+        return pool.select(settings, show_progress=show_progress, return_statistics=return_statistics)
 
 
 def load_mining_config(

@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("parts", ["eci", "models", "filters", "sampling", "formatting"]),
     ("teachers", ["teachers"]),
     ("relabel", ["relabel"]),
+    ("training", ["sweep_training"]),
     ("pool", ["pool"]),
     ("build", ["build", "engines"]),
     ("select", ["select", "ensembles"]),

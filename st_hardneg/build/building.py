@@ -12,8 +12,8 @@ import numpy as np
 from st_hardneg.keyed_random import combine, salt, uniform
 from st_hardneg.pool.candidates import TeacherCandidates, compact, row_isin
 from st_hardneg.pool.inputs import PairLayout
-from st_hardneg.pool.statistics import ScoreSummary, TeacherStatistics
 from st_hardneg.pool.settings import PoolSettings
+from st_hardneg.pool.statistics import ScoreSummary, TeacherStatistics
 from st_hardneg.teachers.base import Teacher, TeacherIndex, TeacherOutput
 
 logger = logging.getLogger(__name__)

@@ -11,12 +11,14 @@ import pyarrow as pa
 
 from st_hardneg.build.building import index_teachers, pool_config, rank_with_teacher
 from st_hardneg.build.existing import corpus_with_existing, join_existing, keep_existing
+from st_hardneg.data.arrow_texts import as_arrow
 from st_hardneg.data.existing import existing_negative_columns, read_existing_negatives
 from st_hardneg.data.leakage import rows_to_keep
 from st_hardneg.engines.build import build_sharded
 from st_hardneg.engines.settings import EngineSettings
 from st_hardneg.keyed_random import text_keys
 from st_hardneg.pool.candidates import TeacherCandidates
+from st_hardneg.pool.input_columns import InputColumns, check_keep_columns, read_input_columns
 from st_hardneg.pool.inputs import (
     FixedCorpus,
     PairLayout,
@@ -59,6 +61,7 @@ def build_pool(
     anchor_column, positive_column, anchors, positives = read_pairs(
         dataset, settings.anchor_column, settings.positive_column
     )
+    check_keep_columns(dataset, settings.keep_columns, anchor_column, positive_column)
     fingerprint = dataset_fingerprint(anchors, positives)  # of the pairs given, before the leakage guard
     existing = existing_negatives(dataset, settings.existing_negatives, sharded=engine.sharded)
     keep = rows_to_keep(anchors, settings.exclude)
@@ -70,6 +73,9 @@ def build_pool(
         texts = corpus_with_existing(texts, positives, existing)
     layout = build_layout(anchors, positives, texts)
     settings = settings.replace(anchor_column=anchor_column, positive_column=positive_column)
+    inputs = read_input_columns(
+        dataset, corpus, layout, anchor_column, positive_column, settings.keep_columns, rows=keep
+    )
     if engine.sharded:
         pool = build_sharded(
             layout,
@@ -82,22 +88,23 @@ def build_pool(
             pool_class=cls,
         )
         pool.teacher_objects.update({t.name: t for t in teachers})  # they score soft labels on demand
-    else:
-        pool = pool_from_layout(
-            cls,
-            layout,
-            teachers,
-            settings,
-            dataset_fingerprint=fingerprint,
-            corpus_given=corpus is not None,
-            show_progress=show_progress,
-        )
+        pool.statistics.rows_excluded = excluded
+        return with_input_columns(pool, inputs)
+    pool = pool_from_layout(
+        cls,
+        layout,
+        teachers,
+        settings,
+        dataset_fingerprint=fingerprint,
+        corpus_given=corpus is not None,
+        show_progress=show_progress,
+    )
     pool.statistics.rows_excluded = excluded
     if existing is not None and settings.existing_negatives == "join":
         pool.statistics.existing_negatives_joined = join_existing(pool, existing, show_progress=show_progress)
     elif existing is not None:
         pool.statistics.existing_negatives_kept = keep_existing(pool, existing, show_progress=show_progress)
-    return pool
+    return with_input_columns(pool, inputs)
 
 
 def existing_negatives(dataset: Any, mode: str, *, sharded: bool) -> list[list[str]] | None:
@@ -131,6 +138,19 @@ def drop_leaked(anchors: list[str], positives: list[str], keep: Any) -> tuple[li
             f"exclude: every one of the {len(anchors)} training rows has an evaluation anchor; nothing is left to mine"
         )
     return [anchors[i] for i in keep], [positives[i] for i in keep], len(anchors) - len(keep)
+
+
+def _one_array(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The pool's corpus as one Arrow array (a corpus dataset's chunks are joined here, in Arrow)."""
+    return texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+
+
+def with_input_columns(pool: P, inputs: InputColumns | None) -> P:
+    """The pool holding its inputs' ids and kept columns (none: nothing held), recorded in its config."""
+    pool.input_columns = inputs
+    if inputs is not None:
+        pool.config["input_columns"] = inputs.describe()
+    return pool
 
 
 def pool_from_layout(
@@ -176,7 +196,7 @@ def pool_from_layout(
     )
     pool = cls(
         queries=pa.array(layout.queries, type=pa.large_string()),
-        corpus=fixed_corpus.arrow if fixed_corpus is not None else pa.array(layout.corpus, type=pa.large_string()),
+        corpus=fixed_corpus.arrow if fixed_corpus is not None else _one_array(as_arrow(layout.corpus)),
         row_query=layout.row_query,
         row_positive=layout.row_positive,
         positives_indptr=layout.positives_indptr,

@@ -12,6 +12,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
     {
         "COMMANDS": "st_hardneg.cli.command",
         "USER_ERRORS": "st_hardneg.cli.command",
+        "held_info": "st_hardneg.cli.options",
         "main": "st_hardneg.cli.command",
         "quiet_progress_bars": "st_hardneg.cli.options",
         "run_command": "st_hardneg.cli.command",

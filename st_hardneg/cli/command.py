@@ -10,10 +10,14 @@ status 2, found before any model is loaded or any file written.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+
+from st_hardneg.teachers.loading import ModelNotAvailableError
 
 logger = logging.getLogger("st_hardneg")
 
@@ -27,11 +31,21 @@ COMMANDS: dict[str, str] = {
 }
 
 #: Exceptions that mean "the user's input is wrong": reported as one line, exit status 2.
-USER_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, FileExistsError, NotADirectoryError, ImportError)
+USER_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    FileNotFoundError,
+    FileExistsError,
+    NotADirectoryError,
+    ImportError,
+    ModelNotAvailableError,  # a model neither on this machine nor reachable on the Hub
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _refuse_mistyped_command(argv)
     name = argv[0] if argv and argv[0] in COMMANDS else next(iter(COMMANDS))
     if argv and argv[0] == name:
         argv = argv[1:]
@@ -39,6 +53,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = module.build_parser()
     args = parser.parse_args(argv)
     return run_command(lambda: module.run(args, parser, argv), parser, verbose=getattr(args, "verbose", False))
+
+
+def _refuse_mistyped_command(argv: list[str]) -> None:
+    """``st-hardneg swep ...``: a first word close to a command's name, and no such file, is a typo, not a dataset."""
+    if not argv or argv[0] in COMMANDS or argv[0].startswith("-") or os.path.exists(argv[0]):
+        return
+    close = difflib.get_close_matches(argv[0], list(COMMANDS), n=1, cutoff=0.75)
+    if close:
+        sys.stderr.write(f"st-hardneg: error: no command or file {argv[0]!r}; did you mean {close[0]}?\n")
+        raise SystemExit(2)
 
 
 def run_command(fn: Callable[[], int], parser: argparse.ArgumentParser, *, verbose: bool = False) -> int:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from st_hardneg.cli.options import (
     add_settings_groups,
     command_parser,
     given_options,
+    held_info,
     log_as_asked,
     quiet_progress_bars,
     settings_from_args,
@@ -67,7 +69,11 @@ _OPTION_GROUPS = (
 def build_parser() -> argparse.ArgumentParser:
     p = command_parser(
         "st-hardneg",
-        "Mine hard negatives for sentence-transformers with NV-Retriever's methods.",
+        "Mine hard negatives for sentence-transformers with NV-Retriever's methods (the default command, 'mine'). "
+        "Other commands: 'st-hardneg sweep' scores mining configurations of a pool with ECI before training; "
+        "'st-hardneg relabel' asks an LLM judge which candidates of a saved pool are false negatives (ARHN). "
+        "'st-hardneg COMMAND --help' lists a command's options.",
+        usage="st-hardneg [mine] [DATASET] [options]  |  st-hardneg {sweep,relabel} ...",
     )
     add_dataset_argument(p)
     io = p.add_argument_group("input and output")
@@ -136,7 +142,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
         quiet_progress_bars()
     from st_hardneg.candidate_pool import CandidatePool
 
-    pairs, corpus, source = load_inputs(args)
+    with held_info():  # a data error is one line: the info lines of loading are written only when it succeeds
+        pairs, corpus, source = load_inputs(args)
+        _check_data(args, pairs, corpus, pool_settings)
     if args.pool:
         pool = CandidatePool.load(args.pool, dataset=pairs, corpus=corpus)
         if pairs is None:  # the pool records the dataset it was built on; its folder is not the source
@@ -231,6 +239,8 @@ def _check_combinations(
     filled in where the command decides it (the cross-encoder)."""
     if args.pool:
         build_options = _BUILD_OPTIONS
+        if args.dataset is None:  # the pool fixes its dataset's columns; with a dataset they say how to read it
+            build_options = build_options | {"anchor_column", "positive_column"}
         if selection.on_short == "deepen":  # the teacher searches again: its options apply
             build_options = build_options - {"teacher"} - set(DenseSettings.field_names())
         clash = sorted(given & build_options)
@@ -292,19 +302,68 @@ def _check_teachers(args: argparse.Namespace, given: set[str], selection: Select
 
 
 def _check_outputs(args: argparse.Namespace, out: Path) -> tuple[Path, Path]:
-    from st_hardneg.outputs import check_output_files, check_output_folder
+    from st_hardneg.outputs import check_not_inputs, check_output_files, check_output_folder, is_mining_record
 
-    if out.suffix.lower() in FILE_SUFFIXES:
-        report_path, card_path = out.parent / f"{out.name}.mining.json", out.parent / f"{out.name}.README.md"
-        check_output_files([out, report_path, card_path], overwrite=args.overwrite)
+    file_output = out.suffix.lower() in FILE_SUFFIXES
+    report_path = out.parent / f"{out.name}.mining.json" if file_output else out / "mining.json"
+    card_path = out.parent / f"{out.name}.README.md" if file_output else out / "README.md"
+    check_not_inputs(
+        {
+            "--output": out,
+            "the mining record": report_path,
+            "the dataset card": card_path,
+            "--save-pool": args.save_pool,
+        },
+        {"dataset": args.dataset, "--corpus": args.corpus, "--pool": args.pool},
+    )
+    if file_output:
+        # a file output is st-hardneg's when its mining record lies beside it: only then does --overwrite replace it
+        check_output_files(
+            [out, report_path, card_path],
+            overwrite=args.overwrite,
+            written_by_us=lambda: is_mining_record(report_path),
+            what=f"an st-hardneg output (no mining record {report_path.name} beside it)",
+        )
     else:
         if out.suffix:
             raise ValueError(f"--output {out}: a file output ends in one of {', '.join(FILE_SUFFIXES)}")
         check_output_folder(out, overwrite=args.overwrite, marker="mining.json", what="an st-hardneg output")
-        report_path, card_path = out / "mining.json", out / "README.md"
     if args.save_pool:
         check_output_folder(Path(args.save_pool), overwrite=args.overwrite, marker="pool.json", what="a candidate pool")
     return report_path, card_path
+
+
+def _check_data(args: argparse.Namespace, pairs: Any, corpus: Any, settings: PoolSettings) -> None:
+    """The columns and texts, checked before any model (as the build checks them), with the line of a CSV row."""
+    from st_hardneg.pool.inputs import read_corpus, read_pairs
+
+    if pairs is None:
+        return
+    try:
+        read_pairs(pairs, settings.anchor_column, settings.positive_column)
+    except (TypeError, ValueError) as err:
+        path = Path(args.dataset) if args.dataset else None
+        row = re.match(r"data row (\d+):", str(err))
+        if row and path is not None and path.suffix.lower() in (".csv", ".tsv") and path.is_file():
+            line = _csv_line(path, int(row.group(1)))
+            where = f"{row.group(0)[:-1]} (line {line} of {path.name}):"
+            raise type(err)(str(err).replace(row.group(0), where, 1)) from err
+        raise
+    if corpus is not None:
+        read_corpus(corpus)
+
+
+def _csv_line(path: Path, row: int) -> int:
+    """The line of ``path`` where data row ``row`` (counted from 1, after the header) starts."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+        line = 0
+        for _ in range(row):  # the header and the rows before this one
+            next(reader, None)
+            line = reader.line_num
+    return line + 1
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any] | None]:
@@ -327,6 +386,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any] | No
         anchor_column=args.anchor_column,
         positive_column=args.positive_column,
         corpus_path=args.corpus,
+        keep_columns=tuple(getattr(args, "keep_columns", None) or ()),
     )
     source = DataSource.of(
         args.dataset, split=args.split if _has_splits(Path(args.dataset)) else None, corpus=args.corpus

@@ -10,12 +10,15 @@ booleans become ``--flag`` / ``--no-flag``; a field declared ``multiple`` is giv
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import difflib
 import logging
+import logging.handlers
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from st_hardneg.settings.base import Settings
@@ -27,6 +30,7 @@ __all__ = [
     "add_settings_groups",
     "add_settings_options",
     "given_options",
+    "held_info",
     "log_as_asked",
     "quiet_progress_bars",
     "settings_from_args",
@@ -34,10 +38,26 @@ __all__ = [
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line (``prog: error: ...``) and exit status 2, without the usage."""
+    """An ``ArgumentParser`` whose errors are one line (``prog: error: ...``) and exit status 2, without the usage;
+    a mistyped option gets a "did you mean" (as ``suggest_on_error`` does from Python 3.14)."""
 
     def error(self, message: str) -> typing.NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {message}{self._suggestion(message)} (see {self.prog} --help)\n")
+
+    def _suggestion(self, message: str) -> str:
+        prefix = "unrecognized arguments: "
+        if not message.startswith(prefix):
+            return ""
+        options = [o for o in self._option_string_actions if o.startswith("--")]
+        hints = {}
+        for token in message[len(prefix) :].split():
+            name = token.split("=", 1)[0]
+            close = difflib.get_close_matches(name, options, n=1, cutoff=0.6) if name.startswith("--") else []
+            if close:
+                hints[name] = close[0]
+        if len(hints) == 1:
+            return f"; did you mean {next(iter(hints.values()))}?"
+        return "; did you mean " + ", ".join(f"{v} (for {k})" for k, v in hints.items()) + "?" if hints else ""
 
 
 def add_settings_options(
@@ -79,9 +99,9 @@ def add_settings_options(
         group.add_argument(flag, **kwargs)
 
 
-def command_parser(prog: str, description: str) -> OneLineParser:
+def command_parser(prog: str, description: str, *, usage: str | None = None) -> OneLineParser:
     """A sub-command's parser: errors on one line, no abbreviated options."""
-    return OneLineParser(prog=prog, description=description, allow_abbrev=False)
+    return OneLineParser(prog=prog, usage=usage, description=description, allow_abbrev=False)
 
 
 def add_settings_groups(parser: argparse.ArgumentParser, groups: Sequence[tuple[type[Settings], str]]) -> None:
@@ -172,3 +192,32 @@ def quiet_progress_bars() -> None:
         transformers.utils.logging.disable_progress_bar()
     except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
         pass
+
+
+@contextlib.contextmanager
+def held_info() -> Iterator[None]:
+    """Hold the log records (and the ``datasets`` progress bars) of a step that may end in a user error: when it
+    succeeds they are written as usual, when it fails only its warnings are, so a data error stays one line."""
+    import datasets
+
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    held = logging.handlers.BufferingHandler(capacity=1 << 30)
+    root.handlers = [held]
+    bars = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        root.handlers = handlers
+        if bars:
+            datasets.enable_progress_bars()
+        for record in held.buffer:
+            if not failed or record.levelno >= logging.WARNING:
+                for handler in handlers:
+                    if record.levelno >= handler.level:
+                        handler.handle(record)

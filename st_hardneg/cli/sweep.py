@@ -4,6 +4,8 @@ negative set with ECI before any training, print the ranked table and write it a
     st-hardneg sweep ../shared/data/scifact --methods naive-topk topk-percpos:0.95 topk-marginpos:0.05 \\
         --num-negatives 1 2 4 --output sweep.json --save-pool pool/
     st-hardneg sweep --pool pool/ --methods topk-percpos:0.9 topk-percpos:0.95 --sampling top sampled
+    st-hardneg sweep --pool pool/ --methods naive-topk topk-percpos:0.95 --num-negatives 1 4 \\
+        --score train --student sentence-transformers/all-MiniLM-L6-v2 --steps 100 --holdout 0.2 --train-cache runs/
 
 The table is what :meth:`CandidatePool.sweep <st_hardneg.pool.CandidatePool.sweep>` returns; the last line gives
 the options that mine with the top-ranked configuration. As ``st-hardneg mine``, every option and output path is
@@ -13,6 +15,7 @@ checked before any model loads, and an existing output is replaced only with ``-
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -32,6 +35,7 @@ from st_hardneg.pool.settings import PoolSettings
 from st_hardneg.sampling.samplers import SAMPLINGS
 from st_hardneg.select.settings import SelectionSettings
 from st_hardneg.select.sweep import DEFAULT_RANK_BY, RANK_BY
+from st_hardneg.sweep_training.settings import TrainingSweepSettings
 from st_hardneg.teachers.settings import DenseSettings
 
 logger = logging.getLogger("st_hardneg")
@@ -60,11 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     grid.add_argument("--num-negatives", nargs="+", type=_count, metavar="N", help="negatives per row (default: 4)")
     grid.add_argument("--sampling", nargs="+", choices=SAMPLINGS, help="samplers (default: top)")
     grid.add_argument(
+        "--score",
+        default="teacher",
+        choices=("teacher", "train"),
+        help="teacher: figures of the teacher's scores held in the pool (S_n, ECI; no training, compare sets with the "
+        "same number of negatives); train: fine-tune a fresh copy of --student for --steps on each set and score "
+        "NDCG@10 / MRR@10 on held-out anchors of your pairs (comparable across numbers of negatives; default: teacher)",
+    )
+    grid.add_argument(
         "--rank-by",
-        default=DEFAULT_RANK_BY,
+        default=None,
         choices=RANK_BY,
         help=f"sort the table by this column, highest first (default: {DEFAULT_RANK_BY}, the mean negative score S_n, "
-        "which predicted the trained model's quality on SciFact where ECI did not)",
+        "which predicted the trained model's quality on SciFact where ECI did not; ndcg@10 with --score train). "
+        "S_n, ECI and max_margin rank within each --num-negatives",
     )
     grid.add_argument(
         "--score-model",
@@ -91,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_options(p, ECISettings, title="ECI (ECISettings)", exclude=_ECI_EXCLUDE)
     add_settings_options(p, PoolSettings, title="pool build (PoolSettings)")
     add_settings_options(p, DenseSettings, title="dense teacher (DenseSettings)")
+    add_settings_options(p, TrainingSweepSettings, title="scoring by training (--score train; TrainingSweepSettings)")
     return p
 
 
@@ -103,6 +117,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     eci_settings = settings_from_args(ECISettings, args)
     pool_settings = settings_from_args(PoolSettings, args)
     dense = settings_from_args(DenseSettings, args)
+    training = _training_settings(args, given, base)
     grid = {
         "methods": args.methods or [base.method],
         "num_negatives": args.num_negatives or [base.num_negatives],
@@ -117,12 +132,20 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
     _check_combinations(args, given, base)
 
     # 2. outputs
-    from st_hardneg.outputs import check_output_files, check_output_folder
+    from st_hardneg.outputs import check_not_inputs, check_output_files, check_output_folder
 
     out = Path(args.output)
     if out.suffix.lower() != ".json":
         raise ValueError(f"--output {out}: the sweep is written as a .json file")
-    check_output_files([out], overwrite=args.overwrite)
+    from st_hardneg.select.sweep import is_saved_sweep
+
+    check_output_files(
+        [out], overwrite=args.overwrite, written_by_us=lambda: is_saved_sweep(out), what="a sweep written by st-hardneg"
+    )
+    check_not_inputs(
+        {"--output": out, "--save-pool": args.save_pool},
+        {"dataset": args.dataset, "--corpus": args.corpus, "--pool": args.pool},
+    )
     if args.save_pool:
         check_output_folder(Path(args.save_pool), overwrite=args.overwrite, marker="pool.json", what="a candidate pool")
 
@@ -144,7 +167,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
             pairs, teacher_of_option(args.teacher, dense), corpus=corpus, settings=pool_settings, show_progress=progress
         )
         pool.config["source"] = source
-    score = None
+    score = "train" if training is not None else None
     if args.score_model:
         from st_hardneg.teachers.loading import load_sentence_transformer
 
@@ -157,21 +180,58 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
         score=score,
         rank_by=args.rank_by,
         eci_settings=eci_settings,
+        training=training,
         show_progress=progress,
     )
     if args.save_pool:  # with the deeper candidates the sweep found (--on-short deepen)
         pool.keep_deepened(sweep).save(args.save_pool, overwrite=args.overwrite)
     sweep.context["source"] = source
     sweep.save(out, overwrite=args.overwrite)
-    best = sweep.best()
     print(sweep.to_markdown())
     scored = "the teacher's scores" if sweep.scored_with == "teacher" else sweep.scored_with
-    print(
-        f"\n{len(sweep)} configurations scored with {scored} in {sweep.seconds:.2f} s, ranked by "
-        f"{sweep.rank_by} -> {out}\nBest: --method {best.method.spec} --num-negatives {best.num_negatives} "
-        f"--sampling {best.sampling} --on-short {best.on_short}"
-    )
+    if training is not None:
+        scored = f"training {training.student} for {training.steps} steps (held-out NDCG@10 and MRR@10)"
+    seconds = f"{sweep.seconds:.2f} s"
+    print(f"\n{len(sweep)} configurations scored with {scored} in {seconds}, ranked by {sweep.rank_by} -> {out}")
+    if sweep.ranked_within_counts:
+        print(
+            f"{sweep.rank_by} compares only sets with the same number of negatives; the best of each count "
+            "(--score train compares across counts):"
+        )
+        for n in sweep.counts:
+            print(f"Best with {n} negative{'s' * (n != 1)}: {_options(sweep.best(num_negatives=n))}")
+    else:
+        print(f"Best: {_options(sweep.best())}")
     return 0
+
+
+def _options(best: SelectionSettings) -> str:
+    return f"--method {best.method.spec} --num-negatives {best.num_negatives} --sampling {best.sampling} " + (
+        f"--on-short {best.on_short}"
+    )
+
+
+def _training_settings(
+    args: argparse.Namespace, given: set[str], base: SelectionSettings
+) -> TrainingSweepSettings | None:
+    """The training settings of ``--score train`` (checked now, before any model loads), else None."""
+    names = {f.metadata.get("cli_name") or f.name for f in dataclasses.fields(TrainingSweepSettings)}
+    training_given = sorted(given & {n.replace("-", "_") for n in names})
+    if args.score != "train":
+        if training_given:
+            flags = ", ".join("--" + n.replace("_", "-") for n in training_given)
+            raise ValueError(f"{flags} apply with --score train (scoring each set by training a student)")
+        if args.rank_by in ("ndcg@10", "mrr@10"):
+            raise ValueError(f"--rank-by {args.rank_by} needs --score train")
+        return None
+    if args.score_model:
+        raise ValueError("--score-model scores the sets with a model's similarities; --score train trains --student")
+    training = settings_from_args(TrainingSweepSettings, args)
+    if training.student is None:
+        raise ValueError("--score train needs --student MODEL (the SentenceTransformer fine-tuned on each set)")
+    if base.output_format not in ("n-tuple", "triplet"):
+        raise ValueError(f"--score train trains on n-tuple or triplet rows, not --output-format {base.output_format}")
+    return training
 
 
 def _with_first_values(args: argparse.Namespace) -> argparse.Namespace:
@@ -186,6 +246,8 @@ def _with_first_values(args: argparse.Namespace) -> argparse.Namespace:
 
 def _check_combinations(args: argparse.Namespace, given: set[str], base: SelectionSettings) -> None:
     build_only = {"depth", "num_random", "save_pool"}
+    if args.dataset is None:  # the pool fixes its dataset's columns; with a dataset they say how to read it
+        build_only |= {"anchor_column", "positive_column"}
     if args.pool:
         clash = sorted(given & build_only)
         if base.on_short != "deepen":

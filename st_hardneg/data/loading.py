@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import datasets
 
-from st_hardneg.columns import resolve_columns
+from st_hardneg.columns import id_columns, resolve_columns
 from st_hardneg.data.beir import is_beir_folder, load_beir
 from st_hardneg.data.corpus import load_corpus
 from st_hardneg.data.formats import file_loader
@@ -18,19 +18,23 @@ logger = logging.getLogger(__name__)
 
 ANCHOR = "anchor"
 POSITIVE = "positive"
+ANCHOR_ID = "anchor_id"
+POSITIVE_ID = "positive_id"
 
 
 class LoadedData(NamedTuple):
     """Pairs to mine hard negatives for, and the corpus to mine them from.
 
     Attributes:
-        pairs: A dataset with exactly the text columns ``"anchor"`` and ``"positive"``; an anchor with several
-            positives has one row per positive.
-        corpus: The document texts, or ``None`` when the source has no separate corpus.
+        pairs: A dataset with the text columns ``"anchor"`` and ``"positive"`` (a BEIR folder's also has the
+            ``"anchor_id"`` and ``"positive_id"`` of its queries and documents); an anchor with several positives
+            has one row per positive.
+        corpus: The document texts (a BEIR folder's as ``{id: text}``, in file order), or ``None`` when the source
+            has no separate corpus.
     """
 
     pairs: datasets.Dataset
-    corpus: list[str] | None
+    corpus: list[str] | dict[str, str] | None
 
 
 def load_pairs(
@@ -40,6 +44,7 @@ def load_pairs(
     anchor_column: str | None = None,
     positive_column: str | None = None,
     corpus_path: str | Path | None = None,
+    keep_columns: tuple[str, ...] | list[str] = (),
 ) -> LoadedData:
     """Loads (anchor, positive) pairs and, where there is one, a corpus.
 
@@ -51,13 +56,16 @@ def load_pairs(
       (``split`` picks the split);
     * a BEIR folder (``corpus.jsonl[.gz]``, ``queries.jsonl``, ``qrels/{split}.tsv``): one pair per judged
       (query, document) with score > 0, the query text as anchor and the document text as positive, grouped by
-      query in order of first appearance; the corpus is every corpus document. A document's text is
+      query in order of first appearance, with the query's and the document's ids (``anchor_id``, ``positive_id``);
+      the corpus is every corpus document, ``{id: text}``. A document's text is
       ``title + " " + text`` when its title is non-empty, else its text, as in sentence-transformers'
       ``InformationRetrievalEvaluator``.
 
     For files and saved datasets, the anchor and positive columns are chosen by the project's one column rule
     (:func:`st_hardneg.columns.resolve_columns`: the names given, else ``"anchor"`` and ``"positive"``, else the
-    first two text columns). They keep their names (so the mined set does too); other columns are dropped.
+    first two text columns). They keep their names (so the mined set does too). Their id columns (by the rule of
+    :func:`st_hardneg.columns.id_columns`) and the columns named by ``keep_columns`` are kept after them; other
+    columns are dropped.
 
     Args:
         path: The pairs file, saved dataset folder or BEIR folder.
@@ -67,6 +75,7 @@ def load_pairs(
         corpus_path: A separate corpus file for a pairs file or saved dataset, read with
             :func:`~st_hardneg.data.corpus.load_corpus` (``.txt`` one document per line, or a
             jsonl/json/csv/tsv/parquet with ``text`` and optional ``title``). Not allowed with a BEIR folder.
+        keep_columns: Further columns to keep (files and saved datasets), e.g. for ``PoolSettings.keep_columns``.
 
     Returns:
         The pairs and the corpus (``None`` for a pairs source without ``corpus_path``).
@@ -88,7 +97,7 @@ def load_pairs(
     table = _load_saved(path, split) if path.is_dir() else _load_file(path)
     if len(table) == 0:
         raise ValueError(f"No pairs in {path}: it has no rows")
-    pairs = _select_pair_columns(table, anchor_column, positive_column, source=path)
+    pairs = _select_pair_columns(table, anchor_column, positive_column, source=path, keep_columns=keep_columns)
     corpus = load_corpus(corpus_path) if corpus_path is not None else None
     logger.info(
         "Loaded %d pairs (%d distinct anchors) from %s%s",
@@ -104,11 +113,15 @@ def _load_beir_pairs(folder: Path, split: str) -> LoadedData:
     beir = load_beir(folder, split)
     anchors: list[str] = []
     positives: list[str] = []
+    anchor_ids: list[str] = []
+    positive_ids: list[str] = []
     for query_id, judged in beir.qrels.items():
         for doc_id, score in judged.items():
             if score > 0:
                 anchors.append(beir.queries[query_id])
                 positives.append(beir.corpus[doc_id])
+                anchor_ids.append(query_id)
+                positive_ids.append(doc_id)
     if not anchors:
         raise ValueError(f"BEIR folder {folder}: split {split!r} has no qrels with score > 0")
     repeated = len(anchors) - len(set(zip(anchors, positives, strict=True)))
@@ -120,7 +133,9 @@ def _load_beir_pairs(folder: Path, split: str) -> LoadedData:
             split,
             repeated,
         )
-    pairs = datasets.Dataset.from_dict({ANCHOR: anchors, POSITIVE: positives})
+    pairs = datasets.Dataset.from_dict(
+        {ANCHOR: anchors, POSITIVE: positives, ANCHOR_ID: anchor_ids, POSITIVE_ID: positive_ids}
+    )
     logger.info(
         "Loaded %d pairs over %d queries and %d corpus documents from BEIR folder %s (split %r)",
         len(pairs),
@@ -129,7 +144,7 @@ def _load_beir_pairs(folder: Path, split: str) -> LoadedData:
         folder,
         split,
     )
-    return LoadedData(pairs=pairs, corpus=list(beir.corpus.values()))
+    return LoadedData(pairs=pairs, corpus=beir.corpus)
 
 
 def _load_file(path: Path) -> datasets.Dataset:
@@ -172,10 +187,21 @@ def _load_saved(folder: Path, split: str) -> datasets.Dataset:
 
 
 def _select_pair_columns(
-    table: datasets.Dataset, anchor_column: str | None, positive_column: str | None, *, source: Path
+    table: datasets.Dataset,
+    anchor_column: str | None,
+    positive_column: str | None,
+    *,
+    source: Path,
+    keep_columns: tuple[str, ...] | list[str] = (),
 ) -> datasets.Dataset:
     anchor_column, positive_column = resolve_columns(table, anchor_column, positive_column, source=str(source))
-    table = table.select_columns([anchor_column, positive_column])
+    for name in keep_columns:
+        if name not in table.column_names:
+            names = table.column_names
+            raise ValueError(f"keep_columns: {name!r} is not a column of {source}; its columns are {names}")
+    ids = [c for c in id_columns(table.column_names, anchor_column, positive_column) if c is not None]
+    extra = [c for c in dict.fromkeys([*ids, *keep_columns]) if c not in (anchor_column, positive_column)]
+    table = table.select_columns([anchor_column, positive_column, *extra])
     for column in (anchor_column, positive_column):
         feature = table.features[column]
         if not isinstance(feature, datasets.Value):

@@ -11,6 +11,7 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 from st_hardneg.eci.compute import GroupedECI, HoldsGroupedECI
 from st_hardneg.eci.report import ECIReport
 from st_hardneg.eci.settings import ECISettings
+from st_hardneg.eci.trigger import EvaluationTrigger
 from st_hardneg.settings.base import document_options
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,12 @@ def _evaluation_prefix(logs: dict[str, Any]) -> str | None:
         if key.endswith("_runtime") and not key.startswith("train"):
             return key[: -len("_runtime")]
     return None
+
+
+def _never_evaluates(args: Any) -> bool:
+    """Whether training arguments schedule no evaluation (``eval_strategy="no"``)."""
+    strategy = getattr(args, "eval_strategy", None)
+    return str(getattr(strategy, "value", strategy)) == "no"
 
 
 @document_options(ECISettings)
@@ -52,6 +59,10 @@ class ECICallback(HoldsGroupedECI, TrainerCallback):
     callbacks: call :meth:`attach` after building the trainer to run this callback first, so that the
     integrations log its values and an ``EarlyStoppingCallback`` sees them in ``on_evaluate``.
 
+    The trainer evaluates on schedule only with an ``eval_dataset`` or an ``evaluator``: without either, pass
+    :attr:`evaluator` (an evaluator with no metrics of its own) as ``evaluator=``. With ``eval_strategy="no"`` the
+    trainer never evaluates during training; the callback then warns once, at ``on_train_begin``.
+
     The default ``name="callback"`` keeps the keys apart from :class:`~st_hardneg.eci.ECIEvaluator`'s
     (``eval_eci``) when both are used; pass ``name=""`` for ``eval_eci``, ``eval_eci_signal``, ...
 
@@ -76,6 +87,8 @@ class ECICallback(HoldsGroupedECI, TrainerCallback):
                                                         metric_for_best_model="eval_callback_eci",
                                                         load_best_model_at_end=True)
             trainer = SentenceTransformerTrainer(..., eval_dataset=eval_dataset, callbacks=[callback])
+            # without an eval_dataset (and no other evaluator), let the trainer evaluate with the callback's:
+            # SentenceTransformerTrainer(..., evaluator=callback.evaluator, callbacks=[callback])
             callback.attach(trainer)  # optional: let TensorBoard & co. see the values
             trainer.train()
             [log["eval_callback_eci"] for log in trainer.state.log_history if "eval_callback_eci" in log]
@@ -94,6 +107,18 @@ class ECICallback(HoldsGroupedECI, TrainerCallback):
         self.name = name
         # metric prefix -> (global step, runtime, metrics) of the evaluation scored in on_log, for its on_evaluate
         self._scored: dict[str, tuple[int, Any, dict[str, float]]] = {}
+
+    @property
+    def evaluator(self) -> EvaluationTrigger:
+        """An evaluator to pass as the trainer's ``evaluator=`` when it has no ``eval_dataset`` and no other one.
+
+        ``SentenceTransformerTrainer`` refuses ``eval_strategy="steps"`` without an ``eval_dataset`` or an
+        ``evaluator``; this one (an :class:`~st_hardneg.eci.trigger.EvaluationTrigger`) returns no metrics of its
+        own and lets the trainer evaluate, so this callback scores on schedule.
+        """
+        if getattr(self, "_evaluator", None) is None:
+            self._evaluator = EvaluationTrigger()
+        return self._evaluator
 
     def attach(self, trainer: Any) -> ECICallback:
         """Make this the trainer's first callback, so reporting integrations' ``on_log`` see its values.
@@ -175,3 +200,15 @@ class ECICallback(HoldsGroupedECI, TrainerCallback):
             values = self._score(model, prefix, state)
             self._add_to_history(state, prefix, runtime, values)
         metrics.update(values)
+
+    def on_train_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        """Warn (once) when the trainer will not evaluate during training, so this callback will not score."""
+        if _never_evaluates(args) and not getattr(self, "_warned_no_evaluation", False):
+            self._warned_no_evaluation = True
+            logger.warning(
+                'ECICallback will not score during training: eval_strategy="no" (the trainer never evaluates; '
+                'only an explicit trainer.evaluate() runs it). Set eval_strategy="steps" or "epoch", with an '
+                "eval_dataset or evaluator=callback.evaluator."
+            )

@@ -2,7 +2,8 @@
 
 - Encoding uses Ray Data: the shards to encode form a Ray dataset, mapped with ``map_batches`` by a fixed pool of
   actors (``ActorPoolStrategy(size=num_workers)``), each loading the model once and writing the embeddings of its
-  shards to the work folder; an actor gets one GPU where the cluster has GPUs, ``cpus_per_worker`` CPUs otherwise. A
+  shards to the work folder; an actor gets ``num_gpus_per_worker`` GPUs (default: one where the cluster has GPUs,
+  none otherwise) and ``cpus_per_worker`` CPUs, and search tasks ask for the same, running on their GPU. A
   shard that raises is retried in its actor ``max_retries`` times; a dead actor is restarted by Ray Data.
 - Search, merge and scoring are Ray tasks, at most ``num_workers`` at once, scheduled anchor shard by anchor shard so
   that each shard's blocks are merged (and deleted) as soon as they are all done; Ray retries a task whose worker
@@ -66,33 +67,28 @@ class RayEngine:
                 logger.info("Started a local Ray cluster (%s CPUs)", num_cpus or "all")
             self.started = True
         resources = ray.cluster_resources()
-        gpus = int(resources.get("GPU", 0))
-        cpus = int(resources.get("CPU", 1))
         self.threads = settings.cpus_per_worker
-        if gpus:
-            self.workers = settings.num_workers or gpus
-            self.resources = {"num_cpus": settings.cpus_per_worker, "num_gpus": 1}
-            self.device: str | None = "cuda"
-        else:
-            self.workers = settings.num_workers or max(1, cpus // settings.cpus_per_worker)
-            self.resources = {"num_cpus": settings.cpus_per_worker, "num_gpus": 0}
-            self.device = None
+        self.workers, self.resources, self.device = worker_resources(settings, resources)
         logger.info(
-            "Ray: %d workers with %d CPU(s)%s each (cluster: %d CPUs, %d GPUs)",
+            "Ray: %d workers with %d CPU(s) and %g GPU(s) each (cluster: %d CPUs, %g GPUs)",
             self.workers,
             settings.cpus_per_worker,
-            " and 1 GPU" if gpus else "",
-            cpus,
-            gpus,
+            self.resources["num_gpus"],
+            int(resources.get("CPU", 1)),
+            resources.get("GPU", 0),
         )
         self._remote = ray.remote(_run_task)
 
     def put(self, obj: Any) -> Any:
         return self.ray.put(obj)
 
+    def task_options(self) -> dict[str, Any]:
+        """The Ray options of every search, merge and scoring task: the worker's resources and the retries."""
+        return dict(self.resources, max_retries=self.retries, retry_exceptions=_RETRIED)
+
     def run(self, schedule: Schedule) -> Iterator[tuple[Task, dict[str, Any]]]:
         ray = self.ray
-        options = dict(self.resources, max_retries=self.retries, retry_exceptions=_RETRIED)
+        options = self.task_options()
         in_flight: dict[Any, Task] = {}
         try:
             while True:
@@ -142,6 +138,7 @@ class RayEngine:
                 "expected_weights": expected_weights,
                 "retries": self.retries,
                 "threads": self.threads,
+                "use_gpu": self.device is not None,
             },
             **self.resources,
         )
@@ -160,6 +157,33 @@ class RayEngine:
             logger.info("Shut down the local Ray cluster started for the build")
 
 
+def worker_resources(settings: EngineSettings, cluster: dict[str, float]) -> tuple[int, dict[str, Any], str | None]:
+    """How many workers run at once, the Ray resources each asks for, and the torch device of search tasks, from the
+    settings and the cluster's resources (``ray.cluster_resources()``).
+
+    Examples:
+        >>> s = EngineSettings(engine="ray", work_dir="w", num_gpus_per_worker=0.5)
+        >>> worker_resources(s, {"CPU": 16, "GPU": 2})
+        (4, {'num_cpus': 1, 'num_gpus': 0.5}, 'cuda')
+    """
+    gpus, cpus = float(cluster.get("GPU", 0)), int(cluster.get("CPU", 1))
+    per_worker = settings.num_gpus_per_worker
+    if per_worker is None:
+        per_worker = 1 if gpus >= 1 else 0
+    if per_worker > 0 and gpus < per_worker:
+        raise ValueError(
+            f"num_gpus_per_worker={per_worker:g} but the Ray cluster has {gpus:g} GPU(s); "
+            "pass num_gpus_per_worker=0 (--num-gpus-per-worker 0) to run on CPUs"
+        )
+    if per_worker > 0:
+        workers = settings.num_workers or max(1, int(gpus // per_worker))
+        device: str | None = "cuda"
+    else:
+        workers = settings.num_workers or max(1, cpus // settings.cpus_per_worker)
+        device = None
+    return workers, {"num_cpus": settings.cpus_per_worker, "num_gpus": per_worker}, device
+
+
 def _run_task(fn: Any, threads: int, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """A task on a Ray worker: torch uses the worker's CPUs, then the shard's work function runs."""
     import torch
@@ -172,14 +196,16 @@ class ShardEncoder:
     """A Ray Data actor: loads the teacher's model once, then encodes whole shards (one per batch row) to the work
     folder, returning one row per shard (``key``, ``result`` or ``error`` as JSON)."""
 
-    def __init__(self, teacher: Any, expected_weights: str | None, retries: int, threads: int) -> None:
+    def __init__(
+        self, teacher: Any, expected_weights: str | None, retries: int, threads: int, use_gpu: bool = False
+    ) -> None:
         import torch
 
         torch.set_num_threads(threads)
         self.teacher = teacher
         self.expected_weights = expected_weights
         self.retries = retries
-        if torch.cuda.is_available():
+        if use_gpu and torch.cuda.is_available():  # Ray made only this actor's GPU(s) visible
             teacher.model.to("cuda")
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 
-from st_hardneg.settings.base import Settings, check_choice, check_int, option
+from st_hardneg.settings.base import Settings, check_choice, check_float, check_int, option
 
 __all__ = ["ENGINES", "EngineSettings", "ray_install_hint"]
 
@@ -60,9 +60,14 @@ class EngineSettings(Settings):
         metavar="ADDRESS",
     )
     num_workers: int | None = option(
-        None, "Ray encoders and search tasks run at once (default: one per GPU, else one per cpus_per_worker CPUs)"
+        None, "Ray encoders and search tasks at once (default: GPUs / num_gpus_per_worker, else CPUs / cpus_per_worker)"
     )
     cpus_per_worker: int = option(1, "CPUs each Ray encoder and search task uses (and torch threads in it)")
+    num_gpus_per_worker: float | None = option(
+        None,
+        "GPUs each Ray encoder actor and search task asks for (a fraction packs several on one GPU); 0 keeps them on "
+        "CPUs; default: 1 when the cluster has GPUs, else 0",
+    )
     anchor_shard_size: int = option(16384, "anchors per shard of a sharded build")
     corpus_shard_size: int = option(262144, "documents per shard of a sharded build")
     restart: bool = option(
@@ -84,13 +89,14 @@ class EngineSettings(Settings):
             raise TypeError(f"ray_address must be an address such as 'auto', got {self.ray_address!r}")
         check_int("num_workers", self.num_workers, minimum=1, optional=True)
         check_int("cpus_per_worker", self.cpus_per_worker, minimum=1)
+        check_float("num_gpus_per_worker", self.num_gpus_per_worker, minimum=0, optional=True)
         check_int("anchor_shard_size", self.anchor_shard_size, minimum=1)
         check_int("corpus_shard_size", self.corpus_shard_size, minimum=1)
         check_int("max_retries", self.max_retries, minimum=0)
         if not isinstance(self.restart, bool):
             raise TypeError(f"restart must be True or False, got {self.restart!r}")
         if self.engine == "local":
-            for name in ("ray_address", "num_workers"):
+            for name in ("ray_address", "num_workers", "num_gpus_per_worker"):
                 if getattr(self, name) is not None:
                     raise ValueError(
                         f"{name} applies to engine='ray'; the local engine runs one shard at a time in this process"

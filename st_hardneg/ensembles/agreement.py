@@ -17,6 +17,7 @@ import numpy as np
 
 from st_hardneg.pool.candidates import TeacherCandidates
 from st_hardneg.select.negatives import pick_negatives, row_positive_scores
+from st_hardneg.select.rules import NegativeRule
 from st_hardneg.select.settings import SelectionSettings
 
 __all__ = ["TeacherAgreement", "jaccard", "teacher_agreement"]
@@ -102,10 +103,11 @@ def teacher_agreement(
 ) -> TeacherAgreement:
     """The Jaccard similarity of each pair of ``teachers``' top-``settings.num_negatives`` negatives, per row."""
     picks = {}
+    rule = NegativeRule.of(settings)
     for tc in teachers:
         pos = row_positive_scores(tc, row_query, settings.positive_score)
         picks[tc.name] = pick_negatives(
-            tc, row_query, pos, settings=settings, row_keys=row_keys, chunk_size=chunk_size, show_progress=False
+            tc, row_query, pos, rule=rule, row_keys=row_keys, chunk_size=chunk_size, show_progress=False
         ).negatives
     result = TeacherAgreement([tc.name for tc in teachers], settings.num_negatives, settings.method.spec)
     for a, b in combinations(result.teachers, 2):

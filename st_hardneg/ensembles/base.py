@@ -12,7 +12,14 @@ from st_hardneg.formatting.formatters import Selected
 from st_hardneg.pool.candidates import TeacherCandidates
 from st_hardneg.pool.lookup import lookup_scores
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
-from st_hardneg.select.negatives import FillSource, Picks, finish_selection, pick_negatives, row_positive_scores
+from st_hardneg.select.negatives import (
+    FillSource,
+    Picks,
+    finish_selection,
+    pick_negatives,
+    row_positive_scores,
+)
+from st_hardneg.select.rules import NegativeRule
 from st_hardneg.select.settings import SelectionSettings
 
 __all__ = ["EnsembleInput", "add_counts", "bit", "compact_rows", "with_reference_scores"]
@@ -50,6 +57,11 @@ class EnsembleInput:
         """Teacher ``t``'s positive score per row, as the methods compare it (``settings.positive_score``)."""
         return row_positive_scores(self.teachers[t], self.row_query, self.settings.positive_score)
 
+    @property
+    def rule(self) -> NegativeRule:
+        """The few settings every member's picks and the finishing step read."""
+        return NegativeRule.of(self.settings)
+
     def own_positive_scores(self, t: int) -> np.ndarray:
         """Teacher ``t``'s score of each row's own positive (what a selection reports)."""
         return row_positive_scores(self.teachers[t], self.row_query, "row")
@@ -60,7 +72,7 @@ class EnsembleInput:
             self.teachers[t],
             self.row_query,
             self.positive_scores(t),
-            settings=self.settings,
+            rule=self.rule,
             row_keys=self.row_keys,
             num=num,
             draw_order=draw_order,
@@ -85,7 +97,7 @@ class EnsembleInput:
             row_positive=self.row_positive,
             positive_scores=self.own_positive_scores(0),
             fill=FillSource(reference, self.positive_scores(0), self.judged, self.duplicates),
-            settings=self.settings,
+            rule=self.rule,
             chunk_size=self.chunk_size,
         )
         return with_reference_scores(selected, st, reference)

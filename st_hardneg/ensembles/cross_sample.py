@@ -50,7 +50,7 @@ def cross_sample(inp: EnsembleInput) -> tuple[Selected, SelectionStatistics]:
             inp.row_query[rows],
             inp.row_positive[rows],
             inp.positive_scores(t)[rows],
-            settings=settings,
+            rule=inp.rule,
             row_keys=inp.row_keys[rows],
             judged=inp.judged,
             duplicates=inp.duplicates,

@@ -90,7 +90,7 @@ def select_fused(inp: EnsembleInput, fused: TeacherCandidates) -> tuple[Selected
         inp.row_query,
         inp.row_positive,
         pos,
-        settings=inp.settings,
+        rule=inp.rule,
         row_keys=inp.row_keys,
         judged=inp.judged,
         duplicates=inp.duplicates,

@@ -34,6 +34,8 @@ from datasets import Dataset
 from datasets.fingerprint import generate_random_fingerprint
 from datasets.table import InMemoryTable
 
+from st_hardneg.formatting.carried import Carried, ids_of, lists
+
 OutputFormat = Literal["triplet", "n-tuple", "labeled-pair", "labeled-list"]
 OUTPUT_FORMATS: tuple[str, ...] = ("triplet", "n-tuple", "labeled-pair", "labeled-list")
 
@@ -79,6 +81,7 @@ def format_dataset(
     score_columns: dict[str, tuple[np.ndarray, ...]] | None = None,
     teacher_labels: np.ndarray | None = None,
     include_positives: bool = False,
+    carried: Carried | None = None,
 ) -> Dataset:
     """Build the output :class:`datasets.Dataset`. ``queries`` and ``corpus`` are Arrow string arrays.
 
@@ -92,6 +95,8 @@ def format_dataset(
         include_positives: ``labeled-list`` only: each row's list is in the teacher's rank order, the positive(s)
             among the negatives where their scores put them (sentence-transformers' ``include_positives``, for
             reranking evaluation sets), instead of the positive first.
+        carried: ids and kept input columns of the selected rows (:mod:`st_hardneg.formatting.carried`), written
+            after the format's own columns.
     """
     if output_format not in OUTPUT_FORMATS:
         raise ValueError(f"output_format must be one of {OUTPUT_FORMATS}, got {output_format!r}")
@@ -102,6 +107,7 @@ def format_dataset(
     table = {name: np.concatenate([scores[0][:, None], scores[1]], axis=1) for name, scores in score_columns.items()}
     extra_table = {name: scores[2] for name, scores in score_columns.items() if len(scores) > 2}
     columns: dict[str, pa.Array] = {}
+    ids: dict[str, pa.Array] = {}
     if output_format == "n-tuple":
         if not valid.all():
             raise ValueError("n-tuple rows need every negative; short rows must be filled or dropped first")
@@ -113,6 +119,11 @@ def format_dataset(
             columns[name] = _fixed_lists(values)
         if teacher_labels is not None:
             columns["teachers"] = _string_lists(teacher_labels, np.ones(valid.shape, bool))
+        source = np.arange(len(s.row_query))
+        if carried is not None and carried.writes_ids:
+            ids["positive_id"] = carried.positive_ids
+            for j in range(s.negatives.shape[1]):
+                ids[f"negative_{j + 1}_id"] = ids_of(carried.corpus_ids, s.negatives[:, j])
     elif output_format == "triplet":
         row, col = np.nonzero(valid)
         columns[anchor_column] = pc.take(queries, s.row_query[row])
@@ -122,6 +133,10 @@ def format_dataset(
             columns[name] = _fixed_lists(np.stack([values[row, 0], values[row, col + 1]], axis=1))
         if teacher_labels is not None:
             columns["teacher"] = pa.array(teacher_labels[row, col].tolist(), type=pa.string())
+        source = row
+        if carried is not None and carried.writes_ids:
+            ids["positive_id"] = pc.take(carried.positive_ids, pa.array(row))
+            ids["negative_id"] = ids_of(carried.corpus_ids, s.negatives[row, col])
     elif output_format == "labeled-list":
         n = len(s.row_positive)
         extra = s.extra_positives if s.extra_positives is not None else np.full((n, 0), -1, np.int64)
@@ -152,6 +167,10 @@ def format_dataset(
             with_positive = np.concatenate([np.full((n, 1 + extra.shape[1]), None, object), teacher_labels], axis=1)
             with_positive = with_positive if order is None else np.take_along_axis(with_positive, order, axis=1)
             columns["teachers"] = _string_lists(with_positive, keep)
+        source = np.arange(n)
+        if carried is not None and carried.writes_ids:
+            ids["positive_ids"] = _positive_id_lists(carried, extra)
+            ids["negative_ids"] = lists(ids_of(carried.corpus_ids, s.negatives[valid]), valid.sum(axis=1))
     else:  # labeled-pair
         at = _labeled_pairs(s, valid)
         q = np.repeat(s.row_query[:, None], valid.shape[1] + 1, axis=1).ravel()[at]
@@ -165,6 +184,13 @@ def format_dataset(
         if teacher_labels is not None:
             with_positive = np.concatenate([np.full((len(valid), 1), None, object), teacher_labels], axis=1)
             columns["teacher"] = pa.array(with_positive.ravel()[at].tolist(), type=pa.string())
+        source = at // (valid.shape[1] + 1)
+        if carried is not None and carried.writes_ids:
+            positive = at % (valid.shape[1] + 1) == 0
+            ids["positive_id"] = pc.if_else(pa.array(positive), pc.take(carried.positive_ids, pa.array(source)), None)
+            ids["negative_id"] = pc.if_else(pa.array(~positive), ids_of(carried.corpus_ids, np.maximum(d, 0)), None)
+    if carried is not None:  # after the format's own columns, so theirs keep their positions
+        columns.update(carried.row_columns(source, ids))
     # An explicit fingerprint: without it, datasets pickles the whole table to hash it (seconds and several times
     # the table's size in memory on large outputs).
     return Dataset(InMemoryTable(pa.table(columns)), fingerprint=generate_random_fingerprint())
@@ -196,3 +222,13 @@ def _labeled_pairs(s: Selected, valid: np.ndarray) -> np.ndarray:
     _, first = np.unique(key, axis=0, return_index=True)
     first.sort()
     return at[first]
+
+
+def _positive_id_lists(carried: Carried, extra: np.ndarray) -> pa.Array:
+    """Per labeled-list row, the ids of its positive and then of its extra (relabeled) positives."""
+    n = len(extra)
+    er, _ = np.nonzero(extra >= 0)  # the row of each extra positive, row-major like extra[extra >= 0]
+    every = pa.concat_arrays([carried.positive_ids, ids_of(carried.corpus_ids, extra[extra >= 0])])
+    rows = np.concatenate([np.arange(n), er])
+    order = np.argsort(rows * 2 + (np.arange(len(rows)) >= n), kind="stable")
+    return lists(pc.take(every, pa.array(order)), 1 + (extra >= 0).sum(axis=1))

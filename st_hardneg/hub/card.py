@@ -22,6 +22,7 @@ from typing import Any
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from st_hardneg.hub.card_lines import (
+    carried_lines,
     ensemble_scale_line,
     license_line,
     markdown,
@@ -241,6 +242,7 @@ def _purpose(parts: Sequence[HubPart], configs: Mapping[str, MiningRecord | None
     ]
     if s.output_scores:
         lines.append("- The `scores` column holds the teacher's scores `[positive, negatives...]` for distillation.")
+    lines += carried_lines(s, mined[0][0].selection.context["pool"]["settings"].get("keep_columns"))
     return "\n".join(lines)
 
 

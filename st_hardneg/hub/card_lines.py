@@ -136,3 +136,18 @@ def without_histograms(d: Any) -> Any:
     if isinstance(d, list):
         return [without_histograms(v) for v in d]
     return d
+
+
+def carried_lines(s: Any, keep_columns: Any) -> list[str]:
+    """What the set carries from its source rows (``output_ids``, ``keep_columns``), in words; none when nothing."""
+    lines = []
+    if s.output_ids:
+        lines.append(
+            "- Ids of the source data (`output_ids`): `anchor_id`, the positive's and each negative's id, to join "
+            "with the source's qrels or audit a row. Remove them before training (sentence-transformers feeds every "
+            "column but labels and scores to the loss)."
+        )
+    if keep_columns:
+        named = ", ".join(f"`{c}`" for c in keep_columns)
+        lines.append(f"- Carried from each source row (`keep_columns`): {named}; remove them before training too.")
+    return lines

@@ -25,6 +25,7 @@ from typing import Any
 
 from st_hardneg.atomic import json_default
 from st_hardneg.hub.card import MinedDatasetCard
+from st_hardneg.hub.card_defaults import from_dataset_info, pool_eci_reports
 from st_hardneg.hub.config import CONFIG_FILENAME, MiningRecord, mining_config_document
 from st_hardneg.hub.contents import HubPart, collect_parts
 from st_hardneg.hub.layout import MAX_SHARD_SIZE, write_parquet_layout
@@ -72,14 +73,17 @@ def save_for_hub(
         config_name / split: the configuration and split of a single set (default ``"default"`` / ``"train"``).
         pool: the :class:`~st_hardneg.pool.CandidatePool` the selections came from, for its statistics in the card.
         source: where the pairs came from (a Hub id, a path, words, or a
-            :class:`~st_hardneg.hub.source.DataSource`); default: what the pool recorded (the command records the
-            dataset, split and corpus).
+            :class:`~st_hardneg.hub.source.DataSource`): the card's title, source and "Mine it again" snippet.
+            Default: what the pool recorded (the command records the dataset, split and corpus), else the sets'
+            ``dataset.info.dataset_name`` (kept by ``pairs.map(miner)``).
         repo_id: the repository the card's snippets load from (``push_to_hub`` passes its own).
         card: a :class:`~st_hardneg.hub.settings.CardSettings` (license, language, source datasets, tags, title);
-            keyword arguments override its fields.
+            keyword arguments override its fields. Without ``license=``: the sets' ``dataset.info.license`` when
+            they have one, else ``apache-2.0`` for the embedded example and ``unknown`` otherwise.
         plots: draw the score histograms (needs matplotlib).
         eci: compute ECI for the card: with ``eci_model`` if given, else from the sets' stored ``scores`` when
-            they have them.
+            they have them, else from the teacher's scores ``pool`` holds (each pair looked up; nothing is
+            selected again).
         eci_model: a SentenceTransformer (or CrossEncoder) to score ECI with.
         agreement: teacher agreement to show in the card (an object with ``to_markdown()``, or Markdown).
         max_shard_size: Arrow bytes per parquet shard (``datasets``' default ``"500MB"``).
@@ -107,6 +111,7 @@ def save_for_hub(
     """
     card = CardSettings.from_kwargs(card, **kwargs)
     parts = collect_parts(sets, config_name=config_name, split=split)
+    source, card = from_dataset_info(parts, source, card)
     folder = Path(folder)
     from st_hardneg.outputs import prepare_output_folder
 
@@ -116,6 +121,8 @@ def save_for_hub(
         layout = write_parquet_layout(parts, folder, max_shard_size=max_shard_size)
     plot_files, plots_note = _draw_plots(parts, folder) if plots else ({}, None)
     eci_reports = _eci_reports(parts, eci_model, show_progress) if eci else {}
+    if eci and eci_model is None:  # sets without a scores column: the teacher's scores the pool holds
+        eci_reports.update(pool_eci_reports([p for p in parts if p.key not in eci_reports], pool))
     document = mining_config_document(_nested(parts, configs))
     import json
 

@@ -97,10 +97,9 @@ def reproduce_code(repo_id: str, parts: list[HubPart], configs: dict[str, Mining
             "",
             *data,
             f"config = load_mining_config({repo_id!r}{names})",
-            "selection = config.mine(pairs, corpus=corpus"
+            "dataset = config.mine(pairs, corpus=corpus"
             + (", judge=judge)  # relabeled: bring a judge;" if config.relabel is not None else ")  #")
             + " checks these are the recorded pairs and corpus first",
-            "dataset = selection.dataset",
         ]
     )
     blocks = [from_file]

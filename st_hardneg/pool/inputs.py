@@ -14,8 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from st_hardneg.columns import resolve_columns
+from st_hardneg.data.arrow_texts import ArrowTexts, iter_chunks
+from st_hardneg.pool.corpus_input import corpus_ids, corpus_texts, is_dataset
 from st_hardneg.teachers.cache import texts_digest
 
 logger = logging.getLogger(__name__)
@@ -43,22 +47,24 @@ def read_pairs(
     return anchor_column, positive_column, anchors, positives
 
 
-def read_corpus(corpus: Any) -> list[str]:
+def read_corpus(corpus: Any) -> Sequence[str]:
     """The corpus as a list of texts, checked: every entry a non-empty string, at least one entry.
 
+    ``corpus`` is a list of texts, a ``{id: text}`` mapping (its values, in order), or a ``datasets.Dataset`` with
+    a text column (and optional id and title columns: :mod:`st_hardneg.pool.corpus_input`). The ids are read by
+    :func:`st_hardneg.pool.corpus_input.corpus_ids`. A dataset's texts stay in Arrow: they come back as an
+    :class:`~st_hardneg.data.arrow_texts.ArrowTexts`, checked chunk by chunk.
+
     Raises:
-        TypeError: a dict (``{id: text}``: pass ``list(corpus.values())``), a single string, or non-string entries.
+        TypeError: a single string, or non-string entries.
         ValueError: an empty corpus or an empty text (named by its position).
     """
     if isinstance(corpus, Mapping):
-        raise TypeError(
-            "corpus is a mapping; pass the document texts, e.g. list(corpus.values()) for {id: text} "
-            "(iterating a dict would mine its keys)"
-        )
+        corpus = list(corpus.values())
+    elif is_dataset(corpus):
+        return read_arrow_corpus(corpus_texts(corpus))
     if isinstance(corpus, (str, bytes)):
         raise TypeError("corpus is a single string; pass a list of document texts")
-    if hasattr(corpus, "column_names") and not hasattr(corpus, "__array__"):
-        raise TypeError(f"corpus is a dataset with columns {corpus.column_names}; pass one column, e.g. ds['text']")
     try:
         texts = list(corpus)
     except TypeError:
@@ -67,6 +73,24 @@ def read_corpus(corpus: Any) -> list[str]:
         raise ValueError("corpus is empty; give the documents to mine from, or leave it out to use the positives")
     check_texts(texts, "corpus entry", prefix="corpus")
     return texts
+
+
+def read_arrow_corpus(texts: pa.ChunkedArray) -> ArrowTexts:
+    """A corpus dataset's texts, checked chunk by chunk (never all turned into Python strings at once)."""
+    if len(texts) == 0:
+        raise ValueError("corpus is empty; give the documents to mine from, or leave it out to use the positives")
+    start = 0
+    for chunk in iter_chunks(texts):
+        if chunk.null_count:
+            first = start + chunk.is_null().to_pylist().index(True)
+            raise TypeError(f"corpus[{first}]: the corpus entry is None; every corpus entry must be a string")
+        blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(chunk.cast(pa.large_string()))), 0)
+        if pc.any(blank).as_py():
+            first = start + blank.to_pylist().index(True)
+            raise ValueError(f"corpus[{first}]: the corpus entry is {chunk[first - start].as_py()!r}; every corpus "
+                             "entry must be a non-empty string")  # fmt: skip
+        start += len(chunk)
+    return ArrowTexts(texts)
 
 
 def dataset_fingerprint(anchors: Sequence[str], positives: Sequence[str]) -> str:
@@ -83,8 +107,16 @@ class FixedCorpus:
     """A deduplicated corpus indexed once and shared by many small pools (``HardNegativeMiner``)."""
 
     def __init__(self, corpus: Iterable[str]) -> None:
-        self.texts: list[str] = list(dict.fromkeys(read_corpus(corpus)))
-        self.ids: dict[str, int] = {t: i for i, t in enumerate(self.texts)}
+        self.ids: dict[str, int] = {}
+        first: list[int] = []
+        for i, text in enumerate(read_corpus(corpus)):
+            if text not in self.ids:
+                self.ids[text] = len(self.ids)
+                first.append(i)
+        self.texts: list[str] = list(self.ids)
+        given = corpus_ids(corpus)
+        #: the document ids the corpus gave (``{id: text}``, a Dataset with an id column), first id of each text
+        self.document_ids = None if given is None else given.take(np.asarray(first, dtype=np.int64))
         self._arrow = None
 
     @property
@@ -102,12 +134,15 @@ class PairLayout:
 
     Attributes:
         queries: unique anchor texts, in first-seen order.
-        corpus: unique document texts: the given corpus first, then positives missing from it.
+        corpus: unique document texts: the given corpus first, then positives missing from it (an
+            :class:`~st_hardneg.data.arrow_texts.ArrowTexts` when the corpus was given in Arrow).
         row_query: ``[rows]`` query index of each row.
         row_positive: ``[rows]`` corpus index of each row's positive.
         positives_indptr / positives_indices: CSR lists of each query's distinct positive documents.
         added_positives: how many positives were not in the given corpus and were added to it.
         duplicate_corpus_texts: how many corpus entries were duplicates of an earlier one.
+        corpus_first: ``[given documents]`` position in the given corpus of each of its distinct texts' first
+            occurrence (where its id is read from); None without a given corpus.
     """
 
     queries: list[str]
@@ -118,6 +153,7 @@ class PairLayout:
     positives_indices: np.ndarray
     added_positives: int = 0
     duplicate_corpus_texts: int = 0
+    corpus_first: np.ndarray | None = None
 
     @property
     def max_positives(self) -> int:
@@ -173,14 +209,18 @@ def build_layout(
         row_positive = np.fromiter((fixed_corpus.ids[p] for p in positives), np.int64, len(positives))
         return _layout(list(query_ids), fixed_corpus.texts, row_query, row_positive, 0, 0)
 
+    if isinstance(corpus, ArrowTexts):
+        return _arrow_layout(anchors, positives, corpus)
     doc_ids: dict[str, int] = {}
     duplicates = 0
+    first: list[int] = []
     if corpus is not None:
-        for text in corpus:
+        for i, text in enumerate(corpus):
             if text in doc_ids:
                 duplicates += 1
             else:
                 doc_ids[text] = len(doc_ids)
+                first.append(i)
     given = len(doc_ids)
     query_ids: dict[str, int] = {}
     row_query = np.fromiter((query_ids.setdefault(a, len(query_ids)) for a in anchors), np.int64, len(anchors))
@@ -191,7 +231,45 @@ def build_layout(
     if duplicates:
         logger.info("%d duplicated corpus texts were merged", duplicates)
 
-    return _layout(list(query_ids), list(doc_ids), row_query, row_positive, added, duplicates)
+    layout = _layout(list(query_ids), list(doc_ids), row_query, row_positive, added, duplicates)
+    if corpus is not None:
+        layout.corpus_first = np.asarray(first, dtype=np.int64)
+    return layout
+
+
+def _arrow_layout(anchors: Sequence[str], positives: Sequence[str], corpus: ArrowTexts) -> PairLayout:
+    """:func:`build_layout` for a corpus held in Arrow: distinct texts by Arrow's hashing (first appearance first),
+    positives looked up in them; the layout's corpus stays in Arrow (the given array itself when it has no
+    duplicates)."""
+    texts = corpus.arrow
+    distinct = pc.unique(texts)
+    position = pc.index_in(texts, value_set=distinct)
+    _, first = np.unique(position.to_numpy(), return_index=True)  # the distinct texts are in first-seen order
+    duplicates = len(texts) - len(distinct)
+    given = len(distinct)
+    found = pc.index_in(pa.array(positives, type=distinct.type), value_set=distinct).to_numpy(zero_copy_only=False)
+    missing = np.isnan(found) if found.dtype.kind == "f" else np.zeros(len(found), bool)
+    row_positive = np.where(missing, -1, np.nan_to_num(found, nan=-1)).astype(np.int64)
+    added: dict[str, int] = {}
+    for i in np.flatnonzero(missing):
+        row_positive[i] = given + added.setdefault(positives[i], len(added))
+    query_ids: dict[str, int] = {}
+    row_query = np.fromiter((query_ids.setdefault(a, len(query_ids)) for a in anchors), np.int64, len(anchors))
+    if added:
+        logger.info("%d positives were not in the corpus and were added to it", len(added))
+    if duplicates:
+        logger.info("%d duplicated corpus texts were merged", duplicates)
+    documents = texts if not duplicates else distinct
+    if added:
+        extra = pa.array(list(added), type=documents.type)
+        documents = pa.chunked_array([*_chunks(documents), extra], type=documents.type)
+    layout = _layout(list(query_ids), ArrowTexts(documents), row_query, row_positive, len(added), duplicates)
+    layout.corpus_first = first.astype(np.int64)
+    return layout
+
+
+def _chunks(array: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return list(array.chunks) if isinstance(array, pa.ChunkedArray) else [array]
 
 
 def _layout(queries, corpus, row_query, row_positive, added, duplicates) -> PairLayout:
@@ -213,7 +291,7 @@ def _layout(queries, corpus, row_query, row_positive, added, duplicates) -> Pair
 def check_texts(texts: Sequence[Any], role: str, *, prefix: str = "Row") -> None:
     """Raise naming the first entry that is not a non-empty string (``TypeError`` for non-strings)."""
     for i, text in enumerate(texts):
-        where = f"corpus[{i}]" if prefix == "corpus" else f"Row {i}"
+        where = f"corpus[{i}]" if prefix == "corpus" else f"data row {i + 1}"  # rows as the user counts them
         if not isinstance(text, str):
             raise TypeError(f"{where}: the {role} is {text!r} ({type(text).__name__}); every {role} must be a string")
         if not text.strip():

@@ -53,6 +53,15 @@ class ScoreSummary:
             histogram={"counts": counts.astype(float).tolist(), "edges": edges.tolist()},
         )
 
+    def __str__(self) -> str:
+        """One line: mean, spread and range (the percentiles and histogram stay on the object)."""
+        if self.count == 0:
+            return "no scores"
+        return (
+            f"mean {self.mean:.4g} (std {self.std:.3g}; min {self.min:.4g}, median {self.median:.4g}, "
+            f"max {self.max:.4g}; {self.count} scores)"
+        )
+
 
 @dataclass
 class TeacherStatistics:
@@ -150,6 +159,8 @@ class SelectionStatistics:
             method (relabeled positives; filtered passages), counted per row like ``candidates_considered``.
         relabeled_rows: rows added for relabeled positives (``relabeled_output="rows"``).
         relabeled_in_lists: relabeled positives added to labeled-lists (``relabeled_output="list"``).
+        ids_missing: id values written null (``output_ids``): documents or positives the inputs gave no id.
+        columns_kept: the input columns carried into the output (``keep_columns``).
     """
 
     rows_in: int = 0
@@ -187,6 +198,32 @@ class SelectionStatistics:
     excluded_filtered: int = 0
     relabeled_rows: int = 0
     relabeled_in_lists: int = 0
+    ids_missing: int = 0
+    columns_kept: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def __str__(self) -> str:
+        """A short summary for ``print``; every count and distribution stays on the object (``repr``,
+        :meth:`to_dict`)."""
+        negatives = self.negatives_selected + self.negatives_deepened + self.negatives_filled
+        per_row = f"{negatives / self.rows_out:.2f}" if self.rows_out else "0"
+        lines = [
+            f"{self.rows_in} rows in, {self.rows_out} rows out ({self.examples_out} examples)",
+            f"rows: {self.rows_short} short of negatives, {self.rows_filled} filled, {self.rows_dropped} dropped, "
+            f"{self.rows_deepened} deepened, {self.rows_kept_short} kept short",
+            f"negatives: {per_row} per row ({self.negatives_selected} from the pool, {self.negatives_deepened} "
+            f"found deeper, {self.negatives_filled} random fill); {self.removed_by_method} of "
+            f"{self.candidates_considered} candidates removed by the method",
+        ]
+        if self.negative_scores is not None and self.negative_scores.count:
+            scores = f"mean negative score {self.negative_scores.mean:.4g}"
+            if self.positive_scores is not None and self.positive_scores.count:
+                scores += f", mean positive score {self.positive_scores.mean:.4g}"
+            if self.margins is not None and self.margins.count:
+                scores += f", mean margin {self.margins.mean:.4g}"
+            lines.append(f"scores: {scores}")
+        lines.append(f"warnings: {len(self.warnings)}" if self.warnings else "warnings: none")
+        body = [f"  {line}" for line in lines] + [f"    - {warning}" for warning in self.warnings]
+        return "\n".join(["SelectionStatistics", *body])

@@ -1,7 +1,8 @@
 """Saving and loading candidate pools: ``pool.json`` (config, statistics, history), Arrow texts, ``.npy`` arrays,
 for a relabeled pool ``judgments.arrow`` (format 3), and the deeper candidates ``on_short="deepen"`` found
-(``extension_*.npy``, format 4). Formats 1 to 3 stay readable: 1 and 2 are pools without judgments, 1 to 3 pools
-without deeper candidates."""
+(``extension_*.npy``, format 4), and ids and kept input columns where the inputs had them
+(``input_rows.arrow``, ``corpus_ids.arrow``; a pool without them has neither file). Formats 1 to 3 stay readable:
+1 and 2 are pools without judgments, 1 to 3 pools without deeper candidates."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ import pyarrow as pa
 import pyarrow.feather as feather
 
 from st_hardneg.atomic import json_default, write_npz, write_text, write_with
+from st_hardneg.data.arrow_texts import as_arrow
 from st_hardneg.outputs import prepare_output_folder
 from st_hardneg.pool.candidates import EXTENSION_ARRAYS, TEACHER_ARRAYS, CandidateExtension, TeacherCandidates
+from st_hardneg.pool.input_columns import InputColumns
 from st_hardneg.pool.statistics import PoolStatistics, ScoreSummary, TeacherStatistics
 
 FORMAT_VERSION = 4
@@ -45,6 +48,8 @@ def save_pool(pool: Any, path: Path, *, overwrite: bool = False) -> None:
             for array in _EXTENSION:
                 np.save(folder / f"extension_{array}.npy", np.asarray(getattr(tc.extension, array)))
         folders[name] = {"folder": folder.name, "config": tc.config}
+    if pool.input_columns is not None:  # ids and kept columns (issue 18): absent from pools without them
+        pool.input_columns.save(path, write_with)
     judgments = _write_judgments(pool.judgments, path) if pool.judgments is not None else None
     write_meta(path, pool.config, folders, pool.statistics.to_dict(), pool.history, judgments=judgments)
 
@@ -59,7 +64,7 @@ def write_texts(path: Path, queries: Any, corpus: Any) -> None:
     """``queries.arrow`` and ``corpus.arrow`` (one ``text`` column each, uncompressed: memory-mapped on load)."""
     for name, texts in (("queries", queries), ("corpus", corpus)):
         if not isinstance(texts, pa.Array | pa.ChunkedArray):
-            texts = pa.array(texts, type=pa.large_string())
+            texts = as_arrow(texts)  # an ArrowTexts corpus is written from its Arrow chunks
         table = pa.table({"text": texts})
         write_with(path / f"{name}.arrow", lambda f, t=table: feather.write_feather(t, f, compression="uncompressed"))
 
@@ -191,6 +196,7 @@ def load_pool(cls: type, path: Path) -> Any:
         statistics=_pool_statistics(meta["statistics"]),
         history=meta.get("history", []),
         judgments=judgments,
+        input_columns=InputColumns.load(path, meta["config"].get("settings", {}).get("keep_columns") or ()),
     )
 
 

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from st_hardneg.keyed_random import combine, salt, text_keys
 from st_hardneg.pool.candidates import TeacherCandidates
+from st_hardneg.pool.input_columns import InputColumns
 from st_hardneg.pool.inputs import check_fingerprints
 from st_hardneg.pool.settings import PoolSettings
 from st_hardneg.pool.statistics import PoolStatistics
@@ -82,6 +83,7 @@ class PoolStore:
         *,
         indexes: dict[str, TeacherIndex] | None = None,
         query_keys: np.ndarray | None = None,
+        input_columns: InputColumns | None = None,
     ) -> None:
         self.queries = queries
         self.corpus = corpus
@@ -95,6 +97,7 @@ class PoolStore:
         self.history = history if history is not None else []
         self.teacher_objects: dict[str, Teacher] = dict(teacher_objects or {})
         self.judgments = judgments
+        self.input_columns = input_columns
         self._query_keys: np.ndarray | None = query_keys
         self._positive_keys: np.ndarray | None = None
         self._indexes: dict[str, TeacherIndex] = dict(indexes or {})
@@ -255,6 +258,7 @@ class PoolStore:
             judgments=self.judgments,
             indexes=self._indexes,
             query_keys=self._query_keys,
+            input_columns=None if self.input_columns is None else self.input_columns.take_rows(rows),
         )
         pool._query_texts = self._query_texts
         if self._positive_keys is not None:
@@ -309,16 +313,6 @@ class PoolStore:
             f"{type(self).__name__}(rows={len(self)}, queries={len(self.queries)}, corpus={len(self.corpus)}, "
             f"teachers={list(self.teachers)}, depth={self.depth}{judged})"
         )
-
-
-def _check_same_teacher(name: str, stored: dict[str, Any], given: dict[str, Any], keys: Sequence[str] | None) -> None:
-    """Raise when a teacher's configuration differs from the one a pool was built with (on ``keys``, or on every
-    key both record except the search backend)."""
-    keys = [k for k in (keys or stored) if k in stored and k in given and k not in ("backend", "name")]
-    differing = [k for k in keys if stored[k] != given[k]]
-    if differing:
-        details = ", ".join(f"{k}: {given[k]!r} given, {stored[k]!r} in the pool" for k in differing)
-        raise ValueError(f"teacher {name!r} is not the one this pool was built with ({details})")
 
 
 def _check_same_teacher(name: str, stored: dict[str, Any], given: dict[str, Any], keys: Sequence[str] | None) -> None:

@@ -26,7 +26,6 @@ from st_hardneg.select.deepening import DeepeningPlan
 from st_hardneg.select.duplicates import DuplicateGuard
 from st_hardneg.select.existing import put_kept_first
 from st_hardneg.select.rules import NegativeRule
-from st_hardneg.select.settings import SelectionSettings
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ def pick_negatives(
     row_query: np.ndarray,
     positive_scores: np.ndarray,
     *,
-    settings: SelectionSettings,
+    rule: NegativeRule,
     row_keys: np.ndarray,
     num: int | None = None,
     draw_order: bool = False,
@@ -68,7 +67,7 @@ def pick_negatives(
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> Picks:
-    """Apply the settings' method, ``min_score`` and sampler to every row's candidates under one teacher.
+    """Apply the rule's method, ``min_score`` and sampler to every row's candidates under one teacher.
 
     This is the building block of every selection: a single-teacher selection fills and drops after it, an
     ensemble (:mod:`st_hardneg.ensembles`) combines several teachers' picks first.
@@ -77,7 +76,7 @@ def pick_negatives(
         row_keys: uint64 ``[rows]`` key of each row (seed, anchor, positive); the sampler's Gumbel noise for a
             candidate is keyed by the row's key and the document id, so a teacher draws the same negatives for a row
             alone or in an ensemble.
-        num: how many to pick per row (default ``settings.num_negatives``).
+        num: how many to pick per row (default ``rule.num_negatives``).
         draw_order: picks in the sampler's draw order instead of rank order.
         judged: for a relabeled pool, ``judged(queries, candidates)`` gives each candidate's label code
             (:data:`st_hardneg.relabel.judgments.LABELS`, -1 when not judged); relabeled and filtered candidates
@@ -88,7 +87,7 @@ def pick_negatives(
         duplicates: the duplicates of the positives to keep out (:mod:`st_hardneg.select.duplicates`), like
             positives: before the rules, the candidates after them moving up.
     """
-    num = settings.num_negatives if num is None else num
+    num = rule.num_negatives if num is None else num
     st = SelectionStatistics(rows_in=len(row_query))
     depth = tc.depth
     depths: dict[int, int] = {}
@@ -120,7 +119,7 @@ def pick_negatives(
                 cand, scores = compact(cand, scores, valid & ~(exact | near), cand.shape[1], -np.inf)
                 scores = scores.astype(np.float32)
                 valid = cand >= 0
-        keep, removed, picks, neg, neg_s = _choose(settings, cand, scores, valid, pos, row_keys[rows], num, draw_order)
+        keep, removed, picks, neg, neg_s = _choose(rule, cand, scores, valid, pos, row_keys[rows], num, draw_order)
         for counter, count in removed.items():  # each rule's removals apart (st_hardneg.select.rules)
             setattr(st, counter, getattr(st, counter) + count)
         st.candidates_considered += int(valid.sum())
@@ -149,7 +148,7 @@ def pick_negatives(
                     d_scores = d_scores.astype(np.float32)
                     d_valid = d_cand >= 0
                 _, _, d_picks, neg[deep], neg_s[deep] = _choose(
-                    settings, d_cand, d_scores, d_valid, pos[deep], row_keys[rows[deep]], num, draw_order
+                    rule, d_cand, d_scores, d_valid, pos[deep], row_keys[rows[deep]], num, draw_order
                 )
                 d_picked = d_picks >= 0
                 beyond = d_picked & (np.take_along_axis(d_rank, np.where(d_picked, d_picks, 0), axis=1) >= depth)
@@ -174,7 +173,7 @@ def _judged_out(
 
 
 def _choose(
-    settings: SelectionSettings,
+    rule: NegativeRule,
     cand: np.ndarray,
     scores: np.ndarray,
     valid: np.ndarray,
@@ -191,9 +190,9 @@ def _choose(
         (:data:`~st_hardneg.select.rules.RULE_COUNTERS`); the sampler's positions (``-1``-padded) and the picked ids
         and scores (NaN-padded).
     """
-    outcome = NegativeRule.of(settings).apply(scores, pos, valid)
+    outcome = rule.apply(scores, pos, valid)
     keep = outcome.keep
-    sampler = settings.sampler
+    sampler = rule.sampler
     noise = gumbel(combine(keys[:, None], cand.astype(np.uint64))) if sampler.random else None
     picks = sampler.pick(keep, scores, num, noise, pos, draw_order=draw_order)
     picked = picks >= 0
@@ -227,7 +226,7 @@ def select_negatives(
     row_positive: np.ndarray,
     positive_scores: np.ndarray,
     *,
-    settings: SelectionSettings,
+    rule: NegativeRule,
     row_keys: np.ndarray,
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     own_positive_scores: np.ndarray | None = None,
@@ -237,10 +236,10 @@ def select_negatives(
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> tuple[Selected, SelectionStatistics]:
-    """Apply the settings' method and sampler to every row; deepen, fill, keep or drop the rows left short.
+    """Apply the rule's method and sampler to every row; deepen, fill, keep or drop the rows left short.
 
     Args:
-        positive_scores: ``[rows]`` the positive score the method compares with (``settings.positive_score``).
+        positive_scores: ``[rows]`` the positive score the method compares with (``SelectionSettings.positive_score``).
         row_keys: uint64 ``[rows]`` key of each row (seed, anchor, positive); the sampler's Gumbel noise for a
             candidate is keyed by the row's key and the document id.
         judged: the judgments of a relabeled pool (see :func:`pick_negatives`).
@@ -254,7 +253,7 @@ def select_negatives(
         tc,
         row_query,
         positive_scores,
-        settings=settings,
+        rule=rule,
         row_keys=row_keys,
         judged=judged,
         deepening=deepening,
@@ -277,7 +276,7 @@ def select_negatives(
         row_positive=row_positive,
         positive_scores=np.asarray(tc.positive_scores if own_positive_scores is None else own_positive_scores),
         fill=FillSource(tc, positive_scores, judged, duplicates),
-        settings=settings,
+        rule=rule,
         count_short=deepening is None,
         chunk_size=chunk_size,
     )
@@ -293,7 +292,7 @@ def finish_selection(
     row_positive: np.ndarray,
     positive_scores: np.ndarray,
     fill: FillSource | None,
-    settings: SelectionSettings,
+    rule: NegativeRule,
     count_short: bool = True,
     chunk_size: int = 16384,
 ) -> tuple[Selected, SelectionStatistics]:
@@ -314,7 +313,7 @@ def finish_selection(
     """
     negatives, scores, teacher_bits = negatives.copy(), scores.copy(), teacher_bits.copy()
     n, width = negatives.shape
-    on_short, need_full_rows = settings.on_short, settings.output_format == "n-tuple"
+    on_short, need_full_rows = rule.on_short, rule.full_rows
     have = (negatives >= 0).sum(axis=1)
     short = have < width
     # found beyond the pool's depth, or kept from the dataset: counted apart
@@ -329,7 +328,7 @@ def finish_selection(
                 fill.tc,
                 row_query[r],
                 fill.positive_scores[r],
-                NegativeRule.of(settings),
+                rule,
                 negatives,
                 scores,
                 r,

@@ -83,6 +83,7 @@ def pick(
             f"relabeled_output={settings.relabeled_output!r} needs a relabeled pool; this pool has no judgments: "
             "run pool.relabel(ARHN(judge, ...)) first"
         )
+    rule = NegativeRule.of(settings)
     duplicates = duplicate_guard(
         pool.corpus,
         pool.positives_indptr,
@@ -93,13 +94,13 @@ def pick(
     deepening = None
     if settings.on_short == "deepen":
         known = (extensions or {}).get(tc.name, tc.extension)
-        deepening = deepen(pool, tc, known, settings, row_query, positive_scores, judged, duplicates)
+        deepening = deepen(pool, tc, known, rule, settings.max_depth, row_query, positive_scores, judged, duplicates)
     selected, stats = select_negatives(
         tc,
         row_query,
         row_positive,
         positive_scores,
-        settings=settings,
+        rule=rule,
         row_keys=row_keys,
         deepening=deepening,
         chunk_size=chunk_size,
@@ -124,7 +125,8 @@ def deepen(
     pool: PoolStore,
     tc: TeacherCandidates,
     extension: CandidateExtension | None,
-    settings: SelectionSettings,
+    rule: NegativeRule,
+    max_depth: int | None,
     row_query: np.ndarray,
     positive_scores: np.ndarray,
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
@@ -136,9 +138,9 @@ def deepen(
     may add rows); ``judged``: a relabeled pool's lookup, whose relabeled and filtered candidates do not count
     as survivors."""
     corpus_size = len(pool.corpus)
-    limit = corpus_size if settings.max_depth is None else min(settings.max_depth, corpus_size)
-    if settings.range_max is not None:  # no deeper than the rank window reaches
-        limit = min(limit, max(settings.range_max, tc.depth))
+    limit = corpus_size if max_depth is None else min(max_depth, corpus_size)
+    if rule.range_max is not None:  # no deeper than the rank window reaches
+        limit = min(limit, max(rule.range_max, tc.depth))
     extension = extension or CandidateExtension.empty(len(tc.candidates), tc.depth)
     search = None
     if pool.can_search(tc.name):
@@ -162,8 +164,8 @@ def deepen(
         extension,
         row_query,
         positive_scores,
-        rule=NegativeRule.of(settings),
-        num_negatives=settings.num_negatives,
+        rule=rule,
+        num_negatives=rule.num_negatives,
         limit=limit,
         search=search,
         teacher=tc.name,

@@ -12,15 +12,24 @@ exact to NV-Retriever and unchanged), and the other rules are applied beside it,
 
 A candidate removed by an earlier rule is not counted again by a later one. Every rule is a mask on the same ranked
 candidates, so the order only decides which rule a removal is counted under, never which candidates survive.
+
+:class:`NegativeRule` also carries the rest of what the selection pipeline reads from the settings: the sampler, how
+many negatives a row takes, and what a row short of them becomes (``on_short``; ``full_rows`` when the output format
+needs every row full, n-tuple).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from st_hardneg.filters.methods import MiningMethod
+from st_hardneg.sampling.samplers import Sampler
+
+if TYPE_CHECKING:
+    from st_hardneg.select.settings import SelectionSettings
 
 __all__ = ["RULE_COUNTERS", "NegativeRule", "RuleOutcome"]
 
@@ -47,7 +56,9 @@ class RuleOutcome:
 
 @dataclass(frozen=True)
 class NegativeRule:
-    """The mining method with the rank window and the score band (see the module's text).
+    """What turns a row's ranked candidates into its negatives (the selection settings the pipeline reads): the
+    mining method with the rank window and the score band (see the module's text), the sampler and how many; and what
+    a row short of them becomes (``on_short``; ``full_rows`` when the output format needs every row full, n-tuple).
 
     Examples:
         >>> from st_hardneg.filters.methods import NaiveTopK
@@ -63,16 +74,24 @@ class NegativeRule:
     range_max: int | None = None
     min_score: float | None = None
     max_score: float | None = None
+    sampler: Sampler = field(default_factory=Sampler)
+    num_negatives: int = 1
+    on_short: str | None = None
+    full_rows: bool = False
 
     @classmethod
-    def of(cls, settings: object) -> NegativeRule:
+    def of(cls, settings: SelectionSettings) -> NegativeRule:
         """The rule a :class:`~st_hardneg.select.settings.SelectionSettings` describes."""
         return cls(
-            settings.method,  # type: ignore[attr-defined]
-            getattr(settings, "range_min", 0),
-            getattr(settings, "range_max", None),
-            getattr(settings, "min_score", None),
-            getattr(settings, "max_score", None),
+            method=settings.method,
+            range_min=settings.range_min,
+            range_max=settings.range_max,
+            min_score=settings.min_score,
+            max_score=settings.max_score,
+            sampler=settings.sampler,
+            num_negatives=settings.num_negatives,
+            on_short=settings.on_short,
+            full_rows=settings.output_format == "n-tuple",
         )
 
     @property

@@ -14,6 +14,7 @@ from st_hardneg.formatting.formatters import format_dataset
 from st_hardneg.pool.candidates import CandidateExtension
 from st_hardneg.pool.statistics import SelectionStatistics
 from st_hardneg.pool.store import PoolStore
+from st_hardneg.select.carried_rows import carried_rows, check_ids, count_missing_ids
 from st_hardneg.select.duplicates import duplicate_guard
 from st_hardneg.select.judged import resolve_relabel_mode
 from st_hardneg.select.pick import pick
@@ -81,6 +82,7 @@ def select(pool: PoolStore, settings: SelectionSettings, *, chunk_size: int, sho
     :mod:`st_hardneg.ensembles`), count, warn, add soft labels, format. The pool is not changed; deeper candidates
     found come back in :attr:`Selection.deepened`."""
     names = selection_teachers(pool, settings)
+    check_ids(pool, settings.output_ids)  # before any search
     members = [pool.teachers[name] for name in names]
     depth = members[0].depth
     if settings.ensemble is None:
@@ -168,8 +170,11 @@ def select(pool: PoolStore, settings: SelectionSettings, *, chunk_size: int, sho
         score_columns=columns,
         teacher_labels=teacher_labels(selected, names) if settings.output_teachers else None,
         include_positives=settings.include_positives,
+        carried=carried_rows(pool, selected, settings.output_ids, stats),
     )
     stats.examples_out = len(dataset)
+    if settings.output_ids:
+        stats.ids_missing = count_missing_ids(dataset, settings.output_format)
     context = {
         "teacher": teacher_context,
         **({"score_teachers": score_context} if score_context else {}),

@@ -84,6 +84,12 @@ class SelectionSettings(Settings):
         "labeled-list only: each list in the teacher's rank order with the positive among the negatives where its "
         "score puts it, as sentence-transformers' include_positives (reranking evaluation sets)",
     )
+    output_ids: bool = option(
+        False,
+        "add the ids the inputs carry: anchor_id, positive_id, and one id column per negative column (negative_1_id "
+        "... for n-tuples, negative_id for triplets and labeled pairs, negative_ids for labeled lists); needs ids in "
+        "the pairs and the corpus, none are invented",
+    )
     on_short: str | None = option(
         None,
         "rows with fewer than num_negatives survivors: fill (random documents within the bound), deepen (search "
@@ -182,6 +188,8 @@ class SelectionSettings(Settings):
             raise TypeError(f"output_scores must be True or False, got {self.output_scores!r}")
         if not isinstance(self.include_positives, bool):
             raise TypeError(f"include_positives must be True or False, got {self.include_positives!r}")
+        if not isinstance(self.output_ids, bool):
+            raise TypeError(f"output_ids must be True or False, got {self.output_ids!r}")
         check_choice("on_short", self.on_short, ON_SHORT, optional=True)
         check_int("max_depth", self.max_depth, minimum=1, optional=True)
         check_choice("positive_score", self.positive_score, POSITIVE_SCORES)

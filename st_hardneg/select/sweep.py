@@ -6,6 +6,12 @@ candidate and positive (the ``scores`` column ``output_scores=True`` writes). Pa
 SentenceTransformer or CrossEncoder, e.g. the student before training) to score the sets under that model instead;
 every unique text is then encoded once for the whole sweep.
 
+``score="train"`` scores each set by training instead (:mod:`st_hardneg.sweep_training`): a share of the anchors
+is held out as a dev set over the pool's corpus, a fresh copy of a student is fine-tuned for the same small budget on
+each configuration's set without them, and NDCG@10 / MRR@10 on the held-out anchors become columns of the table. Those
+compare configurations with different numbers of negatives; ``S_n``, ECI and Max-Margin do not, so a sweep ranked by
+them over several ``num_negatives`` is ranked within each count, and :meth:`Sweep.best` asks for the count.
+
 ECI follows Sinha et al. (2026), Eq. 10: ``ln(1 + |N|) * H(S_n, max(0, MaxSim_p - MaxSim_n))`` over the queries of
 each set (an anchor's rows are one query; its negatives are the union of its rows' negatives), as
 :func:`~st_hardneg.eci.compute_eci` computes it on the formatted dataset.
@@ -34,13 +40,23 @@ from st_hardneg.pool.candidates import CandidateExtension
 from st_hardneg.pool.store import PoolStore
 from st_hardneg.select.pick import pick
 from st_hardneg.select.settings import SelectionSettings
+from st_hardneg.select.sweep_by_training import score_sets_by_training
+from st_hardneg.settings.base import split_kwargs
+from st_hardneg.sweep_training.settings import TrainingSweepSettings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_RANK_BY", "RANK_BY", "Sweep", "sweep_pool"]
+__all__ = ["DEFAULT_RANK_BY", "RANK_BY", "TRAINING_COLUMNS", "WITHIN_COUNT", "Sweep", "sweep_pool"]
 
-#: Columns a sweep can be ranked by (highest first): ECI, or one of its parts.
-RANK_BY: tuple[str, ...] = ("signal", "eci", "max_margin", "negatives_per_query")
+#: Columns a sweep can be ranked by (highest first): ECI, or one of its parts; with ``score="train"``, the held-out
+#: NDCG@10 or MRR@10 of the student trained on each set.
+RANK_BY: tuple[str, ...] = ("signal", "eci", "max_margin", "negatives_per_query", "ndcg@10", "mrr@10")
+#: Figures of the teacher's scores that compare only sets with the same number of negatives: ``S_n`` is a mean over
+#: the negatives (lower with more, easier ones), ECI grows with ``ln(1 + |N|)``, and the Max-Margin follows ``S_n``.
+#: A sweep ranked by one of them is ranked within each ``num_negatives``.
+WITHIN_COUNT: tuple[str, ...] = ("signal", "eci", "max_margin")
+#: The columns ``score="train"`` adds: rows left out of training because their anchor is held out, and the scores.
+TRAINING_COLUMNS: tuple[str, ...] = ("rows_held_out", "ndcg@10", "mrr@10")
 #: The default ranking: ``S_n``, the mean teacher score of the negatives. On SciFact (benchmarks/REPORT.md, section
 #: 7: ten configurations of methods and thresholds, each trained once) ``S_n`` before training ranked the trained
 #: models' NDCG@10 with Spearman rho +0.94 and picked a configuration within 0.002 of the best one; ECI ranked them
@@ -75,9 +91,14 @@ class Sweep:
             settings, ``rows_kept`` / ``rows_deepened`` / ``rows_filled`` / ``rows_dropped`` (from the selection's
             statistics), and the ECI report of the set: ``negatives_per_query`` (``|N|``), ``signal`` (``S_n``),
             ``max_margin`` (the effective Max-Margin) and ``eci``.
+            With ``score="train"``, also :data:`TRAINING_COLUMNS`: ``rows_held_out``, ``ndcg@10`` and ``mrr@10``
+            (means over the training seeds; per seed in ``context["training"]``).
         settings: the :class:`~st_hardneg.settings.SelectionSettings` of each row, same order.
-        rank_by: the column the rows are sorted by (descending; :data:`DEFAULT_RANK_BY` unless asked).
-        scored_with: ``"teacher"`` (the pool's stored scores) or the scoring model's name.
+        rank_by: the column the rows are sorted by (descending; :data:`DEFAULT_RANK_BY` unless asked, ``ndcg@10``
+            with ``score="train"``). By a :data:`WITHIN_COUNT` column over several ``num_negatives``, the rows are
+            grouped by ``num_negatives`` (ascending) and ranked within each group.
+        scored_with: ``"teacher"`` (the pool's stored scores) or the scoring model's name; with ``score="train"``,
+            ``"train:<student>"``.
         seconds: wall time of the sweep (selections and scoring).
         deepened: ``{teacher: CandidateExtension}``, the deeper candidates ``on_short="deepen"`` found (not kept
             in the pool unless you ask: ``pool.keep_deepened(sweep)``).
@@ -91,10 +112,45 @@ class Sweep:
     context: dict[str, Any] = field(default_factory=dict)
     deepened: dict[str, CandidateExtension] = field(default_factory=dict, repr=False)
 
-    def best(self) -> SelectionSettings:
-        """The settings of the top-ranked configuration, ready for ``pool.select(sweep.best())``."""
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table's columns: :data:`COLUMNS`, then :data:`TRAINING_COLUMNS` when the sets were scored by
+        training."""
+        trained = bool(self.rows) and all(c in self.rows[0] for c in TRAINING_COLUMNS)
+        return COLUMNS + TRAINING_COLUMNS if trained else COLUMNS
+
+    @property
+    def counts(self) -> list[int]:
+        """The distinct ``num_negatives`` of the rows, ascending."""
+        return sorted({int(row["num_negatives"]) for row in self.rows})
+
+    @property
+    def ranked_within_counts(self) -> bool:
+        """Whether the rows are ranked within each ``num_negatives`` (a :data:`WITHIN_COUNT` ranking over several
+        counts) rather than all together."""
+        return self.rank_by in WITHIN_COUNT and len(self.counts) > 1
+
+    def best(self, num_negatives: int | None = None) -> SelectionSettings:
+        """The settings of the top-ranked configuration, ready for ``pool.select(sweep.best())``.
+
+        Args:
+            num_negatives: the best configuration with this many negatives. Needed when the sweep is ranked by a
+                figure of the teacher's scores (``S_n``, ECI, Max-Margin: :data:`WITHIN_COUNT`) over several counts,
+                which those figures cannot compare; a sweep with ``score="train"`` ranks across counts.
+        """
         if not self.settings:
             raise ValueError("the sweep has no configurations")
+        if num_negatives is not None:
+            chosen = [i for i, row in enumerate(self.rows) if row["num_negatives"] == num_negatives]
+            if not chosen:
+                raise ValueError(f"no configuration has num_negatives={num_negatives!r}; the sweep has {self.counts}")
+            return self.settings[chosen[0]]
+        if self.ranked_within_counts:
+            raise ValueError(
+                f"rank_by={self.rank_by!r} compares only sets with the same number of negatives, and this sweep has "
+                f"num_negatives {self.counts}: pass num_negatives= to best() (e.g. best(num_negatives="
+                f"{self.counts[-1]})), or sweep with score='train', whose held-out NDCG@10 compares across counts"
+            )
         return self.settings[0]
 
     def to_dataset(self) -> Any:
@@ -107,7 +163,7 @@ class Sweep:
         """The table as a :class:`pandas.DataFrame`."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows, columns=list(COLUMNS))
+        return pd.DataFrame(self.rows, columns=list(self.columns))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,7 +179,12 @@ class Sweep:
         from st_hardneg.outputs import check_output_files
 
         path = Path(path)
-        check_output_files([path], overwrite=overwrite)
+        check_output_files(
+            [path],
+            overwrite=overwrite,
+            written_by_us=lambda: is_saved_sweep(path),
+            what="a sweep written by st-hardneg",
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), indent=2))
 
@@ -136,15 +197,28 @@ class Sweep:
         return cls(rows, settings, data["rank_by"], data["scored_with"], data.get("seconds", 0.0), data["context"])
 
     def to_markdown(self) -> str:
-        """The table as Markdown (what ``st-hardneg sweep`` prints)."""
-        head = "| " + " | ".join(COLUMNS) + " |"
+        """The table as Markdown (what ``st-hardneg sweep`` prints); one table per ``num_negatives``, each under a
+        heading, when the rows are ranked within each count (:attr:`ranked_within_counts`)."""
+        columns = self.columns
+        head = "| " + " | ".join(columns) + " |"
         text = ("configuration", "method", "sampling", "on_short")
-        rule = "|" + "|".join("---" if c in text else "---:" for c in COLUMNS) + "|"
-        lines = [head, rule]
-        for row in self.rows:
-            cells = [f"{row[c]:.4f}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS]
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines)
+        rule = "|" + "|".join("---" if c in text else "---:" for c in columns) + "|"
+
+        def table(rows: list[dict[str, Any]]) -> list[str]:
+            lines = [head, rule]
+            for row in rows:
+                cells = [_cell(row.get(c)) for c in columns]
+                lines.append("| " + " | ".join(cells) + " |")
+            return lines
+
+        if not self.ranked_within_counts:
+            return "\n".join(table(self.rows))
+        parts = []
+        for n in self.counts:
+            rows = [row for row in self.rows if row["num_negatives"] == n]
+            heading = f"num_negatives = {n} (ranked by {self.rank_by} within this count)"
+            parts.append(heading + "\n\n" + "\n".join(table(rows)))
+        return "\n\n".join(parts)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -161,19 +235,42 @@ def sweep_pool(
     *,
     settings: SelectionSettings | None = None,
     score: Any = None,
-    rank_by: str = DEFAULT_RANK_BY,
+    rank_by: str | None = None,
     eci_settings: ECISettings | None = None,
+    training: TrainingSweepSettings | None = None,
     chunk_size: int = 16384,
     show_progress: bool = True,
     **kwargs: Any,
 ) -> Sweep:
-    """Select every combination of ``methods`` x ``num_negatives`` x ``sampling`` and score each with ECI.
+    """Select every combination of ``methods`` x ``num_negatives`` x ``sampling`` and score each with ECI (and,
+    with ``score="train"``, by training a student on it: :mod:`st_hardneg.sweep_training`).
 
     See :meth:`st_hardneg.CandidatePool.sweep`.
     """
+    selection_kwargs, training_kwargs = split_kwargs(kwargs, SelectionSettings, TrainingSweepSettings)
+    by_training = isinstance(score, str) and score == "train"
+    if isinstance(score, str) and score not in ("train", "teacher"):
+        raise ValueError(f"score must be 'teacher', 'train' or a model to score with; got {score!r}")
+    if isinstance(score, str) and score == "teacher":
+        score = None
+    if not by_training and (training is not None or training_kwargs):
+        names = ", ".join(sorted(training_kwargs)) or "training"
+        raise ValueError(f"{names}: options of score='train' (scoring each set by training a student)")
+    rank_by = rank_by if rank_by is not None else "ndcg@10" if by_training else DEFAULT_RANK_BY
     if rank_by not in RANK_BY:
         raise ValueError(f"rank_by must be one of {', '.join(map(repr, RANK_BY))}; got {rank_by!r}")
-    base = SelectionSettings.from_kwargs(settings, **kwargs)
+    if rank_by in ("ndcg@10", "mrr@10") and not by_training:
+        raise ValueError(f"rank_by={rank_by!r} needs score='train' (the held-out scores of a trained student)")
+    base = SelectionSettings.from_kwargs(settings, **selection_kwargs)
+    if by_training:
+        training = TrainingSweepSettings.from_kwargs(training, **training_kwargs)
+        if training.student is None:
+            raise ValueError("score='train' needs student=: a SentenceTransformer or its name or path")
+        if base.output_format not in ("n-tuple", "triplet"):
+            raise ValueError(
+                f"score='train' trains with MultipleNegativesRankingLoss, which takes n-tuple or triplet rows; "
+                f"output_format={base.output_format!r}"
+            )
     eci_settings = eci_settings if eci_settings is not None else ECISettings()
     if not isinstance(eci_settings, ECISettings):
         raise TypeError(f"eci_settings must be ECISettings, got {type(eci_settings).__name__}")
@@ -195,7 +292,7 @@ def sweep_pool(
         if extension is not None:
             deepened[tc.name] = extension
         picked.append((selected, stats, resolved, tc))
-    if score is None:
+    if score is None or by_training:
         reports = [_report_from_teacher(pool, sel, tc, eci_settings) for sel, _, _, tc in picked]
         scored_with = "teacher"
     else:
@@ -220,7 +317,19 @@ def sweep_pool(
                 "eci": None if report is None else report.eci,
             }
         )
-    order = sorted(range(len(rows)), key=lambda i: _rank_key(rows[i][rank_by]), reverse=True)
+    training_context = None
+    if by_training:
+        labelled = [(_label(resolved), selected, resolved) for selected, _, resolved, _ in picked]
+        trained, scored_with, training_context = score_sets_by_training(
+            pool, labelled, training, seed=base.seed, show_progress=show_progress
+        )
+        for row, scored in zip(rows, trained, strict=True):
+            row.update({column: scored[column] for column in TRAINING_COLUMNS})
+    within = rank_by in WITHIN_COUNT and len({row["num_negatives"] for row in rows}) > 1
+    order = sorted(  # by a figure that compares only equal counts: ranked within each num_negatives
+        range(len(rows)),
+        key=lambda i: (rows[i]["num_negatives"] if within else 0, -_rank_key(rows[i][rank_by])),
+    )
     seconds = time.perf_counter() - start
     logger.info("Swept %d configurations in %.2f s (scored with %s)", len(rows), seconds, scored_with)
     return Sweep(
@@ -237,6 +346,7 @@ def sweep_pool(
                 "corpus_fingerprint": pool.config.get("corpus_fingerprint"),
             },
             "eci_settings": eci_settings.to_dict(),
+            **({"training": training_context} if training_context else {}),
         },
         deepened=deepened,
     )
@@ -249,6 +359,10 @@ def _as_list(values: Any, name: str) -> list[Any]:
     if not values:
         raise ValueError(f"{name} is empty; give at least one value, or leave it out to use the settings' value")
     return values
+
+
+def _cell(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def _rank_key(value: float | None) -> float:
@@ -359,3 +473,12 @@ def _reports_from_model(
         )
         start = stop
     return reports
+
+
+def is_saved_sweep(path: str | Path) -> bool:
+    """Whether ``path`` holds a sweep written by :meth:`Sweep.save` (the only file ``overwrite=True`` replaces)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and {"rank_by", "scored_with", "context", "rows"} <= set(data)

@@ -21,6 +21,8 @@ SETTINGS_CLASSES = {
     "the command (with `--cross-encoder NAME`)",
     "st_hardneg.engines.settings:EngineSettings": "`CandidatePool.build`, the command",
     "st_hardneg.eci.settings:ECISettings": "`compute_eci`, `compare_eci`, `ECIEvaluator`, `ECICallback`",
+    "st_hardneg.sweep_training.settings:TrainingSweepSettings": '`pool.sweep(..., score="train")`, '
+    "`score_by_training`, `st-hardneg sweep --score train`",
     "st_hardneg.relabel.settings:ARHNSettings": "`ARHN(judge, ...)`, `st-hardneg relabel`",
     "st_hardneg.relabel.prompts:Prompts": "`TransformersJudge`, `OpenAIJudge` (`prompts=`), `st-hardneg relabel`",
     "st_hardneg.relabel.settings:ChatSettings": "`TransformersJudge`, `OpenAIJudge`, `st-hardneg relabel`",

@@ -17,6 +17,9 @@ from st_hardneg.teachers.base import Teacher, TeacherIndex, TeacherOutput, pad_t
 
 logger = logging.getLogger(__name__)
 
+#: Documents tokenized at a time.
+_CHUNK = 65536
+
 
 class BM25Teacher(Teacher):
     """Mine with BM25 (bm25s).
@@ -76,7 +79,12 @@ class BM25Teacher(Teacher):
         except ImportError as exc:
             raise ImportError('The BM25 teacher needs bm25s: pip install "st-hardneg[bm25]"') from exc
         tokenizer = Tokenizer(stopwords=self.stopwords or [], stemmer=self.stemmer)
-        ids = tokenizer.tokenize(list(corpus), return_as="ids", show_progress=show_progress)
+        # bm25s tokenizes lists of strings: a chunk at a time (the vocabulary grows chunk by chunk), so a large
+        # corpus (an Arrow one) is never one list of every text; the token ids themselves are lists bm25s indexes
+        ids: list[list[int]] = []
+        for start in tqdm(range(0, len(corpus), _CHUNK), desc="BM25 tokenize", disable=not show_progress):
+            part = list(corpus[start : start + _CHUNK])
+            ids.extend(tokenizer.tokenize(part, update_vocab=True, return_as="ids", show_progress=False))
         retriever = bm25s.BM25(k1=self.k1, b=self.b, delta=self.delta, method=self.method)
         retriever.index(ids, show_progress=show_progress)
         return BM25Index(corpus, tokenizer, retriever)

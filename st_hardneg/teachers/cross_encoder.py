@@ -98,8 +98,10 @@ class CrossEncoderTeacher(Teacher):
         if self._model is None:
             from sentence_transformers import CrossEncoder
 
+            from st_hardneg.teachers.loading import load_model
+
             logger.info("Loading the cross-encoder %s", self._model_id)
-            self._model = CrossEncoder(self._model_id)
+            self._model = load_model(CrossEncoder, self._model_id)
         labels = getattr(self._model, "num_labels", 1)
         if labels != 1:
             raise ValueError(

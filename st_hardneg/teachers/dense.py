@@ -5,11 +5,18 @@ model's own "query"/"document" prompts apply), or with the ``query_prompt`` / ``
 ``"Instruct: Given a claim, retrieve evidence\\nQuery: "``). Scores follow the model's similarity function: cosine
 and dot product search by inner product (exact chunked search, or faiss); other similarity functions use exact
 search through ``model.similarity``.
+
+Devices and precision: ``device="cuda:0"`` encodes (and searches) there; several devices
+(``device=["cuda:0", "cuda:1"]``) encode through sentence-transformers' own multi-process pool, started once per
+teacher (:meth:`DenseTeacher.close` stops it), while exact search runs on the first. ``dtype="bfloat16"`` (or
+``"float16"``) loads a model given by name in that dtype; a model given as an object keeps its own (a different one
+is refused rather than cast behind the user's back). The embedding cache key records the dtype.
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +29,7 @@ from st_hardneg.teachers.base import Teacher, TeacherIndex, TeacherOutput, pad_t
 from st_hardneg.teachers.cache import EmbeddingCache, model_fingerprint, texts_digest
 from st_hardneg.teachers.loading import load_sentence_transformer
 from st_hardneg.teachers.provenance import ModelReference, model_reference
-from st_hardneg.teachers.search import search_topk
+from st_hardneg.teachers.search import SearchBackend, resolve_backend, search_topk
 from st_hardneg.teachers.settings import DenseSettings
 
 logger = logging.getLogger(__name__)
@@ -65,13 +72,80 @@ class DenseTeacher(Teacher):
         self._prompts: tuple[str | None, str | None] | None = None
         # A given model's weights are fingerprinted now, so the cache key names the weights the teacher was made with.
         self._fingerprint = model_fingerprint(model) if self._model is not None and self.cache is not None else None
+        self._check_given_dtype()
+        # Resolved once, before any model loads: a missing backend or device is a one-line error now.
+        self.search_backend: SearchBackend = resolve_backend(self.settings.backend, self.search_device)
+        self._pool: dict[str, Any] | None = None
+        self._pool_finalizer: Any = None
+
+    @property
+    def devices(self) -> list[str] | None:
+        """The devices given (``device=``), as a list, or None (the model's own device)."""
+        device = self.settings.device
+        return None if device is None else [device] if isinstance(device, str) else list(device)
+
+    @property
+    def search_device(self) -> str:
+        """Where exact search runs: the first device given, else the model's device (a model given by name goes where
+        sentence-transformers puts it: a GPU when one is visible)."""
+        if self.devices is not None:
+            return self.devices[0]
+        if self._model is not None and hasattr(self._model, "device"):
+            return str(self._model.device)
+        from sentence_transformers.util import get_device_name
+
+        return get_device_name()
+
+    @property
+    def dtype(self) -> str:
+        """The dtype the model encodes in (``"float32"``, ``"bfloat16"``, ...); loads the model when none was set."""
+        return self.settings.dtype or _model_dtype(self.model) or "float32"
+
+    def _check_given_dtype(self) -> None:
+        want = self.settings.dtype
+        if want is None or self._model is None:
+            return
+        have = _model_dtype(self._model)
+        if have is not None and have != want:
+            raise ValueError(
+                f"dtype={want!r} but the given model is in {have}: pass the model's name to load it in {want}, "
+                f"or cast it first (model.to(torch.{want}))"
+            )
+
+    def close(self) -> None:
+        """Stop the multi-process encoding pool of a teacher with several devices (a no-op otherwise)."""
+        if self._pool_finalizer is not None:
+            self._pool_finalizer()
+        self._pool, self._pool_finalizer = None, None
+
+    def _multi_process_pool(self) -> dict[str, Any]:
+        """sentence-transformers' multi-process pool over the given devices, started on first use."""
+        if self._pool is None:
+            logger.info("Starting a multi-process encoding pool on %s", ", ".join(self.devices or []))
+            self._pool = self.model.start_multi_process_pool(self.devices)
+            self._pool_finalizer = weakref.finalize(self, type(self.model).stop_multi_process_pool, self._pool)
+        return self._pool
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_pool"], state["_pool_finalizer"] = None, None  # processes stay with the process that started them
+        return state
 
     @property
     def model(self) -> Any:
         """The SentenceTransformer (loaded here on first use when a name was given)."""
         if self._model is None:
             logger.info("Loading the teacher model %s", self._model_id)
-            self._model = load_sentence_transformer(self._model_id)
+            kwargs: dict[str, Any] = {}
+            devices = self.devices
+            if devices is not None:  # several devices: the pool moves a copy to each; the model waits on the CPU
+                kwargs["device"] = devices[0] if len(devices) == 1 else "cpu"
+            if self.settings.dtype is not None:
+                kwargs["model_kwargs"] = {"dtype": getattr(torch, self.settings.dtype)}
+            model = load_sentence_transformer(self._model_id, **kwargs)
+            if self.settings.dtype is not None:
+                model.to(getattr(torch, self.settings.dtype))  # every module, not only the transformer
+            self._model = model
         return self._model
 
     @property
@@ -132,6 +206,8 @@ class DenseTeacher(Teacher):
         else:
             config.update(query_prompt=s.query_prompt, corpus_prompt=s.corpus_prompt)
         config.update(query_prompt_name=s.query_prompt_name, corpus_prompt_name=s.corpus_prompt_name, backend=s.backend)
+        if s.dtype is not None:
+            config["dtype"] = s.dtype
         return config
 
     def identity(self) -> dict[str, Any]:
@@ -151,6 +227,8 @@ class DenseTeacher(Teacher):
                 for f in ("query_prompt", "query_prompt_name", "corpus_prompt", "corpus_prompt_name", "backend")
             }
         )
+        if s.dtype is not None:  # only when set, so builds resumed from before dtypes existed keep their identity
+            identity["dtype"] = s.dtype
         return identity
 
     def weights_fingerprint(self) -> str:
@@ -175,6 +253,11 @@ class DenseTeacher(Teacher):
         def compute(start: int = 0, stop: int | None = None, progress: bool = show_progress) -> np.ndarray:
             encode = self.model.encode_query if role == "query" else self.model.encode_document
             kwargs: dict[str, Any] = {"prompt": prompt} if prompt is not None else {}
+            devices = self.devices
+            if devices is not None and len(devices) > 1:
+                kwargs["pool"] = self._multi_process_pool()
+            elif devices is not None:
+                kwargs["device"] = devices[0]
             part = list(texts[start:stop])
             emb = encode(
                 part,
@@ -186,9 +269,17 @@ class DenseTeacher(Teacher):
             )
             return np.asarray(emb, dtype=np.float32).reshape(len(part), -1)
 
-        if cache is None:
-            return compute()
         chunk = self.settings.cache_chunk_size
+        if cache is None:
+            if len(texts) <= chunk:
+                return compute()
+            # in chunks, so only one chunk of a large (Arrow) corpus is Python strings at a time
+            first = compute(0, chunk)
+            out = np.empty((len(texts), first.shape[1]), dtype=np.float32)
+            out[:chunk] = first
+            for start in range(chunk, len(texts), chunk):
+                out[start : start + chunk] = compute(start, start + chunk)
+            return out
         several = len(texts) > chunk
         return cache.get_or_compute(
             self.cache_key(texts, role),
@@ -205,8 +296,12 @@ class DenseTeacher(Teacher):
 
     def cache_key(self, texts: Sequence[str], role: str) -> str:
         """The embedding cache's key for ``texts`` encoded as ``role`` ("query" or "document"): the model's weights,
-        the prompt, the model's default prompt for the role, the normalisation and the texts."""
-        return EmbeddingCache.key(
+        the prompt, the model's default prompt for the role, the normalisation, the dtype and the texts.
+
+        A float32 key is the key of earlier versions (which encoded in float32), so their caches stay valid; any other
+        dtype is part of the key, so bfloat16 and float32 embeddings never share an entry.
+        """
+        parts: dict[str, Any] = dict(
             model=self.weights_fingerprint(),
             role=role,
             prompt=self.query_prompt if role == "query" else self.corpus_prompt,
@@ -214,6 +309,9 @@ class DenseTeacher(Teacher):
             normalize=self.similarity_fn_name == "cosine",
             texts=texts_digest(texts),
         )
+        if self.dtype != "float32":
+            parts["dtype"] = self.dtype
+        return EmbeddingCache.key(**parts)
 
     def index(self, corpus: Sequence[str], show_progress: bool = True) -> DenseIndex:
         return DenseIndex(self, corpus, self.encode(corpus, "document", show_progress))
@@ -270,7 +368,7 @@ class DenseIndex(TeacherIndex):
                 q,
                 self.embeddings,
                 k,
-                backend=s.backend,
+                backend=t.search_backend,
                 query_chunk_size=s.query_chunk_size,
                 corpus_chunk_size=s.corpus_chunk_size,
                 show_progress=show_progress,
@@ -322,6 +420,14 @@ def pairwise_dot(q: np.ndarray, d: np.ndarray, qi: np.ndarray, di: np.ndarray) -
     for i in range(0, len(qi), _PAIR_CHUNK):
         out[i : i + _PAIR_CHUNK] = np.einsum("ij,ij->i", q[qi[i : i + _PAIR_CHUNK]], d[di[i : i + _PAIR_CHUNK]])
     return out
+
+
+def _model_dtype(model: Any) -> str | None:
+    """The dtype of a model's first floating-point parameter (``"float32"``, ``"bfloat16"``), or None."""
+    for p in model.parameters() if hasattr(model, "parameters") else ():
+        if p.is_floating_point():
+            return str(p.dtype).removeprefix("torch.")
+    return None
 
 
 def _resolve_prompt(model: Any, prompt: str | None, prompt_name: str | None, role: str) -> str | None:

@@ -50,6 +50,7 @@ def teacher_from_config(t: Mapping[str, Any]) -> Any:
             query_prompt=t.get("query_prompt"),
             corpus_prompt=t.get("corpus_prompt"),
             backend=t.get("backend", "exact"),
+            dtype=t.get("dtype"),
         )
     if kind == "bm25":
         if t.get("stemmer"):

@@ -7,10 +7,27 @@ from dataclasses import dataclass
 
 from st_hardneg.settings.base import Settings, check_choice, check_int, option
 
-__all__ = ["ACTIVATIONS", "BACKENDS", "CrossEncoderSettings", "DenseSettings", "check_backend"]
+__all__ = ["ACTIVATIONS", "BACKENDS", "DTYPES", "CrossEncoderSettings", "DenseSettings", "check_backend", "parse_devices"]
 
 #: Search backends: exact chunked search (torch), or faiss (GPU when visible / CPU only / GPU or fail).
 BACKENDS: tuple[str, ...] = ("exact", "faiss", "faiss-cpu", "faiss-gpu")
+
+
+#: dtypes a dense teacher encodes in (default: the model's own; float32 for a model loaded by name).
+DTYPES: tuple[str, ...] = ("float32", "bfloat16", "float16")
+
+
+def parse_devices(text: str) -> str | tuple[str, ...]:
+    """``--device`` on the command line: one torch device (``"cuda:0"``) or several separated by commas.
+
+    Examples:
+        >>> parse_devices("cuda:0"), parse_devices("cuda:0, cuda:1")
+        ('cuda:0', ('cuda:0', 'cuda:1'))
+    """
+    parts = [p.strip() for p in text.split(",")]
+    if not all(parts):
+        raise ValueError(f"expected a device such as 'cuda:0' or several separated by commas, got {text!r}")
+    return parts[0] if len(parts) == 1 else tuple(parts)
 
 
 def check_backend(backend: str) -> str:
@@ -24,6 +41,8 @@ class DenseSettings(Settings):
     """Options of :class:`~st_hardneg.teachers.DenseTeacher`.
 
     Examples:
+        >>> DenseSettings(device=["cuda:0", "cuda:1"], dtype="bfloat16").device
+        ('cuda:0', 'cuda:1')
         >>> DenseSettings(backend="fais")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
@@ -42,6 +61,18 @@ class DenseSettings(Settings):
     cache_chunk_size: int = option(
         16384, "texts encoded between two checkpoints of the embedding cache: a killed encode resumes from the last"
     )
+    device: str | tuple[str, ...] | None = option(
+        None,
+        "torch device to encode and search on ('cuda:0'), or several to encode on with sentence-transformers' "
+        "multi-process pool ('cuda:0,cuda:1'; exact search runs on the first); default: the model's device",
+        parse=parse_devices,
+        metavar="DEVICE[,DEVICE...]",
+    )
+    dtype: str | None = option(
+        None,
+        "dtype the model encodes in (a model given by name is loaded in it); default: the model's own",
+        choices=DTYPES,
+    )
     query_chunk_size: int = option(1024, "anchors per exact-search block (memory: query x corpus chunk)")
     corpus_chunk_size: int = option(65536, "documents per exact-search block")
 
@@ -55,6 +86,15 @@ class DenseSettings(Settings):
                     raise TypeError(f"{field} must be a string, got {value!r}")
         check_int("batch_size", self.batch_size, minimum=1)
         check_backend(self.backend)
+        bad_device = f"device must be a device name or a list of them, such as 'cuda:0', got {self.device!r}"
+        if isinstance(self.device, list | tuple):
+            devices = tuple(self.device)
+            if not devices or not all(isinstance(d, str) and d.strip() for d in devices):
+                raise TypeError(bad_device)
+            object.__setattr__(self, "device", devices[0] if len(devices) == 1 else devices)
+        elif self.device is not None and (not isinstance(self.device, str) or not self.device.strip()):
+            raise TypeError(bad_device)
+        check_choice("dtype", self.dtype, DTYPES, optional=True)
         check_int("cache_chunk_size", self.cache_chunk_size, minimum=1)
         check_int("query_chunk_size", self.query_chunk_size, minimum=1)
         check_int("corpus_chunk_size", self.corpus_chunk_size, minimum=1)

@@ -261,3 +261,134 @@ def test_several_teachers_an_ensemble_and_soft_labels_from_the_command(tmp_path,
     assert "intra-sample ensemble" in (tmp_path / "out.jsonl.README.md").read_text()
     # One teacher of the two, by name.
     assert main([*argv[:5], "--select-teacher", "random", "--num-negatives", "1", "--output", "one.jsonl"]) == 0
+
+
+def test_overwrite_never_replaces_an_input_or_a_file_st_hardneg_did_not_write(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rows = [{"anchor": f"{t} question", "positive": f"{t} answer"} for t in ("alpha", "beta", "gamma")]
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (tmp_path / "docs.txt").write_text("alpha other\nbeta other\ngamma other\n")
+    (tmp_path / "notes.jsonl").write_text('{"mine": "keep me"}\n')
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    base = ["--quiet", "--teacher", "bm25", "--method", "naive-topk", "--num-negatives", "1"]
+    refusals = {
+        ("qa.jsonl", "--output", "qa.jsonl"): "--output qa.jsonl is the input dataset",
+        ("qa.jsonl", "--corpus", "docs.txt", "--output", "."): "holds the input dataset",
+        ("qa.jsonl", "--output", "notes.jsonl"): "notes.jsonl exists and is not an st-hardneg output",
+    }
+    for argv, message in refusals.items():
+        with pytest.raises(SystemExit) as exit_info:
+            main([*base, *argv, "--overwrite"])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing replaced, nothing written
+
+    # the corpus file as output is refused the same way, and the sweep's --output too
+    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps({"text": r["positive"]}) for r in rows) + "\n")
+    with pytest.raises(SystemExit):
+        main([*base, "qa.jsonl", "--corpus", "c.jsonl", "--output", "c.jsonl", "--overwrite"])
+    assert "is the input --corpus" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["sweep", "--quiet", "qa.jsonl", "--teacher", "bm25", "--output", "notes.jsonl", "--overwrite"])
+    assert "notes.jsonl" in capsys.readouterr().err
+    assert (tmp_path / "notes.jsonl").read_text() == '{"mine": "keep me"}\n'
+
+    # what st-hardneg wrote, it may replace: the mining record beside the file marks it
+    assert main([*base, "qa.jsonl", "--output", "out.jsonl"]) == 0
+    assert main([*base, "qa.jsonl", "--output", "out.jsonl", "--overwrite", "--output-format", "triplet"]) == 0
+    assert json.loads((tmp_path / "out.jsonl.mining.json").read_text())["selection"]["settings"]["output_format"] == (
+        "triplet"
+    )
+    # ...but not once its record is gone (or was never an st-hardneg record)
+    (tmp_path / "out.jsonl.mining.json").write_text("{}")
+    with pytest.raises(SystemExit):
+        main([*base, "qa.jsonl", "--output", "out.jsonl", "--overwrite"])
+    assert "out.jsonl exists and is not an st-hardneg output" in capsys.readouterr().err
+
+
+def test_a_model_neither_here_nor_reachable_fails_in_one_line(tmp_path):
+    """With HF_HUB_OFFLINE unset and no way to the Hub, huggingface_hub would retry for minutes, printing each retry;
+    the command instead says at once, in one line, that the model could not be loaded and how to give a local copy."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env["HF_HUB_CACHE"] = str(tmp_path / "empty-cache")
+    env["HF_ENDPOINT"] = "http://st-hardneg-no-such-host.invalid"  # no network here or not: nothing answers
+    code = "import sys; from st_hardneg.cli import main; sys.exit(main(sys.argv[1:]))"
+    argv = ["--quiet", "--teacher", "st-hardneg-tests/no-such-model", "--output", str(tmp_path / "out")]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr[-2000:]
+    assert lines[0].startswith("st-hardneg: error: could not load the model 'st-hardneg-tests/no-such-model'")
+    assert "cannot be reached" in lines[0] and "local folder" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_model_folder_is_named_in_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--quiet", "--teacher", str(tmp_path / "models" / "mpnet"), "--output", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    assert (
+        capsys.readouterr().err
+        == f"st-hardneg: error: could not load the model '{tmp_path}/models/mpnet': no such folder\n"
+    )
+
+
+def test_help_names_the_other_commands(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    head = capsys.readouterr().out.split("options:")[0]  # said before the long list of options
+    assert "st-hardneg sweep" in head and "st-hardneg relabel" in head
+
+
+def test_options_the_pool_fixes_are_refused_with_pool(tmp_path, capsys):
+    for option in (["--anchor-column", "question"], ["--positive-column", "answer"]):
+        for command in ([], ["sweep"]):
+            with pytest.raises(SystemExit) as exit_info:
+                main([*command, "--pool", str(tmp_path), *option])
+            assert exit_info.value.code == 2
+            assert f"{option[0]} build a pool and do not apply with --pool" in capsys.readouterr().err
+
+
+def test_a_data_error_is_one_line_counting_rows_from_1_with_the_csv_line(tmp_path, capfd, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)  # pytest's handler stands in for the command's stderr handler
+    data = tmp_path / "qa.csv"
+    # data row 3 (the header is line 1) is the 4th line only because row 2 holds a quoted line break
+    data.write_text('question,answer\nq one,a one\nq two,"a two\nsecond line"\nq three, \nq four,a four\n')
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(data), "--teacher", "bm25", "--output", str(tmp_path / "out.jsonl")])  # not --quiet: INFO on
+    assert exit_info.value.code == 2
+    err = capfd.readouterr().err
+    assert err == (
+        "st-hardneg: error: data row 3 (line 5 of qa.csv): the positive (column 'answer') is ' '; every positive "
+        "(column 'answer') must be a non-empty string\n"
+    )
+    assert "reading anchors from column 'question'" not in caplog.text  # the loading's info lines were dropped
+    data.write_text("question,answer\nq one,a one\nq two,a two\n")  # the same file, right: the info lines are back
+    assert main([str(data), "--teacher", "bm25", "--num-negatives", "1", "--output", str(tmp_path / "o.jsonl")]) == 0
+    assert "reading anchors from column 'question'" in caplog.text
+
+
+def test_a_mistyped_option_or_command_gets_a_suggestion(capsys):
+    for argv, suggestion in (
+        (["--num-negative", "3"], "did you mean --num-negatives?"),
+        (["--overwrit"], "did you mean --overwrite?"),
+        (["sweep", "--method", "naive-topk"], "did you mean --methods?"),
+        (["swep", "--pool", "p"], "did you mean sweep?"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert suggestion in err and len(err.splitlines()) == 1, err

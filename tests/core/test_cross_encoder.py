@@ -203,7 +203,7 @@ def test_a_model_name_loads_after_the_inputs_are_checked(tiny_cross_encoder_path
 
     monkeypatch.setattr(sentence_transformers, "CrossEncoder", counting)
     teacher = CrossEncoderTeacher(str(tiny_cross_encoder_path), name="ce")
-    with pytest.raises(ValueError, match="Row 1: the anchor"):
+    with pytest.raises(ValueError, match="data row 2: the anchor"):
         CandidatePool.build({"anchor": ["x", ""], "positive": ["y", "z"]}, teacher, show_progress=False)
     assert loads == []
     CandidatePool.build(PAIRS, teacher, corpus=CORPUS, depth=2, show_progress=False)

@@ -80,6 +80,9 @@ def test_selecting_does_not_change_the_pool_and_keeps_nothing_unless_asked():
     assert pool.teachers["matrix"].extension is None
     with pytest.raises(TypeError, match="takes a Selection or a Sweep"):
         pool.keep_deepened(first.dataset)
+    dataset, statistics, settings, context = first  # still the four fields a Selection had
+    assert dataset is first.dataset and settings.on_short == "deepen"
+    assert select(pool, method="naive-topk").deepened == {}  # nothing searched: nothing to keep
 
 
 def test_deeper_candidates_are_reused_and_nothing_is_searched_twice():

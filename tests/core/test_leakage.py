@@ -96,3 +96,43 @@ def test_the_command_reads_exclude_from_a_file(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main([*args, "--exclude", str(tmp_path / "missing.txt"), "--output", str(tmp_path / "o2.jsonl")])
     assert stop.value.code == 2 and "missing.txt: no such file" in capsys.readouterr().err
+
+
+# The leakage guard drops rows before the layout is built: the ids and kept columns (issue 18, items 1-2) must be
+# filtered with the same rows. Row 0 is the evaluation anchor, so a misaligned id or language would shift by one row.
+ID_PAIRS = Dataset.from_dict(
+    {
+        "anchor_id": ["q1", "q2", "q3"],
+        "anchor": ["first query", "second query", "third query"],
+        "positive": ["doc one", "doc two", "doc three"],
+        "lang": ["en", "fr", "de"],
+    }
+)
+ID_CORPUS = {"d1": "doc one", "d2": "doc two", "d3": "doc three", "d4": "doc four"}
+ID_SCORES = {
+    "first query": {"doc one": 0.9, "doc two": 0.8, "doc three": 0.7, "doc four": 0.6},
+    "second query": {"doc two": 0.95, "doc four": 0.9, "doc one": 0.5, "doc three": 0.1},
+    "third query": {"doc three": 0.9, "doc one": 0.8, "doc two": 0.2, "doc four": 0.1},
+}
+# worked out by hand: q1 leaves; q2's hardest non-positive is "doc four" (0.9), q3's is "doc one" (0.8)
+ID_EXPECTED = [
+    {"anchor": "second query", "positive": "doc two", "negative": "doc four", "anchor_id": "q2", "positive_id": "d2",
+     "negative_id": "d4", "lang": "fr"},
+    {"anchor": "third query", "positive": "doc three", "negative": "doc one", "anchor_id": "q3", "positive_id": "d3",
+     "negative_id": "d1", "lang": "de"},
+]  # fmt: skip
+ID_OPTIONS = dict(
+    exclude=["First Query!"], output_ids=True, keep_columns=["lang"], method="naive-topk", num_negatives=1,
+    output_format="triplet", show_progress=False,
+)  # fmt: skip
+
+
+def test_exclude_keeps_the_ids_and_kept_columns_of_the_rows_left():
+    mined = mine_hard_negatives(ID_PAIRS, MatrixTeacher(ID_SCORES), corpus=ID_CORPUS, depth=3, **ID_OPTIONS)
+    assert mined.to_list() == ID_EXPECTED
+
+
+def test_the_miner_keeps_the_ids_and_kept_columns_of_the_rows_left():
+    miner = HardNegativeMiner(MatrixTeacher(ID_SCORES), corpus=ID_CORPUS, depth=3, **ID_OPTIONS)
+    mined = ID_PAIRS.map(miner, batched=True, remove_columns=ID_PAIRS.column_names)
+    assert mined.to_list() == ID_EXPECTED

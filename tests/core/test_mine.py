@@ -109,3 +109,34 @@ def test_miner_positives_mapping_protects_anchors_split_across_batches(default_d
     assert leaks(blind) > 0
     miner = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, seed=0, positives=positives_of)
     assert leaks(pairs.map(miner, batched=True, batch_size=1)) == 0
+
+
+def test_the_miner_without_positives_warns_that_other_batches_positives_can_become_negatives(default_data):
+    import warnings
+
+    pairs, corpus = default_data
+    with pytest.warns(UserWarning, match=r"without positives=.*false negatives.*positives=<the pairs dataset>"):
+        blind = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the explicit choices are silent at construction
+        HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, seed=0, positives=pairs)
+        HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, seed=0, positives="batch")
+    with pytest.raises(ValueError, match='or "batch"'):
+        HardNegativeMiner("bm25", corpus=corpus, positives="all")
+    assert "positives=dataset" in HardNegativeMiner.__doc__.split("Args:")[0]  # said in the docstring's first lines
+    assert blind.positives is None
+
+
+def test_unbatched_map_gives_the_batched_rows(default_data):
+    pairs, corpus = default_data
+    miner = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, seed=0, positives=pairs)
+    one_by_one = pairs.map(miner)
+    assert one_by_one.column_names == ["anchor", "positive", "negative_1", "negative_2"]
+    assert one_by_one.to_list() == pairs.map(miner, batched=True, batch_size=64).to_list()
+    assert (
+        one_by_one.to_list()
+        == mine_hard_negatives(pairs, "bm25", corpus=corpus, num_negatives=2, seed=0, show_progress=False).to_list()
+    )
+    triplets = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, output_format="triplet", positives=pairs)
+    with pytest.raises(ValueError, match=r"gives 2 rows.*an unbatched map needs one row out per row in"):
+        pairs.map(triplets)

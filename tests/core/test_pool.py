@@ -116,7 +116,7 @@ def test_corpus_defaults_to_positives_and_positives_join_a_given_corpus():
 
 
 def test_bad_input_raises_clearly():
-    with pytest.raises(ValueError, match="Row 1: the anchor"):
+    with pytest.raises(ValueError, match="data row 2: the anchor"):
         CandidatePool.build({"anchor": ["x", ""], "positive": ["y", "z"]}, "bm25", show_progress=False)
     with pytest.raises(ValueError, match="not a column"):
         CandidatePool.build({"anchor": ["x"], "positive": ["y"]}, "bm25", anchor_column="query")

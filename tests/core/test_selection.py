@@ -180,3 +180,33 @@ def test_selection_errors_are_clear():
         hand_pool().select(output_format="pairs")
     with pytest.raises(ValueError, match="not in this pool"):
         hand_pool().select(teacher="bm25")
+
+
+def test_printing_statistics_gives_a_short_summary_and_keeps_the_data():
+    from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
+
+    stats = SelectionStatistics(
+        rows_in=10, rows_out=8, examples_out=8, candidates_considered=100, removed_by_method=30,
+        negatives_selected=20, negatives_deepened=2, negatives_filled=2, rows_short=4, rows_deepened=1,
+        rows_filled=1, rows_dropped=2, negative_scores=ScoreSummary.of(np.array([0.2, 0.4, 0.6])),
+        positive_scores=ScoreSummary.of(np.array([0.9, 0.7])), warnings=["the threshold is off the scale"],
+    )  # fmt: skip
+    assert str(stats) == (
+        "SelectionStatistics\n"
+        "  10 rows in, 8 rows out (8 examples)\n"
+        "  rows: 4 short of negatives, 1 filled, 2 dropped, 1 deepened, 0 kept short\n"
+        "  negatives: 3.00 per row (20 from the pool, 2 found deeper, 2 random fill); 30 of 100 candidates removed "
+        "by the method\n"
+        "  scores: mean negative score 0.4, mean positive score 0.8\n"
+        "  warnings: 1\n"
+        "    - the threshold is off the scale"
+    )
+    assert "histogram" in repr(stats) and stats.negative_scores.histogram["counts"]  # the full data stays
+    assert str(stats.negative_scores) == "mean 0.4 (std 0.2; min 0.2, median 0.4, max 0.6; 3 scores)"
+
+
+def test_a_real_selections_statistics_print_in_a_few_lines():
+    result = hand_pool().select(NaiveTopK(), num_negatives=2, return_statistics=True)
+    text = str(result.statistics)
+    assert len(text.splitlines()) <= 8 and "3 rows in, 3 rows out" in text and "warnings: none" in text
+    assert "2.00 per row" in text

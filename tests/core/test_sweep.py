@@ -49,7 +49,7 @@ def test_hand_worked_eci_and_ranking():
     by_eci = pool.sweep(["naive-topk", "topk-percpos:0.95"], [1], on_short="deepen", rank_by="eci")
     assert [r["method"] for r in by_eci.rows] == ["topk-percpos:0.95", "naive-topk"]
     assert by_eci.best().method.spec == "topk-percpos:0.95" and by_eci.best().on_short == "deepen"
-    assert inspect.signature(CandidatePool.sweep).parameters["rank_by"].default == DEFAULT_RANK_BY
+    assert inspect.signature(CandidatePool.sweep).parameters["rank_by"].default is None  # S_n, or ndcg@10 by training
 
 
 def test_the_positive_is_scored_by_the_teacher_even_when_the_bound_uses_the_lowest_positive():
@@ -86,8 +86,11 @@ def test_sweep_figures_are_compute_eci_of_the_selected_datasets(default_pool, on
         assert row["rows_kept"] == selection.statistics.rows_out
         assert row["rows_filled"] == selection.statistics.rows_filled
         assert row["rows_dropped"] == selection.statistics.rows_dropped
-    values = [row["signal"] for row in sweep.rows]
-    assert values == sorted(values, reverse=True)
+    # S_n compares sets with the same number of negatives: ranked within each count, the counts in order
+    assert [row["num_negatives"] for row in sweep.rows] == [1] * 8 + [3] * 8
+    for n in (1, 3):
+        values = [row["signal"] for row in sweep.rows if row["num_negatives"] == n]
+        assert values == sorted(values, reverse=True)
 
 
 def test_sweeps_are_not_recorded_as_selections(default_pool):
@@ -123,8 +126,12 @@ def test_the_table_as_data_and_as_json(default_pool, tmp_path):
     with pytest.raises(FileExistsError, match="overwrite=True"):
         sweep.save(path)
     sweep.save(path, overwrite=True)
-    assert json.loads(path.read_text())["rows"][0]["settings"]["method"] == sweep.best().method.to_dict()
-    assert "| configuration |" in sweep.to_markdown().splitlines()[0]
+    assert json.loads(path.read_text())["rows"][0]["settings"]["method"] == sweep.best(num_negatives=1).method.to_dict()
+    lines = sweep.to_markdown().splitlines()
+    assert lines[0] == "num_negatives = 1 (ranked by signal within this count)" and "| configuration |" in lines[2]
+    assert "num_negatives = 2 (ranked by signal within this count)" in lines
+    one = default_pool.sweep(["naive-topk", "topk-percpos:0.95"], [2], show_progress=False)
+    assert "| configuration |" in one.to_markdown().splitlines()[0]  # one count: one table
 
 
 def test_best_is_ready_for_select(default_pool):
@@ -143,6 +150,38 @@ def test_a_model_scores_the_sets_as_compute_eci_does(minilm):
         report = compute_eci(pool.select(settings, show_progress=False), minilm, show_progress=False)
         assert row["eci"] == pytest.approx(report.eci, abs=1e-5)
         assert row["signal"] == pytest.approx(report.signal, abs=1e-5)
+
+
+def test_best_across_several_numbers_of_negatives_asks_for_the_count(default_pool):
+    """Issue 17: ``pool.sweep([...], num_negatives=[1, 4]).best()`` picked a configuration with 1 negative because
+    ``S_n`` (a mean over the negatives) is highest with the fewest; the teacher's figures compare like with like."""
+    sweep = default_pool.sweep(["naive-topk", "topk-percpos:0.95"], num_negatives=[1, 4], show_progress=False)
+    assert max(sweep.rows, key=lambda r: r["signal"])["num_negatives"] == 1  # what best() used to pick
+    with pytest.raises(ValueError, match=r"num_negatives \[1, 4\]: pass num_negatives= to best\(\).*score='train'"):
+        sweep.best()
+    for n in (1, 4):
+        rows = [r for r in sweep.rows if r["num_negatives"] == n]
+        best = sweep.best(num_negatives=n)
+        assert best.num_negatives == n and best.method.spec == max(rows, key=lambda r: r["signal"])["method"]
+    with pytest.raises(ValueError, match=r"no configuration has num_negatives=2; the sweep has \[1, 4\]"):
+        sweep.best(num_negatives=2)
+    for rank_by in ("eci", "max_margin"):
+        ranked = default_pool.sweep(["naive-topk"], [1, 4], rank_by=rank_by, show_progress=False)
+        with pytest.raises(ValueError, match="compares only sets with the same number of negatives"):
+            ranked.best()
+    # one count: nothing to refuse; |N| itself compares across counts
+    assert default_pool.sweep(["naive-topk"], [4], show_progress=False).best().num_negatives == 4
+    by_count = default_pool.sweep(["naive-topk"], [1, 4], rank_by="negatives_per_query", show_progress=False)
+    assert by_count.best().num_negatives == 4 and not by_count.ranked_within_counts
+
+
+def test_a_saved_sweep_keeps_the_rule(default_pool, tmp_path):
+    sweep = default_pool.sweep(["naive-topk", "topk-percpos:0.95"], num_negatives=[1, 4], show_progress=False)
+    sweep.save(tmp_path / "sweep.json")
+    loaded = Sweep.load(tmp_path / "sweep.json")
+    assert loaded.ranked_within_counts and loaded.best(num_negatives=4) == sweep.best(num_negatives=4)
+    with pytest.raises(ValueError, match="pass num_negatives= to best"):
+        loaded.best()
 
 
 def test_a_sweep_reuses_its_own_deeper_search_and_changes_the_pool_only_when_asked():

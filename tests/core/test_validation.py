@@ -103,17 +103,18 @@ def test_bad_settings_fail_before_the_teacher_is_called(kwargs, error, match):
 
 
 BAD_DATA = [
-    ({"query": ["a", None, "c"], "answer": ["x", "y", "z"]}, CORPUS, TypeError, "Row 1: the anchor"),
-    ({"query": ["a", "b", "c"], "answer": ["x", "", "z"]}, CORPUS, ValueError, "Row 1: the positive"),
-    ({"query": ["a", "b", 3], "answer": ["x", "y", "z"]}, CORPUS, TypeError, "Row 2: the anchor .* must be a string"),
-    ({"query": ["a", "  ", "c"], "answer": ["x", "y", "z"]}, CORPUS, ValueError, "Row 1: the anchor"),
+    ({"query": ["a", None, "c"], "answer": ["x", "y", "z"]}, CORPUS, TypeError, "data row 2: the anchor"),
+    ({"query": ["a", "b", "c"], "answer": ["x", "", "z"]}, CORPUS, ValueError, "data row 2: the positive"),
+    ({"query": ["a", "b", 3], "answer": ["x", "y", "z"]}, CORPUS, TypeError, "row 3: the anchor .* must be a string"),
+    ({"query": ["a", "  ", "c"], "answer": ["x", "y", "z"]}, CORPUS, ValueError, "data row 2: the anchor"),
     ({"query": [], "answer": []}, CORPUS, ValueError, "no rows"),
     ({"query": ["a", "b"], "answer": ["x"]}, CORPUS, ValueError, "differ in length"),
     ({"query": ["a"]}, CORPUS, ValueError, "needs an anchor and a positive column"),
     (PAIRS, ["doc", None], TypeError, r"corpus\[1\]"),
     (PAIRS, ["doc", ""], ValueError, r"corpus\[1\]"),
     (PAIRS, [], ValueError, "corpus is empty"),
-    (PAIRS, {"d1": "alpha doc", "d2": "beta doc"}, TypeError, "corpus is a mapping"),
+    # {id: text} is a corpus (issue 18): its texts are checked like any other
+    (PAIRS, {"d1": "alpha doc", "d2": " "}, ValueError, r"corpus\[1\]"),
     (PAIRS, "alpha doc", TypeError, "corpus is a single string"),
     ("not a dataset", CORPUS, TypeError, "dataset must be a datasets.Dataset or a dict of columns"),
 ]
@@ -130,16 +131,16 @@ def test_bad_data_fails_before_the_teacher_is_called(data, corpus, error, match)
 
 def test_the_same_checks_guard_the_pool_and_the_miner():
     teacher = CountingTeacher()
-    with pytest.raises(ValueError, match="Row 0: the positive"):
+    with pytest.raises(ValueError, match="data row 1: the positive"):
         CandidatePool.build({"q": ["a"], "d": [" "]}, teacher, show_progress=False)
     with pytest.raises(ValueError, match="temperature must be > 0"):
         HardNegativeMiner(teacher, CORPUS, temperature=0)
-    with pytest.raises(TypeError, match="corpus is a mapping"):
-        HardNegativeMiner(teacher, {"d": "x"})
+    with pytest.raises(ValueError, match=r"corpus\[0\]"):
+        HardNegativeMiner(teacher, {"d": ""})
     with pytest.raises(ValueError, match="raise depth"):
         HardNegativeMiner(teacher, CORPUS, depth=3, num_negatives=4)
     miner = HardNegativeMiner(teacher, CORPUS, num_negatives=2, depth=5)
-    with pytest.raises(ValueError, match="Row 1: the anchor"):
+    with pytest.raises(ValueError, match="data row 2: the anchor"):
         miner({"query": ["alpha one", ""], "answer": ["alpha doc", "beta doc"]})
     assert teacher.calls == 0
 
@@ -151,7 +152,7 @@ def test_a_model_name_is_not_loaded_before_the_checks(monkeypatch):
         raise AssertionError("the model was loaded before the inputs were checked")
 
     monkeypatch.setattr(dense, "load_sentence_transformer", no_loading)
-    with pytest.raises(ValueError, match="Row 0: the anchor"):
+    with pytest.raises(ValueError, match="data row 1: the anchor"):
         mine_hard_negatives({"a": [""], "p": ["x"]}, "some/model-name", show_progress=False)
     with pytest.raises(ValueError, match="backend must be one of"):
         dense.DenseTeacher("some/model-name", backend="faiss-gpu2")

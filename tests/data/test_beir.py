@@ -54,16 +54,18 @@ def test_load_beir(tmp_path: Path, compress_corpus: bool) -> None:
 def test_load_pairs_on_beir(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO):
         loaded = load_pairs(_write_beir(tmp_path / "beir"))
+    # the ids are kept (issue 18): each pair's query and document id, and the corpus by id
     assert loaded.pairs.to_list() == [
-        {"anchor": "moon rotation", "positive": "Moon The Moon is tidally locked."},
-        {"anchor": "hot and red planets", "positive": "Venus Venus is hot."},
-        {"anchor": "hot and red planets", "positive": "Mars is red."},
-    ]
-    assert loaded.corpus == [
-        "Moon The Moon is tidally locked.",
-        "Mars is red.",
-        "Venus Venus is hot.",
-        "No title field at all.",
+        {"anchor": "moon rotation", "positive": "Moon The Moon is tidally locked.", "anchor_id": "1",
+         "positive_id": "d1"},
+        {"anchor": "hot and red planets", "positive": "Venus Venus is hot.", "anchor_id": "2", "positive_id": "d3"},
+        {"anchor": "hot and red planets", "positive": "Mars is red.", "anchor_id": "2", "positive_id": "d2"},
+    ]  # fmt: skip
+    assert list(loaded.corpus.items()) == [
+        ("d1", "Moon The Moon is tidally locked."),
+        ("d2", "Mars is red."),
+        ("d3", "Venus Venus is hot."),
+        ("d4", "No title field at all."),
     ]
     assert "3 pairs over 2 queries and 4 corpus documents" in caplog.text
 

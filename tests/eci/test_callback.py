@@ -7,11 +7,13 @@ to ``state.log_history`` and calls every ``on_log``), then ``on_evaluate(metrics
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 from transformers import TrainerCallback, TrainerControl, TrainerState
 
+from st_hardneg._compat import BaseEvaluator
 from st_hardneg.eci import ECICallback, ECIEvaluator, ECIReport, ECISettings, compute_eci
 from st_hardneg.eci.compute import GroupedECI
 
@@ -137,3 +139,40 @@ def test_training_logs_are_left_alone() -> None:
     callback.on_evaluate(None, state, TrainerControl(), metrics={"train_runtime": 1.0}, model=model)
     assert logs == {"loss": 0.5, "learning_rate": 1e-4}
     assert model.calls == []
+
+
+def _training_args(tmp_path, eval_strategy: str) -> Any:
+    from sentence_transformers import SentenceTransformerTrainingArguments
+
+    return SentenceTransformerTrainingArguments(
+        output_dir=str(tmp_path), eval_strategy=eval_strategy, report_to="none", use_cpu=True
+    )
+
+
+def test_warns_once_when_the_trainer_will_never_evaluate(tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    callback = ECICallback(UNSCORED)
+    args = _training_args(tmp_path, "no")
+    with caplog.at_level(logging.WARNING, logger="st_hardneg.eci.callback"):
+        callback.on_train_begin(args, TrainerState(), TrainerControl())
+        callback.on_train_begin(args, TrainerState(), TrainerControl())  # a second train(): said already
+    warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert 'eval_strategy="no"' in warnings[0].getMessage()
+    assert "will not score" in warnings[0].getMessage()
+
+
+@pytest.mark.parametrize("eval_strategy", ["steps", "epoch"])
+def test_no_warning_when_the_trainer_evaluates(tmp_path, caplog: pytest.LogCaptureFixture, eval_strategy) -> None:
+    with caplog.at_level(logging.WARNING, logger="st_hardneg.eci.callback"):
+        ECICallback(UNSCORED).on_train_begin(_training_args(tmp_path, eval_strategy), TrainerState(), TrainerControl())
+    assert not caplog.records
+
+
+def test_hands_out_an_evaluator_with_no_metrics_of_its_own() -> None:
+    # SentenceTransformerTrainer needs an eval_dataset or an evaluator to evaluate on schedule.
+    callback = ECICallback(UNSCORED)
+    model = CountingEncoder()
+    assert isinstance(callback.evaluator, BaseEvaluator)
+    assert callback.evaluator is callback.evaluator
+    assert callback.evaluator(model, output_path=None, epoch=1.0, steps=3) == {}
+    assert model.calls == []  # the callback scores, in its hooks; the evaluator does not

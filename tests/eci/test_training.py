@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -201,3 +202,81 @@ def test_best_model_selection_on_eci(tmp_path, best_metric: str, with_eval_datas
         assert metrics[f"eval_callback_{key}"] == pytest.approx(value, abs=1e-6), key
     assert trainer.state.log_history[-1]["eval_callback_eci"] == metrics["eval_callback_eci"]
     assert scorings[0] == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("with_eval_dataset", [False, True], ids=["no-eval_dataset", "eval_dataset"])
+def test_the_documented_callback_recipe_selects_the_best_model(tmp_path, with_eval_dataset: bool) -> None:
+    """docs/eci.md: metric_for_best_model="eval_callback_eci" with the callback alone (no ECIEvaluator), with or
+    without an eval_dataset; without one, the trainer gets ``evaluator=callback.evaluator``."""
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    model = _fresh_model()
+    callback = ECICallback(TRIPLETS)
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(tmp_path),
+        max_steps=2,
+        per_device_train_batch_size=8,
+        per_device_eval_batch_size=8,
+        learning_rate=1e-4,
+        eval_strategy="steps",
+        eval_steps=1,
+        save_strategy="steps",
+        save_steps=1,
+        save_only_model=True,
+        load_best_model_at_end=True,
+        metric_for_best_model="eval_callback_eci",
+        logging_steps=1,
+        report_to="none",
+        use_cpu=True,
+        seed=0,
+        disable_tqdm=True,
+    )
+    extra = {"eval_dataset": EVAL} if with_eval_dataset else {"evaluator": callback.evaluator}
+    trainer = SentenceTransformerTrainer(
+        model=model,
+        args=args,
+        train_dataset=TRAIN,
+        loss=MultipleNegativesRankingLoss(model),
+        callbacks=[callback],
+        **extra,
+    )
+    callback.attach(trainer)
+    trainer.train()
+
+    evals = [entry for entry in trainer.state.log_history if "eval_runtime" in entry]
+    assert [entry["step"] for entry in evals] == [1, 2]
+    assert all(("eval_loss" in entry) == with_eval_dataset for entry in evals)
+    logged = {entry["step"]: entry["eval_callback_eci"] for entry in evals}
+    assert trainer.state.best_metric == max(logged.values())
+    assert trainer.state.best_metric == logged[trainer.state.best_global_step]
+    direct = compute_eci(TRIPLETS, trainer.model, show_progress=False).to_metrics()
+    assert direct["eci"] == pytest.approx(trainer.state.best_metric, abs=1e-6)
+    assert trainer.evaluate()["eval_callback_eci"] == pytest.approx(direct["eci"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_the_callback_warns_when_training_never_evaluates(tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    model = _fresh_model()
+    callback = ECICallback(TRIPLETS)
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(tmp_path),
+        max_steps=1,
+        per_device_train_batch_size=8,
+        eval_strategy="no",
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        disable_tqdm=True,
+    )
+    trainer = SentenceTransformerTrainer(
+        model=model, args=args, train_dataset=TRAIN, loss=MultipleNegativesRankingLoss(model), callbacks=[callback]
+    )
+    with caplog.at_level(logging.WARNING, logger="st_hardneg.eci.callback"):
+        trainer.train()
+    assert any('eval_strategy="no"' in record.getMessage() for record in caplog.records)
+    assert callback.last_report is None  # never scored

@@ -39,7 +39,7 @@ def test_an_ensembles_set_is_mined_again_from_its_recorded_configuration(pool, d
     members = config.make_teacher()
     assert [type(t) for t in members] == [BM25Teacher, RandomTeacher] and members[1].seed == 5
     again = config.mine(pairs, corpus=corpus, show_progress=False)
-    assert again.dataset.to_list() == selection.dataset.to_list()
+    assert again.to_list() == selection.dataset.to_list()
     # the code a card shows builds both members and selects the ensemble by name
     imports, expression = config.teacher_code()
     assert expression == "[BM25Teacher(), RandomTeacher(seed=5)]"

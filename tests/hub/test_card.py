@@ -118,7 +118,7 @@ def test_a_local_model_is_recorded_without_its_path(default_data, tmp_path):
         with pytest.raises(ValueError, match="the teacher was a local model"):
             config.make_teacher()
         again = config.mine(pairs, corpus, teacher=DenseTeacher(path), show_progress=False)
-        assert again.dataset.to_list() == selection.dataset.to_list()
+        assert again.to_list() == selection.dataset.to_list()
 
 
 def test_a_set_selected_from_a_saved_pool_records_the_original_dataset_and_split(bm25_pool, tmp_path):
@@ -197,4 +197,4 @@ def test_a_deepened_set_shows_its_deeper_rows_and_mines_again_the_same(default_d
     line = f"| Rows searched deeper | {s.rows_deepened} | {s.negatives_deepened} negatives found beyond depth 5 "
     assert line + f"({depths}) |" in text
     again = load_mining_config(tmp_path / "out").mine(pairs, corpus, show_progress=False)
-    assert again.dataset.to_list() == selection.dataset.to_list()
+    assert again.to_list() == selection.dataset.to_list()

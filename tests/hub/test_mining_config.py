@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from datasets import Dataset
 
 from st_hardneg.hub import MiningConfig, load_mining_config, save_for_hub
 from st_hardneg.settings import PoolSettings, SelectionSettings
@@ -49,9 +50,14 @@ def test_the_config_reloads_into_the_settings_objects(saved, bm25_pool):
 def test_mining_again_with_the_config_gives_the_same_rows(saved, default_data, name):
     folder, selections = saved
     pairs, corpus = default_data
-    again = load_mining_config(folder, name, "train").mine(pairs, corpus=corpus, show_progress=False)
+    config = load_mining_config(folder, name, "train")
+    again = config.mine(pairs, corpus=corpus, show_progress=False, return_statistics=True)
     assert again.dataset.to_list() == selections[name].dataset.to_list()
     assert again.statistics.to_dict() == selections[name].statistics.to_dict()
+    # Without return_statistics, the same rows as a datasets.Dataset: what mine_hard_negatives returns.
+    dataset = config.mine(pairs, corpus=corpus, show_progress=False)
+    assert isinstance(dataset, Dataset)
+    assert dataset.to_list() == selections[name].dataset.to_list()
 
 
 def test_other_data_is_refused_before_any_teacher_runs(saved, default_data, monkeypatch):

@@ -56,7 +56,7 @@ def test_a_relabeled_set_is_recorded_and_mined_again_with_a_judge(tmp_path):
     assert config.relabel["settings"]["candidates"] == 5
     with pytest.raises(ValueError, match="relabeled by ARHN .* pass judge="):
         config.mine(pairs, corpus=corpus, show_progress=False)
-    again = config.mine(pairs, corpus=corpus, judge=OverlapJudge(), show_progress=False)
+    again = config.mine(pairs, corpus=corpus, judge=OverlapJudge(), show_progress=False, return_statistics=True)
     assert again.dataset.to_list() == selection.dataset.to_list()
     assert selection.statistics.excluded_filtered + selection.statistics.excluded_relabeled > 0
     assert again.statistics.excluded_filtered == selection.statistics.excluded_filtered
