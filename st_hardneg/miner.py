@@ -19,6 +19,7 @@ import numpy as np
 
 from st_hardneg.build.building import index_teachers
 from st_hardneg.candidate_pool import CandidatePool
+from st_hardneg.data.leakage import rows_to_keep
 from st_hardneg.mine import settings_from_kwargs
 from st_hardneg.pool.input_columns import check_keep_columns, check_output_ids, read_input_columns
 from st_hardneg.pool.inputs import FixedCorpus, build_layout, dataset_fingerprint, read_pairs
@@ -87,6 +88,11 @@ class HardNegativeMiner:
         self.pool_settings, self.settings = settings_from_kwargs(kwargs, pool_settings, settings)
         if corpus is None:
             raise ValueError("HardNegativeMiner needs a corpus that contains every positive")
+        if self.pool_settings.existing_negatives != "ignore":
+            raise ValueError(
+                f"existing_negatives={self.pool_settings.existing_negatives!r} is not available with HardNegativeMiner "
+                "yet: use mine_hard_negatives or CandidatePool.build"
+            )
         self.teachers = resolve_teachers(teacher)
         self.corpus = FixedCorpus(corpus)
         if self.settings.output_ids and self.corpus.document_ids is None:
@@ -135,6 +141,13 @@ class HardNegativeMiner:
         check_keep_columns(batch, s.keep_columns, anchor_column, positive_column)
         if self.settings.output_ids:  # before the first batch encodes anything
             check_output_ids(batch, self.corpus.texts, anchor_column, positive_column, corpus_has_ids=True)
+        keep = rows_to_keep(anchors, s.exclude)  # the leakage guard: evaluation anchors' rows leave the batch
+        excluded = 0 if keep is None else len(anchors) - len(keep)
+        rows = None
+        if keep is not None:
+            # a batch of evaluation anchors only is mined for its first row, to return the output's columns empty
+            rows = keep if len(keep) else np.arange(min(1, len(anchors)))
+            anchors, positives = [anchors[i] for i in rows], [positives[i] for i in rows]
         extra_anchors, extra_positives = self._extra_rows(anchors, positives)
         layout = build_layout(anchors + extra_anchors, positives + extra_positives, fixed_corpus=self.corpus)
         if self._indexes is None:
@@ -152,10 +165,21 @@ class HardNegativeMiner:
         if extra_anchors:
             pool = pool.take_rows(np.arange(len(anchors)))
         pool.input_columns = read_input_columns(
-            batch, None, layout, anchor_column, positive_column, s.keep_columns, document_ids=self.corpus.document_ids
+            batch,
+            None,
+            layout,
+            anchor_column,
+            positive_column,
+            s.keep_columns,
+            document_ids=self.corpus.document_ids,
+            rows=rows,  # the rows the leakage guard kept: ids and kept columns stay aligned with them
         )
         result = pool.select(self.settings, show_progress=self.show_progress, return_statistics=True)
-        self.history.append({"config": result.config, "statistics": result.statistics.to_dict()})
+        self.history.append(
+            {"config": result.config, "statistics": result.statistics.to_dict(), "rows_excluded": excluded}
+        )
+        if keep is not None and not len(keep):
+            return result.dataset.select([]).to_dict()
         return result.dataset.to_dict()
 
     def _one_row(self, row: Mapping[str, Any]) -> dict[str, Any]:

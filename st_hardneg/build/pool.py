@@ -10,7 +10,10 @@ from typing import Any, TypeVar
 import pyarrow as pa
 
 from st_hardneg.build.building import index_teachers, pool_config, rank_with_teacher
+from st_hardneg.build.existing import corpus_with_existing, join_existing, keep_existing
 from st_hardneg.data.arrow_texts import as_arrow
+from st_hardneg.data.existing import existing_negative_columns, read_existing_negatives
+from st_hardneg.data.leakage import rows_to_keep
 from st_hardneg.engines.build import build_sharded
 from st_hardneg.engines.settings import EngineSettings
 from st_hardneg.keyed_random import text_keys
@@ -59,33 +62,82 @@ def build_pool(
         dataset, settings.anchor_column, settings.positive_column
     )
     check_keep_columns(dataset, settings.keep_columns, anchor_column, positive_column)
+    fingerprint = dataset_fingerprint(anchors, positives)  # of the pairs given, before the leakage guard
+    existing = existing_negatives(dataset, settings.existing_negatives, sharded=engine.sharded)
+    keep = rows_to_keep(anchors, settings.exclude)
+    anchors, positives, excluded = drop_leaked(anchors, positives, keep)
+    if existing is not None and keep is not None:
+        existing = [existing[i] for i in keep]
     texts = read_corpus(corpus) if corpus is not None else None
+    if existing is not None:
+        texts = corpus_with_existing(texts, positives, existing)
     layout = build_layout(anchors, positives, texts)
     settings = settings.replace(anchor_column=anchor_column, positive_column=positive_column)
-    inputs = read_input_columns(dataset, corpus, layout, anchor_column, positive_column, settings.keep_columns)
+    inputs = read_input_columns(
+        dataset, corpus, layout, anchor_column, positive_column, settings.keep_columns, rows=keep
+    )
     if engine.sharded:
         pool = build_sharded(
             layout,
             teachers,
             settings,
             engine,
-            dataset_fingerprint=dataset_fingerprint(anchors, positives),
+            dataset_fingerprint=fingerprint,
             corpus_given=corpus is not None,
             show_progress=show_progress,
             pool_class=cls,
         )
         pool.teacher_objects.update({t.name: t for t in teachers})  # they score soft labels on demand
+        pool.statistics.rows_excluded = excluded
         return with_input_columns(pool, inputs)
     pool = pool_from_layout(
         cls,
         layout,
         teachers,
         settings,
-        dataset_fingerprint=dataset_fingerprint(anchors, positives),
+        dataset_fingerprint=fingerprint,
         corpus_given=corpus is not None,
         show_progress=show_progress,
     )
+    pool.statistics.rows_excluded = excluded
+    if existing is not None and settings.existing_negatives == "join":
+        pool.statistics.existing_negatives_joined = join_existing(pool, existing, show_progress=show_progress)
+    elif existing is not None:
+        pool.statistics.existing_negatives_kept = keep_existing(pool, existing, show_progress=show_progress)
     return with_input_columns(pool, inputs)
+
+
+def existing_negatives(dataset: Any, mode: str, *, sharded: bool) -> list[list[str]] | None:
+    """Each row's existing negatives for ``existing_negatives="join"``; ``None`` otherwise (a one-line note when the
+    dataset has some and they are ignored). Raises before any work when ``join`` has nothing to join."""
+    columns = existing_negative_columns(dataset)
+    if mode == "ignore":
+        if columns:
+            logger.warning(
+                "The dataset's negative columns %s are ignored: existing_negatives='join' adds them to their anchors' "
+                "candidates, 'keep' puts them ahead of the mined ones",
+                columns,
+            )
+        return None
+    if not columns:
+        raise ValueError(
+            f"existing_negatives={mode!r}, but the dataset has no negative column (negative, negative_<n>, negatives)"
+        )
+    if sharded:
+        raise ValueError(f"existing_negatives={mode!r} is not available with a sharded build (work_dir) yet")
+    return read_existing_negatives(dataset, columns)
+
+
+def drop_leaked(anchors: list[str], positives: list[str], keep: Any) -> tuple[list[str], list[str], int]:
+    """The pairs without the rows whose anchor is an evaluation anchor (``keep``: the other rows' indices, from
+    :func:`~st_hardneg.data.leakage.rows_to_keep`; None: every row), and how many were dropped."""
+    if keep is None:
+        return anchors, positives, 0
+    if not len(keep):
+        raise ValueError(
+            f"exclude: every one of the {len(anchors)} training rows has an evaluation anchor; nothing is left to mine"
+        )
+    return [anchors[i] for i in keep], [positives[i] for i in keep], len(anchors) - len(keep)
 
 
 def _one_array(texts: pa.Array | pa.ChunkedArray) -> pa.Array:

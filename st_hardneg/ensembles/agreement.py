@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from st_hardneg.pool.candidates import TeacherCandidates
-from st_hardneg.select.negatives import NegativeRule, pick_negatives, row_positive_scores
+from st_hardneg.select.negatives import pick_negatives, row_positive_scores
+from st_hardneg.select.rules import NegativeRule
 from st_hardneg.select.settings import SelectionSettings
 
 __all__ = ["TeacherAgreement", "jaccard", "teacher_agreement"]

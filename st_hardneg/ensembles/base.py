@@ -14,12 +14,12 @@ from st_hardneg.pool.lookup import lookup_scores
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
 from st_hardneg.select.negatives import (
     FillSource,
-    NegativeRule,
     Picks,
     finish_selection,
     pick_negatives,
     row_positive_scores,
 )
+from st_hardneg.select.rules import NegativeRule
 from st_hardneg.select.settings import SelectionSettings
 
 __all__ = ["EnsembleInput", "add_counts", "bit", "compact_rows", "with_reference_scores"]
@@ -38,6 +38,8 @@ class EnsembleInput:
         settings: the selection settings (``num_negatives`` is per teacher for ``concat``).
         judged: a relabeled pool's judgments lookup (:func:`~st_hardneg.select.negatives.pick_negatives`): judged
             positives and filtered passages leave every member's candidates.
+        duplicates: copies of the positives to keep out of every member's candidates and of the fill
+            (:mod:`st_hardneg.select.duplicates`).
     """
 
     teachers: list[TeacherCandidates]
@@ -49,6 +51,7 @@ class EnsembleInput:
     chunk_size: int = 16384
     show_progress: bool = True
     judged: Any = None
+    duplicates: Any = None
 
     def positive_scores(self, t: int) -> np.ndarray:
         """Teacher ``t``'s positive score per row, as the methods compare it (``settings.positive_score``)."""
@@ -74,6 +77,7 @@ class EnsembleInput:
             num=num,
             draw_order=draw_order,
             judged=self.judged,
+            duplicates=self.duplicates,
             chunk_size=self.chunk_size,
             show_progress=self.show_progress,
         )
@@ -92,7 +96,7 @@ class EnsembleInput:
             row_query=self.row_query,
             row_positive=self.row_positive,
             positive_scores=self.own_positive_scores(0),
-            fill=FillSource(reference, self.positive_scores(0), self.judged),
+            fill=FillSource(reference, self.positive_scores(0), self.judged, self.duplicates),
             rule=self.rule,
             chunk_size=self.chunk_size,
         )

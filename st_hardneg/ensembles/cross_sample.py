@@ -53,6 +53,7 @@ def cross_sample(inp: EnsembleInput) -> tuple[Selected, SelectionStatistics]:
             rule=inp.rule,
             row_keys=inp.row_keys[rows],
             judged=inp.judged,
+            duplicates=inp.duplicates,
             own_positive_scores=inp.own_positive_scores(t)[rows],
             chunk_size=inp.chunk_size,
             show_progress=inp.show_progress,

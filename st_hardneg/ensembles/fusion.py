@@ -93,6 +93,7 @@ def select_fused(inp: EnsembleInput, fused: TeacherCandidates) -> tuple[Selected
         rule=inp.rule,
         row_keys=inp.row_keys,
         judged=inp.judged,
+        duplicates=inp.duplicates,
         chunk_size=inp.chunk_size,
         show_progress=inp.show_progress,
     )

@@ -80,6 +80,7 @@ def format_dataset(
     output_scores: bool = False,
     score_columns: dict[str, tuple[np.ndarray, ...]] | None = None,
     teacher_labels: np.ndarray | None = None,
+    include_positives: bool = False,
     carried: Carried | None = None,
 ) -> Dataset:
     """Build the output :class:`datasets.Dataset`. ``queries`` and ``corpus`` are Arrow string arrays.
@@ -91,6 +92,9 @@ def format_dataset(
             array ``[n, m]`` gives that column's scores of ``selected.extra_positives`` (``labeled-list``); without
             it, the ``scores`` column takes ``selected.extra_positive_scores`` and the others NaN.
         teacher_labels: ``[n, k]`` strings naming who chose each negative (``None`` at padding).
+        include_positives: ``labeled-list`` only: each row's list is in the teacher's rank order, the positive(s)
+            among the negatives where their scores put them (sentence-transformers' ``include_positives``, for
+            reranking evaluation sets), instead of the positive first.
         carried: ids and kept input columns of the selected rows (:mod:`st_hardneg.formatting.carried`), written
             after the format's own columns.
     """
@@ -139,6 +143,11 @@ def format_dataset(
         extra_scores = s.extra_positive_scores if s.extra_positive_scores is not None else np.zeros(extra.shape)
         docs = np.concatenate([s.row_positive[:, None], extra, s.negatives], axis=1)
         keep = np.concatenate([np.ones((n, 1), bool), extra >= 0, valid], axis=1)
+        order = None
+        if include_positives:  # rank order by the selection's scores, padding last; a tie puts the positive first
+            ranked = np.concatenate([s.positive_scores[:, None], extra_scores, s.negative_scores], axis=1)
+            order = np.argsort(np.where(keep, -ranked.astype(np.float64), np.inf), axis=1, kind="stable")
+            docs, keep = np.take_along_axis(docs, order, axis=1), np.take_along_axis(keep, order, axis=1)
         offsets = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int32)
         columns[anchor_column] = pc.take(queries, s.row_query)
         columns[positive_column] = pa.ListArray.from_arrays(offsets, pc.take(corpus, docs[keep]))
@@ -146,14 +155,17 @@ def format_dataset(
             # extra (relabeled) positives: the column's own scores of them when given (soft labels), else the
             # selection's own scores in "scores"
             extra_values = extra_table.get(name, extra_scores if name == "scores" else np.full(extra.shape, np.nan))
-            values = np.concatenate([values[:, :1], extra_values, values[:, 1:]], axis=1)[keep]
+            values = np.concatenate([values[:, :1], extra_values, values[:, 1:]], axis=1)
+            values = (values if order is None else np.take_along_axis(values, order, axis=1))[keep]
             columns[name] = pa.ListArray.from_arrays(offsets, pa.array(values.astype(np.float32)))
         if not table:
             labels = np.zeros(keep.shape, dtype=np.int64)
             labels[:, : 1 + extra.shape[1]] = 1
+            labels = labels if order is None else np.take_along_axis(labels, order, axis=1)
             columns["labels"] = pa.ListArray.from_arrays(offsets, pa.array(labels[keep]))
         if teacher_labels is not None:
             with_positive = np.concatenate([np.full((n, 1 + extra.shape[1]), None, object), teacher_labels], axis=1)
+            with_positive = with_positive if order is None else np.take_along_axis(with_positive, order, axis=1)
             columns["teachers"] = _string_lists(with_positive, keep)
         source = np.arange(n)
         if carried is not None and carried.writes_ids:

@@ -280,12 +280,35 @@ def _mined_section(part: HubPart, c: MiningRecord) -> dict[str, Any]:
         ("Teacher", teacher_line(c.teacher)),
         ("Candidates per anchor (pool depth)", f"{ps.depth}, after removing all of the anchor's positives"),
         ("Random fill reserve per anchor", str(ps.num_random)),
+        *(
+            [
+                (
+                    "Evaluation anchors excluded",
+                    f"{len(ps.exclude)} (training rows asking one of them dropped before mining)",
+                )
+            ]
+            if ps.exclude
+            else []
+        ),
+        *(
+            [("Existing negatives", "the dataset's own, joined to their anchors' candidates and filtered like them")]
+            if ps.existing_negatives == "join"
+            else [("Existing negatives", "the dataset's own, kept unfiltered ahead of the mined ones")]
+            if ps.existing_negatives == "keep"
+            else []
+        ),
         ("Mining method", s.method.describe()),
         (
             "Positive score compared against",
             "the row's own positive" if s.positive_score == "row" else "the lowest score among the anchor's positives",
         ),
     ]
+    if s.range_min or s.range_max is not None:
+        last = f"to {s.range_max - 1}" if s.range_max is not None else "onwards"
+        window = f"ranks {s.range_min} {last} of each anchor's candidates (counted from 0), beside the method"
+        settings_rows.append(("Rank window", window))
+    if s.max_score is not None:
+        settings_rows.append(("Maximum negative score", f"{s.max_score:g} (candidates scoring above removed)"))
     if s.min_score is not None:
         settings_rows.append(("Minimum negative score", f"{s.min_score:g} (easier candidates removed)"))
     if c.relabel is not None:
@@ -313,6 +336,9 @@ def _mined_section(part: HubPart, c: MiningRecord) -> dict[str, Any]:
         ),
         ("Removed by the mining method", st.removed_by_method, s.method.spec),
     ]
+    if s.range_min or s.range_max is not None:
+        window = f"range_min={s.range_min}" + (f", range_max={s.range_max}" if s.range_max is not None else "")
+        removed.insert(2, ("Outside the rank window", st.removed_by_rank, window + " (removed before the method)"))
     if c.relabel is not None:
         removed.insert(
             2,
@@ -322,6 +348,18 @@ def _mined_section(part: HubPart, c: MiningRecord) -> dict[str, Any]:
                 "ARHN judgments, removed before the method like positives",
             ),
         )
+    if st.removed_duplicate_positive or st.removed_near_duplicate:
+        removed.insert(
+            2,
+            (
+                "Kept out as copies of a positive (exact / near)",
+                f"{st.removed_duplicate_positive} / {st.removed_near_duplicate}",
+                "same text as one of the anchor's positives (case, punctuation, whitespace aside)"
+                + (f"; teacher score within {s.near_duplicates:g} of the positive's" if s.near_duplicates else ""),
+            ),
+        )
+    if s.max_score is not None:
+        removed.append(("Removed above the maximum score", st.removed_above_max_score, f"max_score={s.max_score:g}"))
     if s.min_score is not None:
         removed.append(("Removed below the minimum score", st.removed_below_min_score, f"min_score={s.min_score:g}"))
     removed += [

@@ -142,17 +142,22 @@ def read_input_columns(
     keep_columns: Sequence[str] = (),
     *,
     document_ids: pa.Array | None = None,
+    rows: np.ndarray | None = None,
 ) -> InputColumns | None:
     """The ids and kept columns of a pool's inputs, aligned with its ``layout`` (a
     :class:`~st_hardneg.pool.inputs.PairLayout`); None when the inputs have neither ids nor kept columns.
 
     ``document_ids``: the ids of the layout's corpus itself (a miner's fixed corpus), instead of ``corpus``'s.
+    ``rows``: the dataset's rows the layout was built from, in order (the leakage guard's
+    :func:`~st_hardneg.data.leakage.rows_to_keep`); None: every row.
     """
     anchor_id, positive_id = id_columns(column_names(dataset), anchor_column, positive_column)
     given_ids = corpus_ids(corpus) if corpus is not None else None
     if anchor_id is None and positive_id is None and given_ids is None and document_ids is None and not keep_columns:
         return None
     table = arrow_table(dataset)
+    if rows is not None:  # the rows the leakage guard kept, so ids and kept columns stay aligned with the layout
+        table = table.take(pa.array(np.asarray(rows, dtype=np.int64)))
     columns: dict[str, Any] = {}
     if anchor_id is not None:
         columns[ANCHOR_ID] = _strings(table.column(anchor_id), anchor_id)
@@ -175,8 +180,10 @@ def _document_ids(layout: Any, given_ids: pa.Array | None, positive_ids: pa.Arra
     given = 0 if layout.corpus_first is None else len(layout.corpus_first)
     ids = pa.nulls(size, pa.large_string())
     if given_ids is not None and given:
-        ids = pa.concat_arrays([pc.take(given_ids, pa.array(layout.corpus_first)).cast(pa.large_string()),
-                                pa.nulls(size - given, pa.large_string())])  # fmt: skip
+        first = np.asarray(layout.corpus_first, dtype=np.int64)
+        beyond = first >= len(given_ids)  # texts added to the given corpus for the build (existing negatives)
+        taken = pc.take(given_ids, pa.array(np.where(beyond, 0, first), mask=beyond))
+        ids = pa.concat_arrays([taken.cast(pa.large_string()), pa.nulls(size - given, pa.large_string())])
     if positive_ids is not None:
         docs, first_row = np.unique(layout.row_positive, return_index=True)
         at = np.full(size, -1, dtype=np.int64)

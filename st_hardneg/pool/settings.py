@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from st_hardneg.settings.base import DEFAULT_SEED, Settings, check_columns, check_int, option
+from st_hardneg.data.leakage import evaluation_anchors, read_exclude_file
+from st_hardneg.settings.base import DEFAULT_SEED, Settings, check_choice, check_columns, check_int, option
 
-__all__ = ["PoolSettings"]
+__all__ = ["EXISTING_NEGATIVES", "PoolSettings"]
+
+#: What to do with the negatives a dataset already has (``negative``, ``negative_<n>`` or ``negatives`` columns).
+EXISTING_NEGATIVES: tuple[str, ...] = ("ignore", "join", "keep")
 
 #: The one default seed of st-hardneg (as ``transformers.TrainingArguments``): every draw is reproducible by default.
 
@@ -17,8 +21,9 @@ class PoolSettings(Settings):
     """How :meth:`~st_hardneg.pool.CandidatePool.build` builds a pool.
 
     Examples:
-        >>> PoolSettings(depth=50).to_dict()
-        {'depth': 50, 'num_random': 16, 'seed': 42, 'anchor_column': None, 'positive_column': None, 'keep_columns': []}
+        >>> PoolSettings(depth=50).to_dict()  # doctest: +NORMALIZE_WHITESPACE
+        {'depth': 50, 'num_random': 16, 'seed': 42, 'anchor_column': None, 'positive_column': None, 'keep_columns': [],
+         'exclude': None, 'existing_negatives': 'ignore'}
         >>> PoolSettings(keep_columns=["lang"]).keep_columns
         ('lang',)
         >>> PoolSettings(depth=0)
@@ -49,12 +54,31 @@ class PoolSettings(Settings):
         multiple=True,
     )
 
+    exclude: tuple[str, ...] | None = option(
+        None,
+        "an evaluation set (a Dataset or a list of anchor texts; on the command line a file: .txt one anchor per "
+        "line, or a dataset file): training rows whose anchor equals one of its anchors (case, punctuation and "
+        "whitespace aside) are dropped before anything is encoded, and counted",
+        parse=read_exclude_file,
+        metavar="FILE",
+    )
+    existing_negatives: str = option(
+        "ignore",
+        "negatives the dataset already has (a negative, negative_<n> or list negatives column): ignore them (said in "
+        "one line), join them to their anchor's candidates, scored by the teacher and filtered like any other, or "
+        "keep them, unfiltered, ahead of the mined negatives of their row (texts missing from the corpus are added "
+        "to it for the build)",
+        choices=EXISTING_NEGATIVES,
+    )
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "keep_columns", _keep_columns(self.keep_columns))
         check_int("depth", self.depth, minimum=1)
         check_int("num_random", self.num_random, minimum=0)
         check_int("seed", self.seed, minimum=0)
         check_columns(self.anchor_column, self.positive_column)
+        object.__setattr__(self, "exclude", evaluation_anchors(self.exclude))
+        check_choice("existing_negatives", self.existing_negatives, EXISTING_NEGATIVES)
 
 
 #: Column names a selection writes itself (besides the anchor and positive columns): a kept column may not take one.

@@ -88,6 +88,12 @@ class PoolStatistics:
     added_positives: int
     duplicate_corpus_texts: int
     teachers: dict[str, TeacherStatistics] = field(default_factory=dict)
+    #: training rows dropped because their anchor is an evaluation anchor (``exclude=``), before the rows above
+    rows_excluded: int = 0
+    #: existing negatives (the dataset's own) joined to their anchors' candidates (``existing_negatives="join"``)
+    existing_negatives_joined: int = 0
+    #: existing negatives recorded to put ahead of the mined ones (``existing_negatives="keep"``)
+    existing_negatives_kept: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,7 +121,13 @@ class SelectionStatistics:
         examples_out: rows of the output dataset.
         candidates_considered: candidate slots (not padding) over all rows, within the pool's depth (as the counts
             of the method below).
-        removed_by_method: candidates the mining method removed.
+        removed_by_rank: candidates outside the rank window (``range_min`` / ``range_max``), removed first.
+        removed_by_method: candidates the mining method removed (within the rank window).
+        removed_duplicate_positive / removed_near_duplicate: candidate slots kept out as copies of one of the
+            anchor's positives (same normalised text; the teacher's score within ``near_duplicates`` of the
+            positive's), before the rules, like positives (:mod:`st_hardneg.select.duplicates`).
+        negatives_existing: the dataset's own negatives put ahead of the mined ones (``existing_negatives="keep"``).
+        removed_above_max_score: survivors of the method removed for scoring above ``max_score``.
         removed_below_min_score: survivors of the method removed for scoring below ``min_score``.
         survivors: candidates that survived the method.
         not_selected: survivors that the sampler did not pick.
@@ -157,6 +169,11 @@ class SelectionStatistics:
     candidates_considered: int = 0
     removed_by_method: int = 0
     removed_below_min_score: int = 0
+    removed_by_rank: int = 0
+    removed_above_max_score: int = 0
+    removed_duplicate_positive: int = 0
+    negatives_existing: int = 0
+    removed_near_duplicate: int = 0
     survivors: int = 0
     not_selected: int = 0
     negatives_selected: int = 0

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from st_hardneg.filters.methods import MiningMethod
 from st_hardneg.pool.candidates import CandidateExtension, compact, row_isin
 from st_hardneg.relabel.judgments import FILTERED, RELABELED
+from st_hardneg.select.rules import NegativeRule
 
 logger = logging.getLogger(__name__)
 
@@ -48,25 +48,21 @@ def deepening_levels(depth: int, limit: int) -> list[int]:
 
 
 def survivor_counts(
-    method: MiningMethod,
-    min_score: float | None,
+    rule: NegativeRule,
     candidates: np.ndarray,
     scores: np.ndarray,
     positive_scores: np.ndarray,
     widths: np.ndarray | None = None,
     excluded: np.ndarray | None = None,
 ) -> np.ndarray:
-    """How many of each row's candidates survive the method and ``min_score`` (within the row's ``widths``;
-    ``excluded``: candidates a relabeled pool keeps out, which never survive)."""
+    """How many of each row's candidates survive the rules (rank window, method, score band) within the row's
+    ``widths`` (``excluded``: candidates a relabeled pool keeps out, which never survive)."""
     valid = candidates >= 0
     if excluded is not None:
         valid &= ~excluded
     if widths is not None:
         valid &= np.arange(candidates.shape[1])[None, :] < np.asarray(widths)[:, None]
-    keep = method.keep(scores, positive_scores, valid)
-    if min_score is not None:
-        keep &= scores >= np.float64(min_score)  # float64, as the methods and the selection compare
-    return keep.sum(axis=1)
+    return rule.apply(scores, positive_scores, valid).keep.sum(axis=1)
 
 
 @dataclass
@@ -91,13 +87,13 @@ def plan_deepening(
     row_query: np.ndarray,
     positive_scores: np.ndarray,
     *,
-    method: MiningMethod,
-    min_score: float | None,
+    rule: NegativeRule,
     num_negatives: int,
     limit: int,
     search: Callable[[np.ndarray, int], tuple[list[np.ndarray], list[np.ndarray]]] | None,
     teacher: str = "",
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    duplicates: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None,
     chunk_size: int = 16384,
 ) -> DeepeningPlan:
     """Find the short rows and the depth each selects at, searching their anchors deeper where needed.
@@ -114,6 +110,8 @@ def plan_deepening(
         judged: a relabeled pool's ``judged(queries, candidates)`` label lookup
             (:class:`~st_hardneg.relabel.judgments.JudgmentLookup`): relabeled and filtered candidates are not
             survivors, as in the selection.
+        duplicates: the guard against copies of the positives (:mod:`st_hardneg.select.duplicates`): they are not
+            survivors either.
     """
     depth = base_candidates.shape[1]
     n = len(row_query)
@@ -121,13 +119,9 @@ def plan_deepening(
     for start in range(0, n, chunk_size):
         q = row_query[start : start + chunk_size]
         cand = np.asarray(base_candidates[q])
+        pos = positive_scores[start : start + chunk_size]
         counts[start : start + chunk_size] = survivor_counts(
-            method,
-            min_score,
-            cand,
-            base_scores[q],
-            positive_scores[start : start + chunk_size],
-            excluded=_excluded(judged, q, cand),
+            rule, cand, base_scores[q], pos, excluded=_excluded(judged, q, cand, base_scores[q], pos, duplicates)
         )
     pending = np.flatnonzero(counts < num_negatives)
     row_depth = np.zeros(n, dtype=np.int64)
@@ -156,8 +150,8 @@ def plan_deepening(
             extension = extension.updated(need, level, candidates, scores)
             searched_any[need] = True
         cand, sc = extension.gather(base_candidates, base_scores, row_query[pending], level)
-        excluded = _excluded(judged, row_query[pending], cand)
-        got = survivor_counts(method, min_score, cand, sc, positive_scores[pending], excluded=excluded)
+        excluded = _excluded(judged, row_query[pending], cand, sc, positive_scores[pending], duplicates)
+        got = survivor_counts(rule, cand, sc, positive_scores[pending], excluded=excluded)
         row_depth[pending] = level  # the last level looked at, for rows that stay short
         pending = pending[got < num_negatives]
         queries = np.unique(row_query[pending])
@@ -168,13 +162,23 @@ def plan_deepening(
 
 
 def _excluded(
-    judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None, queries: np.ndarray, candidates: np.ndarray
+    judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
+    queries: np.ndarray,
+    candidates: np.ndarray,
+    scores: np.ndarray,
+    positive_scores: np.ndarray,
+    duplicates: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> np.ndarray | None:
-    """The candidates a relabeled pool keeps out of the negatives (relabeled positives, filtered passages)."""
-    if judged is None:
-        return None
-    labels = judged(np.asarray(queries), candidates)
-    return (labels == RELABELED) | (labels == FILTERED)
+    """The candidates kept out of the negatives: a relabeled pool's relabeled positives and filtered passages,
+    and copies of the positives."""
+    out = None
+    if judged is not None:
+        labels = judged(np.asarray(queries), candidates)
+        out = (labels == RELABELED) | (labels == FILTERED)
+    if duplicates is not None:
+        copies = np.logical_or(*duplicates(np.asarray(queries), candidates, scores, positive_scores))
+        out = copies if out is None else out | copies
+    return out
 
 
 def extra_candidates(

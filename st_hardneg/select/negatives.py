@@ -16,42 +16,18 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from st_hardneg.filters.methods import MiningMethod
 from st_hardneg.formatting.formatters import Selected
 from st_hardneg.keyed_random import combine, gumbel
 from st_hardneg.pool.candidates import TeacherCandidates, compact, row_isin
 from st_hardneg.pool.statistics import ScoreSummary, SelectionStatistics
 from st_hardneg.relabel.judgments import FILTERED, RELABELED
-from st_hardneg.sampling.samplers import Sampler, first_true
+from st_hardneg.sampling.samplers import first_true
 from st_hardneg.select.deepening import DeepeningPlan
-from st_hardneg.select.settings import SelectionSettings
+from st_hardneg.select.duplicates import DuplicateGuard
+from st_hardneg.select.existing import put_kept_first
+from st_hardneg.select.rules import NegativeRule
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class NegativeRule:
-    """What turns a row's ranked candidates into its negatives (the few selection settings the pipeline reads): the
-    mining method, ``min_score``, the sampler and how many; and what a row short of them becomes (``on_short``;
-    ``full_rows`` when the output format needs every row full, n-tuple)."""
-
-    method: MiningMethod
-    min_score: float | None
-    sampler: Sampler
-    num_negatives: int
-    on_short: str | None
-    full_rows: bool
-
-    @classmethod
-    def of(cls, settings: SelectionSettings) -> NegativeRule:
-        return cls(
-            method=settings.method,
-            min_score=settings.min_score,
-            sampler=settings.sampler,
-            num_negatives=settings.num_negatives,
-            on_short=settings.on_short,
-            full_rows=settings.output_format == "n-tuple",
-        )
 
 
 def row_positive_scores(tc: TeacherCandidates, row_query: np.ndarray, mode: str) -> np.ndarray:
@@ -87,6 +63,7 @@ def pick_negatives(
     draw_order: bool = False,
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     deepening: DeepeningPlan | None = None,
+    duplicates: DuplicateGuard | None = None,
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> Picks:
@@ -107,6 +84,8 @@ def pick_negatives(
         deepening: for ``on_short="deepen"``, the depth each short row selects at and the deeper candidates
             (:func:`~st_hardneg.select.deepening.plan_deepening`); those rows select again from their anchor's
             candidates down to that depth.
+        duplicates: the duplicates of the positives to keep out (:mod:`st_hardneg.select.duplicates`), like
+            positives: before the rules, the candidates after them moving up.
     """
     num = rule.num_negatives if num is None else num
     st = SelectionStatistics(rows_in=len(row_query))
@@ -132,9 +111,17 @@ def pick_negatives(
                 scores = scores.astype(np.float32)
                 valid = cand >= 0
         pos = positive_scores[rows]
-        keep, easy, picks, neg, neg_s = _choose(rule, cand, scores, valid, pos, row_keys[rows], num, draw_order)
-        st.removed_by_method += int((valid & ~(keep | easy)).sum())
-        st.removed_below_min_score += int(easy.sum())
+        if duplicates is not None:  # copies of a positive leave the candidates, like positives
+            exact, near = duplicates(q, cand, scores, pos)
+            st.removed_duplicate_positive += int(exact.sum())
+            st.removed_near_duplicate += int(near.sum())
+            if (exact | near).any():
+                cand, scores = compact(cand, scores, valid & ~(exact | near), cand.shape[1], -np.inf)
+                scores = scores.astype(np.float32)
+                valid = cand >= 0
+        keep, removed, picks, neg, neg_s = _choose(rule, cand, scores, valid, pos, row_keys[rows], num, draw_order)
+        for counter, count in removed.items():  # each rule's removals apart (st_hardneg.select.rules)
+            setattr(st, counter, getattr(st, counter) + count)
         st.candidates_considered += int(valid.sum())
         st.survivors += int(keep.sum())
         have = (picks >= 0).sum(axis=1)
@@ -149,8 +136,13 @@ def pick_negatives(
                 d_valid = (d_cand >= 0) & (np.arange(d_cand.shape[1])[None, :] < widths[:, None])
                 # rank of each candidate in the teacher's ranking (beyond the pool's depth: a deeper candidate)
                 d_rank = np.broadcast_to(np.arange(d_cand.shape[1]), d_cand.shape)
-                if judged is not None:  # as at the pool's depth: judged candidates leave, the rest move up
-                    d_valid &= ~_judged_out(judged, q[deep], d_cand)[0]
+                d_out = np.zeros(d_cand.shape, dtype=bool)
+                if judged is not None:
+                    d_out |= _judged_out(judged, q[deep], d_cand)[0]
+                if duplicates is not None:
+                    d_out |= np.logical_or(*duplicates(q[deep], d_cand, d_scores, pos[deep]))
+                if d_out.any():  # as at the pool's depth: judged candidates and copies leave, the rest move up
+                    d_valid &= ~d_out
                     d_cand, d_scores = compact(d_cand, d_scores, d_valid, d_cand.shape[1], -np.inf)
                     d_rank, _ = compact(d_rank, d_rank, d_valid, d_cand.shape[1], -1)
                     d_scores = d_scores.astype(np.float32)
@@ -190,17 +182,16 @@ def _choose(
     num: int,
     draw_order: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The method, ``min_score`` and the sampler on ranked candidates ``[rows, width]``.
+    """The rules (rank window, method, ``max_score``, ``min_score``: :class:`NegativeRule`) and the sampler on
+    ranked candidates ``[rows, width]``.
 
     Returns:
-        ``(keep, easy, picks, negatives, negative_scores)``: the survivors; the method's survivors that
-        ``min_score`` removed; the sampler's positions (``-1``-padded) and the picked ids and scores (NaN-padded).
+        ``(keep, removed, picks, negatives, negative_scores)``: the survivors; each rule's removals counted
+        (:data:`~st_hardneg.select.rules.RULE_COUNTERS`); the sampler's positions (``-1``-padded) and the picked ids
+        and scores (NaN-padded).
     """
-    keep = rule.method.keep(scores, pos, valid)
-    easy = np.zeros_like(keep)
-    if rule.min_score is not None:
-        easy = keep & (scores < np.float64(rule.min_score))  # float64, as the methods compare
-        keep &= ~easy
+    outcome = rule.apply(scores, pos, valid)
+    keep = outcome.keep
     sampler = rule.sampler
     noise = gumbel(combine(keys[:, None], cand.astype(np.uint64))) if sampler.random else None
     picks = sampler.pick(keep, scores, num, noise, pos, draw_order=draw_order)
@@ -208,7 +199,7 @@ def _choose(
     safe = np.where(picked, picks, 0)
     neg = np.where(picked, np.take_along_axis(cand, safe, axis=1), -1)
     neg_s = np.where(picked, np.take_along_axis(scores, safe, axis=1), np.nan).astype(np.float32)
-    return keep, easy, picks, neg, neg_s
+    return keep, outcome.counts(), picks, neg, neg_s
 
 
 @dataclass
@@ -226,6 +217,7 @@ class FillSource:
     tc: TeacherCandidates
     positive_scores: np.ndarray
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    duplicates: DuplicateGuard | None = None
 
 
 def select_negatives(
@@ -239,6 +231,8 @@ def select_negatives(
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     own_positive_scores: np.ndarray | None = None,
     deepening: DeepeningPlan | None = None,
+    duplicates: DuplicateGuard | None = None,
+    kept: tuple[np.ndarray, np.ndarray] | None = None,
     chunk_size: int = 16384,
     show_progress: bool = True,
 ) -> tuple[Selected, SelectionStatistics]:
@@ -252,6 +246,8 @@ def select_negatives(
         own_positive_scores: ``[rows]`` each row's own positive score, which the selection reports whatever the
             method compared (default: ``tc.positive_scores``; a relabeled pool's extra rows bring theirs).
         deepening: the deeper search for short rows (``on_short="deepen"``, see :func:`pick_negatives`).
+        kept: ``(ids, scores)`` ``[rows, m]`` existing negatives kept ahead of the mined ones
+            (:mod:`st_hardneg.select.existing`), before short rows are filled.
     """
     picks = pick_negatives(
         tc,
@@ -261,10 +257,16 @@ def select_negatives(
         row_keys=row_keys,
         judged=judged,
         deepening=deepening,
+        duplicates=duplicates,
         chunk_size=chunk_size,
         show_progress=show_progress,
     )
+    if kept is not None:
+        picks.negatives, picks.scores = put_kept_first(picks.negatives, picks.scores, *kept)
+        picks.statistics.negatives_existing = int(row_isin(picks.negatives, kept[0]).sum())
     bits = (picks.negatives >= 0).astype(np.uint64)
+    if kept is not None:
+        bits[row_isin(picks.negatives, kept[0])] = 0  # chosen by the dataset, not by the teacher
     return finish_selection(
         picks.negatives,
         picks.scores,
@@ -273,7 +275,7 @@ def select_negatives(
         row_query=row_query,
         row_positive=row_positive,
         positive_scores=np.asarray(tc.positive_scores if own_positive_scores is None else own_positive_scores),
-        fill=FillSource(tc, positive_scores, judged),
+        fill=FillSource(tc, positive_scores, judged, duplicates),
         rule=rule,
         count_short=deepening is None,
         chunk_size=chunk_size,
@@ -314,7 +316,8 @@ def finish_selection(
     on_short, need_full_rows = rule.on_short, rule.full_rows
     have = (negatives >= 0).sum(axis=1)
     short = have < width
-    st.negatives_selected += int(have.sum()) - st.negatives_deepened  # found beyond the pool's depth: counted apart
+    # found beyond the pool's depth, or kept from the dataset: counted apart
+    st.negatives_selected += int(have.sum()) - st.negatives_deepened - st.negatives_existing
     if count_short:
         st.rows_short += int(short.sum())
     if on_short in ("fill", "deepen") and short.any() and fill is not None:  # random fill: deepen's last resort
@@ -325,14 +328,14 @@ def finish_selection(
                 fill.tc,
                 row_query[r],
                 fill.positive_scores[r],
-                rule.method,
-                rule.min_score,
+                rule,
                 negatives,
                 scores,
                 r,
                 have[r],
                 width,
                 judged=fill.judged,
+                duplicates=fill.duplicates,
             )
             st.negatives_filled += int(filled.sum())
             st.rows_filled += int((filled > 0).sum())
@@ -373,18 +376,18 @@ def _fill(
     tc: TeacherCandidates,
     q: np.ndarray,
     pos: np.ndarray,
-    method: MiningMethod,
-    min_score: float | None,
+    rule: NegativeRule,
     neg: np.ndarray,
     neg_s: np.ndarray,
     rows: np.ndarray,
     have: np.ndarray,
     width: int,
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    duplicates: DuplicateGuard | None = None,
 ) -> np.ndarray:
     """Fill short ``rows`` of ``neg``/``neg_s`` in place with the anchor's random corpus negatives that obey the
-    method's bound (and ``min_score``), are not in the row already and, in a relabeled pool, were not judged a
-    positive or filtered out.
+    method's bound and the score band (``max_score``, ``min_score``), are not in the row already and, in a relabeled
+    pool, were not judged a positive or filtered out.
 
     Returns the number of negatives added per row.
     """
@@ -393,11 +396,9 @@ def _fill(
     ok = (rc >= 0) & ~row_isin(rc, neg[rows])
     if judged is not None:
         ok &= ~_judged_out(judged, q, rc)[0]
-    limit = method.threshold(pos)
-    if limit is not None:
-        ok &= rs <= limit[:, None]
-    if min_score is not None:
-        ok &= rs >= np.float64(min_score)
+    ok &= rule.score_bound(rs, pos)
+    if duplicates is not None:  # a copy of a positive never fills a row
+        ok &= ~np.logical_or(*duplicates(q, rc, rs, pos))
     need = width - have
     ok &= (np.cumsum(ok, axis=1) - 1) < need[:, None]
     take = first_true(ok, width)  # [rows, width] positions in the reserve, -1 padded

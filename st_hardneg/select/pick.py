@@ -15,8 +15,11 @@ from st_hardneg.pool.inputs import csr_matrix_rows
 from st_hardneg.pool.statistics import SelectionStatistics
 from st_hardneg.pool.store import ROW_SALT, PoolStore
 from st_hardneg.select.deepening import DeepeningPlan, extra_candidates, plan_deepening
+from st_hardneg.select.duplicates import DuplicateGuard, duplicate_guard
+from st_hardneg.select.existing import kept_negatives
 from st_hardneg.select.judged import extra_positive_lists, extra_positive_rows, resolve_relabel_mode
-from st_hardneg.select.negatives import NegativeRule, row_positive_scores, select_negatives
+from st_hardneg.select.negatives import row_positive_scores, select_negatives
+from st_hardneg.select.rules import NegativeRule
 from st_hardneg.select.settings import SelectionSettings
 
 logger = logging.getLogger(__name__)
@@ -81,10 +84,17 @@ def pick(
             "run pool.relabel(ARHN(judge, ...)) first"
         )
     rule = NegativeRule.of(settings)
+    duplicates = duplicate_guard(
+        pool.corpus,
+        pool.positives_indptr,
+        pool.positives_indices,
+        exact=settings.exact_duplicates,
+        near=settings.near_duplicates,
+    )
     deepening = None
     if settings.on_short == "deepen":
         known = (extensions or {}).get(tc.name, tc.extension)
-        deepening = deepen(pool, tc, known, rule, settings.max_depth, row_query, positive_scores, judged)
+        deepening = deepen(pool, tc, known, rule, settings.max_depth, row_query, positive_scores, judged, duplicates)
     selected, stats = select_negatives(
         tc,
         row_query,
@@ -97,6 +107,8 @@ def pick(
         show_progress=show_progress,
         judged=judged,
         own_positive_scores=own_scores,
+        duplicates=duplicates,
+        kept=kept_negatives(pool.config, tc.name, len(row_query)),
     )
     if extras is not None and settings.relabeled_output == "rows":
         stats.relabeled_rows = len(extras.row_query)
@@ -118,6 +130,7 @@ def deepen(
     row_query: np.ndarray,
     positive_scores: np.ndarray,
     judged: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
+    duplicates: DuplicateGuard | None = None,
 ) -> DeepeningPlan:
     """Search the anchors of rows short at the pool's depth deeper (:mod:`st_hardneg.select.deepening`), starting
     from the deeper candidates already found (``extension``); the plan holds the extension with what was found.
@@ -126,6 +139,8 @@ def deepen(
     as survivors."""
     corpus_size = len(pool.corpus)
     limit = corpus_size if max_depth is None else min(max_depth, corpus_size)
+    if rule.range_max is not None:  # no deeper than the rank window reaches
+        limit = min(limit, max(rule.range_max, tc.depth))
     extension = extension or CandidateExtension.empty(len(tc.candidates), tc.depth)
     search = None
     if pool.can_search(tc.name):
@@ -149,12 +164,12 @@ def deepen(
         extension,
         row_query,
         positive_scores,
-        method=rule.method,
-        min_score=rule.min_score,
+        rule=rule,
         num_negatives=rule.num_negatives,
         limit=limit,
         search=search,
         teacher=tc.name,
         judged=judged,
+        duplicates=duplicates,
     )
     return plan

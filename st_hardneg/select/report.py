@@ -40,6 +40,12 @@ def fit_warnings(
             + f"{stats.rows_filled} filled with random documents and {stats.rows_dropped} dropped: check the threshold "
             "against the teacher's scores"
         )
+    band = stats.survivors + stats.removed_below_min_score + stats.removed_above_max_score
+    if settings.max_score is not None and band and stats.removed_above_max_score >= 0.9 * band:
+        warnings.append(
+            f"max_score={settings.max_score:g} removed {stats.removed_above_max_score} of the {band} candidates the "
+            "method kept"
+        )
     survivors = stats.survivors + stats.removed_below_min_score
     if settings.min_score is not None and survivors and stats.removed_below_min_score >= 0.9 * survivors:
         warnings.append(

@@ -15,6 +15,7 @@ from st_hardneg.pool.candidates import CandidateExtension
 from st_hardneg.pool.statistics import SelectionStatistics
 from st_hardneg.pool.store import PoolStore
 from st_hardneg.select.carried_rows import carried_rows, check_ids, count_missing_ids
+from st_hardneg.select.duplicates import duplicate_guard
 from st_hardneg.select.judged import resolve_relabel_mode
 from st_hardneg.select.pick import pick
 from st_hardneg.select.report import count_teachers, fit_warnings, teacher_labels
@@ -100,6 +101,12 @@ def select(pool: PoolStore, settings: SelectionSettings, *, chunk_size: int, sho
                 f"relabeled_output={settings.relabeled_output!r} needs a relabeled pool; this pool has no "
                 "judgments: run pool.relabel(ARHN(judge, ...)) first"
             )
+        if pool.config.get("existing_negatives"):
+            raise ValueError(
+                "this pool keeps the dataset's own negatives ahead of the mined ones (existing_negatives='keep'), "
+                "which one teacher's selection does; an ensemble cannot yet: select one teacher, or build with "
+                "existing_negatives='join'"
+            )
         settings = settings.replace(teacher=tuple(names), relabel_mode=relabel_mode)
         judged = None
         if relabel_mode not in (None, "off"):
@@ -120,6 +127,13 @@ def select(pool: PoolStore, settings: SelectionSettings, *, chunk_size: int, sho
                 chunk_size=chunk_size,
                 show_progress=show_progress,
                 judged=judged,
+                duplicates=duplicate_guard(
+                    pool.corpus,
+                    pool.positives_indptr,
+                    pool.positives_indices,
+                    exact=settings.exact_duplicates,
+                    near=settings.near_duplicates,
+                ),
             )
         )
         teacher_context = {
@@ -155,6 +169,7 @@ def select(pool: PoolStore, settings: SelectionSettings, *, chunk_size: int, sho
         positive_column=pool_settings["positive_column"],
         score_columns=columns,
         teacher_labels=teacher_labels(selected, names) if settings.output_teachers else None,
+        include_positives=settings.include_positives,
         carried=carried_rows(pool, selected, settings.output_ids, stats),
     )
     stats.examples_out = len(dataset)

@@ -79,6 +79,11 @@ class SelectionSettings(Settings):
     )
     output_format: str = option("n-tuple", "layout of the output dataset", choices=OUTPUT_FORMATS)
     output_scores: bool = option(False, "add the teacher's scores (for distillation losses)")
+    include_positives: bool = option(
+        False,
+        "labeled-list only: each list in the teacher's rank order with the positive among the negatives where its "
+        "score puts it, as sentence-transformers' include_positives (reranking evaluation sets)",
+    )
     output_ids: bool = option(
         False,
         "add the ids the inputs carry: anchor_id, positive_id, and one id column per negative column (negative_1_id "
@@ -103,6 +108,29 @@ class SelectionSettings(Settings):
         choices=POSITIVE_SCORES,
     )
     min_score: float | None = option(None, "also remove candidates scoring below this (too easy)")
+    max_score: float | None = option(
+        None, "also remove candidates scoring above this (too close to a positive to trust), beside the method"
+    )
+    exact_duplicates: bool = option(
+        True,
+        "keep candidates whose text equals one of the anchor's positives (case, punctuation and whitespace aside) "
+        "out of the negatives, like positives",
+    )
+    near_duplicates: float | None = option(
+        None,
+        "also keep out candidates the teacher scores within this of the positive score (near copies of a positive)",
+        metavar="EPSILON",
+    )
+    range_min: int = option(
+        0,
+        "skip the first this-many ranked candidates of each anchor (as sentence-transformers' range_min), beside "
+        "the method",
+    )
+    range_max: int | None = option(
+        None,
+        "consider only the first this-many ranked candidates of each anchor (as sentence-transformers' range_max), "
+        "beside the method; None: the pool's depth (or max_depth with on_short=deepen)",
+    )
     teacher: str | tuple[str, ...] | None = option(
         None,
         "which teacher of a multi-teacher pool to select from; several (repeat the option) for an ensemble, default "
@@ -158,12 +186,20 @@ class SelectionSettings(Settings):
         check_choice("output_format", self.output_format, OUTPUT_FORMATS)
         if not isinstance(self.output_scores, bool):
             raise TypeError(f"output_scores must be True or False, got {self.output_scores!r}")
+        if not isinstance(self.include_positives, bool):
+            raise TypeError(f"include_positives must be True or False, got {self.include_positives!r}")
         if not isinstance(self.output_ids, bool):
             raise TypeError(f"output_ids must be True or False, got {self.output_ids!r}")
         check_choice("on_short", self.on_short, ON_SHORT, optional=True)
         check_int("max_depth", self.max_depth, minimum=1, optional=True)
         check_choice("positive_score", self.positive_score, POSITIVE_SCORES)
         check_float("min_score", self.min_score, optional=True)
+        check_float("max_score", self.max_score, optional=True)
+        if not isinstance(self.exact_duplicates, bool):
+            raise TypeError(f"exact_duplicates must be True or False, got {self.exact_duplicates!r}")
+        check_float("near_duplicates", self.near_duplicates, minimum=0, optional=True)
+        check_int("range_min", self.range_min, minimum=0)
+        check_int("range_max", self.range_max, minimum=1, optional=True)
         object.__setattr__(self, "teacher", _names("teacher", self.teacher, single=True))
         check_choice("ensemble", self.ensemble, ENSEMBLES, optional=True)
         check_int("rrf_k", self.rrf_k, minimum=0)
@@ -193,10 +229,28 @@ class SelectionSettings(Settings):
                 f"teacher names several teachers {list(self.teacher)}; choose how to combine them with ensemble= "
                 f"one of {', '.join(ENSEMBLES)}"
             )
-        if self.ensemble == "rrf" and (isinstance(self.method, TopKAbs) or self.min_score is not None):
+        if self.ensemble == "rrf" and (
+            isinstance(self.method, TopKAbs) or self.min_score is not None or self.max_score is not None
+        ):
             raise ValueError(
                 "ensemble='rrf' fuses ranks into scores 1 / (rrf_k + rank): an absolute threshold (topk-abs, "
-                "min_score) has no meaning on them; use ensemble='mean_score' or a rank/positive-aware method"
+                "min_score, max_score) has no meaning on them; use ensemble='mean_score' or a rank/positive-aware "
+                "method"
+            )
+        if self.range_max is not None and self.range_max <= self.range_min:
+            raise ValueError(
+                f"range_max={self.range_max} is not above range_min={self.range_min}: the rank window holds no "
+                "candidate"
+            )
+        if self.min_score is not None and self.max_score is not None and self.min_score > self.max_score:
+            raise ValueError(
+                f"min_score={self.min_score} is above max_score={self.max_score}: no candidate can survive both"
+            )
+        if self.include_positives and self.output_format != "labeled-list":
+            raise ValueError(
+                f"include_positives=True ranks the positive among the negatives of a labeled-list row, not of "
+                f"{self.output_format!r} rows (every column after the positive is a negative to the losses); use "
+                "output_format='labeled-list'"
             )
         if self.score_teachers is not None and not self.output_scores:
             raise ValueError("score_teachers names whose scores to write: it needs output_scores=True")
@@ -244,7 +298,9 @@ class SelectionSettings(Settings):
         deepest = depth
         if self.on_short == "deepen":
             deepest = self.max_depth if self.max_depth is not None else corpus_size
-        reachable = None if deepest is None else deepest - self.method.skips
+        if self.range_max is not None:  # the rank window caps any search
+            deepest = self.range_max if deepest is None else min(deepest, self.range_max)
+        reachable = None if deepest is None else deepest - max(self.method.skips, self.range_min)
         if reachable is not None and self.num_negatives > reachable:
             where = f"a pool of depth {depth}" if deepest == depth else f"a search to depth {deepest}"
             raise ValueError(

@@ -150,7 +150,7 @@ def test_mining_config_reproduces_a_set_with_ids_and_kept_columns(tmp_path):
     assert config.pool_settings.keep_columns == ("lang",)
     assert config.selection_settings.output_ids is True
     again = config.mine(pairs_with_ids(), corpus=CORPUS, show_progress=False)
-    assert again.dataset.to_list() == selection.dataset.to_list()
+    assert again.to_list() == selection.dataset.to_list()  # MiningConfig.mine returns the Dataset
     card = (tmp_path / "repo" / "README.md").read_text()
     assert "anchor_id" in card and "`lang`" in card
 
