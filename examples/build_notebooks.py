@@ -44,8 +44,9 @@ miner = HardNegativeMiner(
     model,
     corpus=corpus,
     positives=pairs,  # positives=pairs: any batch size gives the same rows
-    method=TopKPercPos(0.95),
+    method=TopKPercPos(0.95),  # NV-Retriever's best; the default is Naive Top-K, as in sentence-transformers
     num_negatives=3,
+    output_format="n-tuple",  # one row per pair, as map(batched=True) without remove_columns needs
     sampling="top1_sampled",
     output_scores=True,
     seed=0,

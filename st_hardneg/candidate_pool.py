@@ -27,6 +27,7 @@ from typing import Any, Literal, overload
 from st_hardneg.build.pool import build_pool, pool_from_layout
 from st_hardneg.engines.settings import EngineSettings
 from st_hardneg.ensembles.agreement import TeacherAgreement, teacher_agreement
+from st_hardneg.filters.methods import TopKPercPos
 from st_hardneg.hub.pool_repo import load_pool_from_hub, push_pool_to_hub
 from st_hardneg.pool.inputs import FixedCorpus, PairLayout
 from st_hardneg.pool.settings import PoolSettings
@@ -282,8 +283,9 @@ class CandidatePool(PoolStore):
         """How much the pool's teachers agree: the Jaccard similarity of their top-``k`` negatives for every row
         and every pair of teachers, and its mean (NV-Retriever Appendix A, Tables 6-8: top-4 negatives).
 
-        Each teacher's negatives are those it selects alone with the selection settings (by default the paper's
-        TopK-PercPos 95%, footnote 11; ``method="naive-topk"`` compares the raw top-``k`` candidates). No encoding.
+        Each teacher's negatives are those it selects alone with the selection settings; without ``settings`` or
+        ``method``, with the paper's TopK-PercPos 95% (footnote 11; not the selection default, Naive Top-K);
+        ``method="naive-topk"`` compares the raw top-``k`` candidates. No encoding.
 
         Args:
             k: negatives per teacher and row (the paper's 4).
@@ -299,6 +301,8 @@ class CandidatePool(PoolStore):
         for name in ("teacher", "ensemble", "num_negatives"):
             if name in kwargs:
                 raise TypeError(f"agreement() takes teachers= and k=, not {name}=")
+        if settings is None and "method" not in kwargs:
+            kwargs["method"] = TopKPercPos(0.95)  # NV-Retriever Appendix A's method
         settings = SelectionSettings.from_kwargs(settings, **kwargs).replace(
             num_negatives=k, teacher=None, ensemble=None
         )

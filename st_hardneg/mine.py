@@ -64,6 +64,11 @@ def mine_hard_negatives(
 ) -> Any:
     """Mine hard negatives for (anchor, positive) pairs with one of NV-Retriever's methods.
 
+    The defaults are sentence-transformers' ``mine_hard_negatives`` defaults: Naive Top-K, 3 negatives, triplets,
+    top sampling, which give the negatives ``sentence_transformers.util.mine_hard_negatives`` gives (on SciFact and a
+    held-out split they trained a better student than TopK-PercPos 95% n-tuples; benchmarks/REPORT.md). The
+    positive-aware methods (``method=TopKPercPos(0.95)``, the paper's best) are options.
+
     Equivalent to ``CandidatePool.build(...).select(...)``; build the pool yourself to try several configurations
     without encoding again. Every setting, column and text is checked before the teacher loads or encodes anything.
 
@@ -89,9 +94,12 @@ def mine_hard_negatives(
         >>> from st_hardneg import mine_hard_negatives, TopKPercPos
         >>> from st_hardneg.data import load_default
         >>> pairs, corpus = load_default()
-        >>> mined = mine_hard_negatives(pairs, "bm25", corpus=corpus, method=TopKPercPos(0.95), num_negatives=2,
-        ...                             show_progress=False)
+        >>> mined = mine_hard_negatives(pairs, "bm25", corpus=corpus, show_progress=False)
         >>> mined.column_names
+        ['anchor', 'positive', 'negative']
+        >>> paper = mine_hard_negatives(pairs, "bm25", corpus=corpus, method=TopKPercPos(0.95), num_negatives=2,
+        ...                             output_format="n-tuple", show_progress=False)
+        >>> paper.column_names
         ['anchor', 'positive', 'negative_1', 'negative_2']
     """
     pool_settings, settings = settings_from_kwargs(kwargs, pool_settings, settings)

@@ -66,11 +66,15 @@ class HardNegativeMiner:
         >>> from st_hardneg import HardNegativeMiner
         >>> from st_hardneg.data import load_default
         >>> pairs, corpus = load_default()
-        >>> miner = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, positives=pairs)
+        >>> miner = HardNegativeMiner("bm25", corpus=corpus, positives=pairs)  # Naive Top-K, 3 negatives, triplets
+        >>> triplets = pairs.map(miner, batched=True, batch_size=32, remove_columns=pairs.column_names)
+        >>> triplets.column_names
+        ['anchor', 'positive', 'negative']
+        >>> miner = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, output_format="n-tuple", positives=pairs)
         >>> mined = pairs.map(miner, batched=True, batch_size=32)
         >>> mined.column_names
         ['anchor', 'positive', 'negative_1', 'negative_2']
-        >>> pairs.map(miner).to_list() == mined.to_list()  # unbatched: one row in, one row out
+        >>> pairs.map(miner).to_list() == mined.to_list()  # n-tuples unbatched: one row in, one row out
         True
     """
 

@@ -111,7 +111,8 @@ sys.exit(main(["--quiet"]))
         [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.startswith("Mined 63 examples from 63 pairs")
+    # the defaults: 3 negatives per pair as triplets; 161 passages leave every one of the 63 pairs its 3 negatives
+    assert done.stdout.startswith("Mined 189 examples from 63 pairs")
     assert (tmp_path / "mined" / "mining.json").is_file()
 
 

@@ -65,8 +65,8 @@ class MinedDatasetCard(DatasetCard):
         >>> from st_hardneg import mine_hard_negatives
         >>> from st_hardneg.data import load_default
         >>> pairs, corpus = load_default()
-        >>> result = mine_hard_negatives(pairs, "bm25", corpus=corpus, num_negatives=2, seed=0,
-        ...                              show_progress=False, return_statistics=True)
+        >>> result = mine_hard_negatives(pairs, "bm25", corpus=corpus, method="topk-percpos:0.95", num_negatives=2,
+        ...                              output_format="n-tuple", seed=0, show_progress=False, return_statistics=True)
         >>> card = MinedDatasetCard.from_selection(result, source="st-hardneg embedded default")
         >>> card.data.st_hardneg["configurations"]["default"]["train"]["mining"]["selection"]["method"]
         {'name': 'topk-percpos', 'percentage': 0.95}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from st_hardneg.filters.methods import MiningMethod, TopKAbs, TopKPercPos, get_method
+from st_hardneg.filters.methods import MiningMethod, NaiveTopK, TopKAbs, get_method
 from st_hardneg.sampling.samplers import SAMPLINGS, WEIGHTINGS, Sampler
 from st_hardneg.settings.base import DEFAULT_SEED, Settings, check_choice, check_float, check_int, option
 
@@ -38,11 +38,18 @@ RELABELED_OUTPUTS: tuple[str, ...] = ("exclude", "rows", "list")
 class SelectionSettings(Settings):
     """How :meth:`~st_hardneg.pool.CandidatePool.select` picks negatives.
 
+    The defaults are sentence-transformers' ``mine_hard_negatives`` defaults: Naive Top-K, 3 negatives, triplets,
+    top sampling (on SciFact and on a held-out split they trained a better student than TopK-PercPos 95% n-tuples;
+    benchmarks/REPORT.md). The positive-aware methods are options (``method="topk-percpos:0.95"``).
+
     ``method`` accepts a mining method object, its command-line string (``"topk-percpos:0.95"``) or its dict.
     ``on_short=None`` resolves to ``"fill"`` for n-tuple output and ``"keep"`` otherwise. ``teacher`` takes one
     name, or several with ``ensemble`` (:mod:`st_hardneg.ensembles`); a list of one name is that name.
 
     Examples:
+        >>> d = SelectionSettings()
+        >>> d.method, d.num_negatives, d.output_format, d.sampling, d.on_short
+        (NaiveTopK(), 3, 'triplet', 'top', 'keep')
         >>> s = SelectionSettings(method="topk-marginpos:0.1", num_negatives=2, output_format="triplet")
         >>> s.method, s.on_short
         (TopKMarginPos(margin=0.1), 'keep')
@@ -55,13 +62,13 @@ class SelectionSettings(Settings):
     """
 
     method: MiningMethod = option(
-        TopKPercPos(0.95),
+        NaiveTopK(),
         "mining method (NV-Retriever section 3.1): naive-topk, topk-shifted:N, topk-abs:MAX, topk-marginpos:MARGIN, "
         "topk-percpos:PERCENTAGE",
         parse=get_method,
         metavar="NAME[:VALUE]",
     )
-    num_negatives: int = option(4, "negatives per row")
+    num_negatives: int = option(3, "negatives per row")
     sampling: str = option(
         "top",
         "how negatives are picked from the survivors: top, sampled (top-k), top1_sampled, or simans (SimANS: "
@@ -77,7 +84,7 @@ class SelectionSettings(Settings):
     simans_b: float = option(
         0.0, "SimANS b: the weights peak at the positive score minus b (the authors' code: (s - s_pos + b)^2)"
     )
-    output_format: str = option("n-tuple", "layout of the output dataset", choices=OUTPUT_FORMATS)
+    output_format: str = option("triplet", "layout of the output dataset", choices=OUTPUT_FORMATS)
     output_scores: bool = option(False, "add the teacher's scores (for distillation losses)")
     include_positives: bool = option(
         False,

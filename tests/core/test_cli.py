@@ -12,14 +12,16 @@ def test_default_run_mines_the_embedded_dataset_with_minilm(tmp_path, minilm):
     out = tmp_path / "mined"
     assert main(["--quiet", "--output", str(out), "--num-negatives", "2"]) == 0
     ds = load_from_disk(str(out))
-    assert ds.column_names == ["anchor", "positive", "negative_1", "negative_2"]
+    assert ds.column_names == ["anchor", "positive", "negative"]  # the default: triplets, one row per negative
     report = json.loads((out / "mining.json").read_text())
     assert report["source"]["kind"] == "default" and report["source"]["dataset"] == "st-hardneg embedded default"
-    assert report["selection"]["settings"]["method"] == {"name": "topk-percpos", "percentage": 0.95}
+    assert report["selection"]["settings"]["method"] == {"name": "naive-topk"}
+    # 161 passages, at most 3 positives per anchor: every one of the 63 rows has its 2 negatives
+    assert report["statistics"]["rows_kept_short"] == 0 and len(ds) == 2 * 63
     assert report["pool"]["teachers"]["sentence-transformers/all-MiniLM-L6-v2"]["type"] == "dense"
     assert report["statistics"]["rows_in"] == 63 and report["statistics"]["examples_out"] == len(ds)
     card = (out / "README.md").read_text()
-    assert "TopK-PercPos (NV-Retriever Eq. 2)" in card and "the st-hardneg embedded example" in card
+    assert "Naive Top-K" in card and "the st-hardneg embedded example" in card
 
 
 def test_jsonl_input_bm25_triplets_and_pool_reuse(tmp_path):
@@ -114,7 +116,8 @@ def test_renamed_columns_work_for_every_input_format(tmp_path, fmt):
     corpus.write_text("\n".join(f"{r['question'].split()[0]} other words" for r in ROWS))
     out = tmp_path / "out.jsonl"
     args = ["--quiet", str(pairs), "--corpus", str(corpus), "--teacher", "bm25", "--method", "naive-topk"]
-    args += ["--anchor-column", "question", "--positive-column", "answer", "--num-negatives", "1", "--output", str(out)]
+    args += ["--anchor-column", "question", "--positive-column", "answer", "--num-negatives", "1"]
+    args += ["--output-format", "n-tuple", "--output", str(out)]
     assert main(args) == 0
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [list(line) for line in lines] == [["question", "answer", "negative_1"]] * 6
@@ -130,10 +133,10 @@ MISTAKES = [
     (["--num-negatives", "0"], "num_negatives must be a whole number >= 1, got 0"),
     (["--num-negatives", "two"], "argument --num-negatives: expected a whole number, got 'two'"),
     (["--output-format", "ntuple"], "argument --output-format: invalid choice: 'ntuple'"),
-    (["--depth", "2"], "num_negatives=4 cannot come from 2 reachable candidates"),
+    (["--depth", "2"], "num_negatives=3 cannot come from 2 reachable candidates"),
     (["--sampling", "bogus"], "argument --sampling: invalid choice"),
     (["--temperature", "0"], "temperature must be > 0"),
-    (["--on-short", "keep"], "on_short='keep' contradicts output_format='n-tuple'"),
+    (["--on-short", "keep", "--output-format", "n-tuple"], "on_short='keep' contradicts output_format='n-tuple'"),
     (["--teacher", "bm25", "--query-prompt", "q: "], "--query-prompt applies to dense teachers"),
     (["--backend", "fais"], "argument --backend: invalid choice: 'fais'"),
     (["--corpus", "docs.txt"], "--corpus and --split need a dataset argument"),
@@ -199,7 +202,7 @@ def test_pool_options_and_pool_inputs_are_checked(tmp_path, monkeypatch, capsys)
 def test_outputs_are_never_overwritten_without_overwrite(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "README.md").write_text("my project")
-    base = ["--quiet", "--teacher", "bm25", "--num-negatives", "1"]
+    base = ["--quiet", "--teacher", "bm25", "--num-negatives", "1", "--output-format", "n-tuple"]
     for output in (".", str(tmp_path)):
         with pytest.raises(SystemExit):
             main([*base, "--output", output, "--overwrite"])
@@ -222,7 +225,8 @@ def test_outputs_are_never_overwritten_without_overwrite(tmp_path, monkeypatch, 
 
 
 def test_quiet_silences_every_bar(tmp_path, capfd, minilm):
-    assert main(["--quiet", "--output", str(tmp_path / "mined"), "--num-negatives", "2"]) == 0
+    paper = ["--method", "topk-percpos:0.95", "--num-negatives", "2", "--output-format", "n-tuple"]
+    assert main(["--quiet", "--output", str(tmp_path / "mined"), *paper]) == 0
     captured = capfd.readouterr()
     assert captured.err == ""
     assert captured.out.startswith("Mined 63 examples from 63 pairs")
@@ -241,15 +245,16 @@ def test_help_lists_every_setting_with_its_default(capsys):
         for f in fields(cls):
             flag = "--" + (f.metadata.get("cli_name") or f.name.replace("_", "-"))
             assert flag in text, flag
-    assert "(default: topk-percpos:0.95)" in text and "(default: 4)" in text and "(default: 100)" in text
+    assert "(default: naive-topk)" in text and "(default: 3)" in text and "(default: 100)" in text
+    assert "(default: 'triplet')" in text
     assert "(default: 42)" in text and "(default: 'exact')" in text and "--cross-encoder NAME" in text
 
 
 def test_several_teachers_an_ensemble_and_soft_labels_from_the_command(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     argv = ["--quiet", "--teacher", "bm25", "--teacher", "random", "--ensemble", "intra_sample", "--num-negatives",
-            "2", "--method", "naive-topk", "--output-teachers", "--output-scores", "--score-teacher", "bm25",
-            "--output", "out.jsonl"]  # fmt: skip
+            "2", "--method", "naive-topk", "--output-format", "n-tuple", "--output-teachers", "--output-scores",
+            "--score-teacher", "bm25", "--output", "out.jsonl"]  # fmt: skip
     assert main(argv) == 0
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert len(rows) == 63 and {"teachers", "scores"} <= set(rows[0])

@@ -40,7 +40,13 @@ def build(t: MatrixTeacher | None = None) -> tuple[CandidatePool, MatrixTeacher]
 
 
 def select(pool, **kwargs):
-    kwargs = {"method": "topk-percpos:0.95", "num_negatives": 1, "on_short": "deepen", **kwargs}
+    kwargs = {
+        "method": "topk-percpos:0.95",
+        "num_negatives": 1,
+        "output_format": "n-tuple",
+        "on_short": "deepen",
+        **kwargs,
+    }
     return pool.select(show_progress=False, return_statistics=True, **kwargs)
 
 

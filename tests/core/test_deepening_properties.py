@@ -94,6 +94,7 @@ def test_deepened_rows_are_the_first_survivors_of_the_whole_ranking(case):
     result = pool.select(
         case["method"],
         num_negatives=case["num_negatives"],
+        output_format="n-tuple",
         on_short="deepen",
         min_score=case["min_score"],
         positive_score=case["positive_score"],

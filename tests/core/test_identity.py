@@ -16,8 +16,16 @@ from st_hardneg.teachers import DenseTeacher
 
 # Settings that exercise every random draw: sampling with softmax weights, fill documents, several formats.
 CONFIGS = [
-    dict(method="topk-percpos:0.95", num_negatives=4),  # n-tuple, short rows filled from the keyed reserve
-    dict(method="topk-marginpos:0.05", num_negatives=3, sampling="top1_sampled", sample_from=6, temperature=0.5),
+    # n-tuple, short rows filled from the keyed reserve
+    dict(method="topk-percpos:0.95", num_negatives=4, output_format="n-tuple"),
+    dict(
+        method="topk-marginpos:0.05",
+        num_negatives=3,
+        output_format="n-tuple",
+        sampling="top1_sampled",
+        sample_from=6,
+        temperature=0.5,
+    ),
     dict(method="naive-topk", num_negatives=2, sampling="sampled", sample_from=5, output_format="triplet"),
 ]
 
@@ -80,7 +88,14 @@ def test_the_command_gives_the_same_rows(default_data, tmp_path):
     config = CONFIGS[1]
     args = ["--quiet", str(tmp_path / "pairs.jsonl"), "--corpus", str(tmp_path / "corpus.jsonl"), "--teacher", "bm25"]
     args += ["--anchor-column", "question", "--positive-column", "answer", "--depth", "30", "--seed", "11"]
-    args += ["--method", config["method"], "--num-negatives", str(config["num_negatives"])]
+    args += [
+        "--method",
+        config["method"],
+        "--num-negatives",
+        str(config["num_negatives"]),
+        "--output-format",
+        "n-tuple",
+    ]
     args += ["--sampling", config["sampling"], "--sample-from", str(config["sample_from"])]
     args += ["--temperature", str(config["temperature"]), "--output", str(tmp_path / "out.jsonl")]
     assert main(args) == 0
@@ -111,7 +126,7 @@ def test_another_seed_gives_other_draws(default_data):
 
 def test_the_miner_warns_when_an_anchor_spans_batches_without_positives(default_data, caplog):
     pairs, corpus = default_data
-    miner = HardNegativeMiner("bm25", corpus, num_negatives=2, depth=20)
+    miner = HardNegativeMiner("bm25", corpus, num_negatives=2, output_format="n-tuple", depth=20)
     pairs.map(miner, batched=True, batch_size=1)
     assert "has rows in more than one batch" in caplog.text
 
@@ -121,7 +136,7 @@ def test_the_miner_warns_when_an_anchor_spans_batches_without_positives(default_
 def test_scifact_dev_bm25_percpos_identical_at_every_batch_size(scifact_dir):
     """The case reported on the landed code: 16 of 187 rows differed between map(batch_size=64) and the function."""
     pairs, corpus = load_pairs(scifact_dir, split="dev")
-    config = dict(method="topk-percpos:0.95", num_negatives=4)
+    config = dict(method="topk-percpos:0.95", num_negatives=4, output_format="n-tuple")
     results = by_every_entry_point(pairs, "bm25", corpus, config, batch_sizes=(64, 1000), depth=100, seed=11)
     assert len(results["mine_hard_negatives"]) == 187
     assert_all_equal(results)
@@ -140,8 +155,15 @@ def test_dataset_and_dict_of_columns_give_the_same_rows(default_data):
 @pytest.mark.parametrize(
     "config",
     [
-        dict(method="topk-percpos:0.95", num_negatives=4, on_short="deepen"),
-        dict(method="topk-marginpos:0.05", num_negatives=3, sampling="sampled", sample_from=4, on_short="deepen"),
+        dict(method="topk-percpos:0.95", num_negatives=4, output_format="n-tuple", on_short="deepen"),
+        dict(
+            method="topk-marginpos:0.05",
+            num_negatives=3,
+            output_format="n-tuple",
+            sampling="sampled",
+            sample_from=4,
+            on_short="deepen",
+        ),
     ],
     ids=["percpos-top", "marginpos-sampled"],
 )

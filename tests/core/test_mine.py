@@ -15,7 +15,14 @@ def default_data():
 def test_mined_negatives_obey_the_bound_under_independent_scoring(minilm, default_data):
     pairs, corpus = default_data
     mined = mine_hard_negatives(
-        pairs, minilm, corpus=corpus, method=TopKPercPos(0.95), num_negatives=3, seed=0, show_progress=False
+        pairs,
+        minilm,
+        corpus=corpus,
+        method=TopKPercPos(0.95),
+        num_negatives=3,
+        output_format="n-tuple",
+        seed=0,
+        show_progress=False,
     )
     assert mined.column_names == ["anchor", "positive", "negative_1", "negative_2", "negative_3"]
     a = minilm.encode(mined["anchor"], normalize_embeddings=True)
@@ -67,11 +74,12 @@ def minilm_path_model():
 
 def test_dataset_map_with_the_miner(minilm, default_data):
     pairs, corpus = default_data
-    miner = HardNegativeMiner(minilm, corpus=corpus, num_negatives=2, seed=0)
+    paper = dict(method=TopKPercPos(0.95), num_negatives=2, output_format="n-tuple", seed=0)
+    miner = HardNegativeMiner(minilm, corpus=corpus, **paper)
     mapped = pairs.map(miner, batched=True, batch_size=16)
     assert mapped.column_names == ["anchor", "positive", "negative_1", "negative_2"]
     assert len(mapped) == len(pairs)
-    direct = mine_hard_negatives(pairs, minilm, corpus=corpus, num_negatives=2, depth=30, seed=0, show_progress=False)
+    direct = mine_hard_negatives(pairs, minilm, corpus=corpus, depth=30, show_progress=False, **paper)
     # Same teacher, method and depth: rows whose anchor's positives all sit in one batch agree with direct mining.
     same = [m == d for m, d in zip(mapped["negative_1"], direct["negative_1"])]
     assert np.mean(same) > 0.9
@@ -105,9 +113,10 @@ def test_miner_positives_mapping_protects_anchors_split_across_batches(default_d
         )
 
     # batch_size=1: every row is its own batch, so an anchor's other positive is unknown to the batch
-    blind = pairs.map(HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, seed=0), batched=True, batch_size=1)
+    paper = dict(method=TopKPercPos(0.95), num_negatives=2, output_format="n-tuple", seed=0)
+    blind = pairs.map(HardNegativeMiner("bm25", corpus=corpus, **paper), batched=True, batch_size=1)
     assert leaks(blind) > 0
-    miner = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, seed=0, positives=positives_of)
+    miner = HardNegativeMiner("bm25", corpus=corpus, positives=positives_of, **paper)
     assert leaks(pairs.map(miner, batched=True, batch_size=1)) == 0
 
 
@@ -129,13 +138,14 @@ def test_the_miner_without_positives_warns_that_other_batches_positives_can_beco
 
 def test_unbatched_map_gives_the_batched_rows(default_data):
     pairs, corpus = default_data
-    miner = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, seed=0, positives=pairs)
+    paper = dict(method=TopKPercPos(0.95), num_negatives=2, output_format="n-tuple", seed=0)
+    miner = HardNegativeMiner("bm25", corpus=corpus, positives=pairs, **paper)
     one_by_one = pairs.map(miner)
     assert one_by_one.column_names == ["anchor", "positive", "negative_1", "negative_2"]
     assert one_by_one.to_list() == pairs.map(miner, batched=True, batch_size=64).to_list()
     assert (
         one_by_one.to_list()
-        == mine_hard_negatives(pairs, "bm25", corpus=corpus, num_negatives=2, seed=0, show_progress=False).to_list()
+        == mine_hard_negatives(pairs, "bm25", corpus=corpus, show_progress=False, **paper).to_list()
     )
     triplets = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, output_format="triplet", positives=pairs)
     with pytest.raises(ValueError, match=r"gives 2 rows.*an unbatched map needs one row out per row in"):

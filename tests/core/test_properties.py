@@ -633,7 +633,13 @@ def test_min_positive_score_mode_still_reports_each_rows_own_positive_score():
     spec = one_anchor([(2, 0.25), (3, 0.125)], positive_scores=(0.875, 0.5))
     result = select(
         build_pool(spec),
-        {"method": TopKPercPos(0.75), "num_negatives": 2, "positive_score": "min", "output_scores": True},
+        {
+            "method": TopKPercPos(0.75),
+            "num_negatives": 2,
+            "output_format": "n-tuple",
+            "positive_score": "min",
+            "output_scores": True,
+        },
     )
     assert [scores[0] for scores in result.dataset["scores"]] == [0.875, 0.5]
     assert result.statistics.positive_scores.max == 0.875

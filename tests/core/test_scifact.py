@@ -41,7 +41,13 @@ def independent_bm25(scifact_pool):
 )
 def test_every_kept_negative_obeys_its_methods_bound(scifact_pool, independent_bm25, method):
     res = scifact_pool.select(
-        method, num_negatives=4, output_scores=True, seed=0, show_progress=False, return_statistics=True
+        method,
+        num_negatives=4,
+        output_format="n-tuple",
+        output_scores=True,
+        seed=0,
+        show_progress=False,
+        return_statistics=True,
     )
     ds, st = res.dataset, res.statistics
     assert st.rows_in == 732

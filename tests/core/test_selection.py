@@ -56,7 +56,13 @@ def test_percpos_top_ntuple_with_fill():
     # thresholds .75 * pos: row0 .6 -> d5, d6; row1 .45 -> d6 only, filled with reserve d7 (.1 <= .45);
     # row2 .675 -> d5, d7.
     result = hand_pool().select(
-        TopKPercPos(0.75), num_negatives=2, seed=0, show_progress=False, return_statistics=True, output_scores=True
+        TopKPercPos(0.75),
+        num_negatives=2,
+        output_format="n-tuple",
+        seed=0,
+        show_progress=False,
+        return_statistics=True,
+        output_scores=True,
     )
     ds, st = result.dataset, result.statistics
     assert ds.column_names == ["query", "answer", "negative_1", "negative_2", "scores"]
@@ -72,34 +78,35 @@ def test_percpos_top_ntuple_with_fill():
 def test_fill_respects_the_methods_bound_and_ntuple_drops_what_stays_short():
     # reserve d7 now scores .5 > .45: row1 cannot be filled and the n-tuple drops it.
     res = hand_pool(random_scores=(0.5, NEG, 0.2, 0.95)).select(
-        TopKPercPos(0.75), num_negatives=2, seed=0, show_progress=False, return_statistics=True
+        TopKPercPos(0.75), num_negatives=2, output_format="n-tuple", seed=0, show_progress=False, return_statistics=True
     )
     assert negatives(res.dataset) == [["d5", "d6"], ["d5", "d7"]]
     assert (res.statistics.rows_short, res.statistics.rows_filled, res.statistics.rows_dropped) == (1, 0, 1)
 
 
 def test_on_short_drop_and_keep():
-    drop = hand_pool().select(TopKPercPos(0.75), num_negatives=2, on_short="drop", seed=0, show_progress=False)
+    drop = hand_pool().select(
+        TopKPercPos(0.75), num_negatives=2, output_format="n-tuple", on_short="drop", seed=0, show_progress=False
+    )
     assert negatives(drop) == [["d5", "d6"], ["d5", "d7"]]
     keep = hand_pool().select(TopKPercPos(0.75), num_negatives=2, output_format="triplet", seed=0, show_progress=False)
     assert keep["negative"] == ["d5", "d6", "d6", "d5", "d7"]  # row1 keeps its one negative
     with pytest.raises(ValueError, match="n-tuple"):
-        hand_pool().select(TopKPercPos(0.75), num_negatives=2, on_short="keep")
+        hand_pool().select(TopKPercPos(0.75), num_negatives=2, output_format="n-tuple", on_short="keep")
 
 
 def test_min_positive_score_over_the_anchors_positives():
     # q0's lowest positive is .6, so row0's threshold drops to .45 as well.
-    ds = hand_pool().select(TopKPercPos(0.75), num_negatives=2, positive_score="min", seed=0, show_progress=False)
+    ds = hand_pool().select(
+        TopKPercPos(0.75), num_negatives=2, output_format="n-tuple", positive_score="min", seed=0, show_progress=False
+    )
     assert negatives(ds) == [["d6", "d7"], ["d6", "d7"], ["d5", "d7"]]
 
 
 def test_shifted_and_naive():
-    assert negatives(hand_pool().select(NaiveTopK(), num_negatives=2, show_progress=False)) == [["d3", "d4"]] * 2 + [
-        ["d3", "d5"]
-    ]
-    assert negatives(hand_pool().select(TopKShifted(1), num_negatives=2, show_progress=False)) == [["d4", "d5"]] * 2 + [
-        ["d5", "d7"]
-    ]
+    ntuple = dict(num_negatives=2, output_format="n-tuple", show_progress=False)
+    assert negatives(hand_pool().select(NaiveTopK(), **ntuple)) == [["d3", "d4"]] * 2 + [["d3", "d5"]]
+    assert negatives(hand_pool().select(TopKShifted(1), **ntuple)) == [["d4", "d5"]] * 2 + [["d5", "d7"]]
 
 
 def test_labeled_list_and_labeled_pair():

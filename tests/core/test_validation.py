@@ -83,7 +83,11 @@ BAD_SETTINGS = [
     ({"method": TopKShifted(4), "depth": 5}, ValueError, "cannot come from 1 reachable candidates"),
     ({"num_random": -1}, ValueError, "num_random must be a whole number >= 0"),
     ({"seed": -3}, ValueError, "seed must be a whole number >= 0"),
-    ({"on_short": "keep"}, ValueError, "on_short='keep' contradicts output_format='n-tuple'"),
+    (
+        {"on_short": "keep", "output_format": "n-tuple"},
+        ValueError,
+        "on_short='keep' contradicts output_format='n-tuple'",
+    ),
     ({"sampling": "sampled", "sample_from": 1}, ValueError, "raise sample_from to at least num_negatives"),
     ({"method": TopKAbs(0.5), "min_score": 0.6}, ValueError, "min_score=0.6 is above"),
     ({"min_score": float("nan")}, ValueError, "min_score must be a finite number"),

@@ -66,8 +66,8 @@ def test_minilm_and_bm25_on_scifact_agreement_and_an_ensemble(scifact_dir, minil
     # Two real teachers agree partly (the paper: below 0.3 between strong dense models; lexical vs dense lower).
     assert (values == 0).any() and (values > 0).any()
     print(agreement.to_markdown())
-    result = pool.select(ensemble="intra_sample", num_negatives=4, output_teachers=True, output_scores=True,
-                         show_progress=False, return_statistics=True)  # fmt: skip
+    result = pool.select(ensemble="intra_sample", num_negatives=4, output_format="n-tuple", output_teachers=True,
+                         output_scores=True, show_progress=False, return_statistics=True)  # fmt: skip
     ds, st = result.dataset, result.statistics
     assert len(ds) == len(pairs) and {"scores_minilm", "scores_bm25", "teachers"} <= set(ds.column_names)
     assert st.negatives_per_teacher["minilm"] > 0 and st.negatives_per_teacher["bm25"] > 0

@@ -25,7 +25,7 @@ def test_an_ensembles_members_each_get_a_column_in_every_format():
     # on q0 alone everything is in the pool: a .9/.8, b 6/9.
     pool = two_teacher_pool().take_rows(np.array([0]))
     kw = dict(method="naive-topk", num_negatives=2, ensemble="intra_sample", output_scores=True, show_progress=False)
-    ds = pool.select(**kw)
+    ds = pool.select(**kw, output_format="n-tuple")
     assert ds.column_names == ["anchor", "positive", "negative_1", "negative_2", "scores_a", "scores_b"]
     np.testing.assert_allclose(ds["scores_a"], [[0.95, 0.9, 0.8]], rtol=1e-6)
     np.testing.assert_allclose(ds["scores_b"], [[10, 6, 9]], rtol=1e-6)
@@ -50,8 +50,8 @@ def test_a_teacher_in_memory_scores_the_pairs_it_never_scored():
     pool = two_teacher_pool()
     teacher = RandomTeacher(seed=5, name="b")
     pool.teacher_objects["b"] = teacher
-    r = pool.select("naive-topk", num_negatives=2, ensemble="intra_sample", output_scores=True, show_progress=False,
-                    return_statistics=True)  # fmt: skip
+    r = pool.select("naive-topk", num_negatives=2, output_format="n-tuple", ensemble="intra_sample",
+                    output_scores=True, show_progress=False, return_statistics=True)  # fmt: skip
     expected = teacher.score_pairs(pool.corpus.to_pylist(), ["q0", "q1"], np.array([1]), np.array([3]))[0]
     assert r.dataset["scores_b"][1] == pytest.approx([10, expected, 12])
     assert r.statistics.pairs_scored_on_demand == {"b": 1}
@@ -60,7 +60,8 @@ def test_a_teacher_in_memory_scores_the_pairs_it_never_scored():
 def test_bm25_soft_labels_for_random_negatives_match_an_independent_index(tmp_path):
     pairs, corpus = load_default()
     pool = CandidatePool.build(pairs, ["random", "bm25"], corpus=corpus, depth=5, seed=0, show_progress=False)
-    kw = dict(teacher="random", method="naive-topk", num_negatives=3, output_scores=True, score_teachers=["bm25"])
+    kw = dict(teacher="random", method="naive-topk", num_negatives=3, output_format="n-tuple", output_scores=True)
+    kw["score_teachers"] = ["bm25"]
     r = pool.select(**kw, show_progress=False, return_statistics=True)
     assert r.statistics.pairs_scored_on_demand["bm25"] > 0  # random negatives are mostly outside BM25's top 5
     index = BM25Teacher().index(pool.corpus.to_pylist(), show_progress=False)
@@ -118,7 +119,9 @@ def test_relabeled_positives_get_every_score_teachers_soft_label(tmp_path):
         np.testing.assert_allclose(row["scores_random"], random_scores(row["anchor"], row["positive"]), rtol=1e-5)
     assert listed.statistics.pairs_scored_on_demand["random"] > 0
     # extra rows: each added row's positive is a relabeled passage; its random-teacher score is filled too
-    extra_rows = pool.select(**kw, relabeled_output="rows", score_teachers=["random"], return_statistics=True)
+    extra_rows = pool.select(
+        **kw, output_format="n-tuple", relabeled_output="rows", score_teachers=["random"], return_statistics=True
+    )
     assert extra_rows.statistics.relabeled_rows > 0
     for row in extra_rows.dataset.to_list():
         passages = [row["positive"], row["negative_1"], row["negative_2"]]

@@ -20,6 +20,8 @@ from tests.ensembles.pools import negatives, two_teacher_pool
 
 def select(ensemble, k, **kw):
     kw.setdefault("show_progress", False)
+    kw.setdefault("method", "topk-percpos:0.95")  # the paper's method and layout, which these cases work out
+    kw.setdefault("output_format", "n-tuple")
     return two_teacher_pool(kw.pop("order", ("a", "b"))).select(
         ensemble=ensemble, num_negatives=k, output_teachers=True, return_statistics=True, **kw
     )
@@ -99,7 +101,8 @@ def test_mean_score_averages_min_max_normalised_scores():
 def test_cross_sample_rows_are_the_drawn_teachers_own_rows():
     pairs, corpus = load_default()
     pool = CandidatePool.build(pairs, ["bm25", "random"], corpus=corpus, depth=20, seed=0, show_progress=False)
-    kw = dict(num_negatives=2, method="naive-topk", sampling="sampled", seed=3, show_progress=False)
+    kw = dict(num_negatives=2, method="naive-topk", output_format="n-tuple", sampling="sampled", seed=3)
+    kw["show_progress"] = False
     mixed = pool.select(ensemble="cross_sample", output_teachers=True, **kw)
     alone = {name: pool.select(teacher=name, **kw) for name in ("bm25", "random")}
     assert len(mixed) == len(alone["bm25"]) == len(alone["random"]) == len(pairs)  # no row dropped
@@ -178,7 +181,7 @@ def test_mine_hard_negatives_with_a_list_of_teachers_and_an_ensemble():
     pairs, corpus = load_default()
     mined = mine_hard_negatives(
         pairs, ["bm25", "random"], corpus=corpus, ensemble="intra_sample", num_negatives=2, method="naive-topk",
-        seed=1, output_teachers=True, show_progress=False, return_statistics=True,
+        output_format="n-tuple", seed=1, output_teachers=True, show_progress=False, return_statistics=True,
     )  # fmt: skip
     assert mined.dataset.column_names == ["anchor", "positive", "negative_1", "negative_2", "teachers"]
     labels = mined.dataset["teachers"]

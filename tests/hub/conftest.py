@@ -26,13 +26,14 @@ def bm25_pool(default_data):
 
 @pytest.fixture(scope="module")
 def minilm_run(default_data, minilm):
-    """A real mining run: all-MiniLM-L6-v2 over the embedded default, TopK-PercPos 95%, top-1 + sampled, scores."""
+    """A real mining run: all-MiniLM-L6-v2 over the embedded default, TopK-PercPos 95% n-tuples, top-1 + sampled."""
     pairs, corpus = default_data
     pool = CandidatePool.build(pairs, minilm, corpus=corpus, depth=30, seed=0, show_progress=False)
     pool.config["source"] = DEFAULT_SOURCE.to_dict()
     selection = pool.select(
         "topk-percpos:0.95",
         num_negatives=3,
+        output_format="n-tuple",
         sampling="top1_sampled",
         sample_from=6,
         output_scores=True,

@@ -71,7 +71,7 @@ def test_labels_follow_the_paper_in_each_mode(pool, tmp_path, mode):
         COUNTS[mode][k] for k in ("relabeled", "filtered", "unparseable", "failed")
     )
     assert (s.anchors, s.candidates) == (3, 11)
-    ds = pool.select(NaiveTopK(), num_negatives=2, show_progress=False)
+    ds = pool.select(NaiveTopK(), num_negatives=2, output_format="n-tuple", show_progress=False)
     assert negatives(ds) == NEGATIVES[mode]
 
 
@@ -82,7 +82,12 @@ def test_a_both_run_decides_every_mode_and_selection_can_switch(pool, tmp_path):
         assert labels_by_text(pool, judgments, mode) == EXPECTED[mode]
     for mode, expected in NEGATIVES.items():
         result = pool.select(
-            NaiveTopK(), num_negatives=2, relabel_mode=mode, show_progress=False, return_statistics=True
+            NaiveTopK(),
+            num_negatives=2,
+            output_format="n-tuple",
+            relabel_mode=mode,
+            show_progress=False,
+            return_statistics=True,
         )
         assert negatives(result.dataset) == expected, mode
         assert result.config["settings"]["relabel_mode"] == mode
@@ -96,7 +101,7 @@ def test_relabel_mode_asks_no_answers_and_cannot_filter(pool, tmp_path):
     assert list(judgments.statistics.by_mode) == ["relabel"]
     assert judgments.statistics.answers.total == 0
     with pytest.raises(ValueError, match="did not ask for answer snippets"):
-        pool.select(NaiveTopK(), num_negatives=2, relabel_mode="filter", show_progress=False)
+        pool.select(NaiveTopK(), num_negatives=2, output_format="n-tuple", relabel_mode="filter", show_progress=False)
 
 
 def test_judgments_per_anchor_and_candidate_are_data(pool, tmp_path):
@@ -116,21 +121,24 @@ def test_judgments_per_anchor_and_candidate_are_data(pool, tmp_path):
 
 def test_selection_skips_judged_passages_like_positives(pool, tmp_path):
     pool.relabel(ARHN(ScriptedJudge(), candidates=4, cache_folder=tmp_path), show_progress=False)
-    result = pool.select(NaiveTopK(), num_negatives=2, show_progress=False, return_statistics=True)
+    result = pool.select(
+        NaiveTopK(), num_negatives=2, output_format="n-tuple", show_progress=False, return_statistics=True
+    )
     st = result.statistics
     # per row: q0 rows lose c0, c2 (relabeled) and c3 (filtered); q1 loses c5 and c0; q2 nothing.
     assert (st.excluded_relabeled, st.excluded_filtered) == (2 + 2 + 1, 1 + 1 + 1)
     assert st.candidates_considered == 2 + 2 + 2 + 3
     # TopKShifted(1) skips the first negative that is left, as it would with a positive in the way:
     # q0 [c1, c4] -> c4; q1 [c1, c6] -> c6; q2 [c2, c7, c3] -> c7.
-    shifted = pool.select(TopKShifted(1), num_negatives=1, show_progress=False)
+    shifted = pool.select(TopKShifted(1), num_negatives=1, output_format="n-tuple", show_progress=False)
     assert shifted["negative_1"] == ["c4", "c4", "c6", "c7"]
 
 
 def test_relabeled_positives_as_extra_rows_or_list_entries(pool, tmp_path):
     pool.relabel(ARHN(ScriptedJudge(), candidates=4, cache_folder=tmp_path), show_progress=False)
     result = pool.select(
-        NaiveTopK(), num_negatives=2, relabeled_output="rows", output_scores=True, show_progress=False,
+        NaiveTopK(), num_negatives=2, output_format="n-tuple", relabeled_output="rows", output_scores=True,
+        show_progress=False,
         return_statistics=True,
     )  # fmt: skip
     ds = result.dataset
@@ -167,10 +175,12 @@ def test_relabeled_positives_as_extra_rows_or_list_entries(pool, tmp_path):
 
 def test_a_pool_without_judgments_refuses_relabel_options(pool):
     with pytest.raises(ValueError, match="no judgments"):
-        pool.select(NaiveTopK(), num_negatives=2, relabel_mode="both", show_progress=False)
+        pool.select(NaiveTopK(), num_negatives=2, output_format="n-tuple", relabel_mode="both", show_progress=False)
     with pytest.raises(ValueError, match="no judgments"):
-        pool.select(NaiveTopK(), num_negatives=2, relabeled_output="rows", show_progress=False)
-    result = pool.select(NaiveTopK(), num_negatives=2, show_progress=False, return_statistics=True)
+        pool.select(NaiveTopK(), num_negatives=2, output_format="n-tuple", relabeled_output="rows", show_progress=False)
+    result = pool.select(
+        NaiveTopK(), num_negatives=2, output_format="n-tuple", show_progress=False, return_statistics=True
+    )
     assert "relabel" not in result.config and result.config["settings"]["relabel_mode"] is None
 
 
@@ -257,7 +267,15 @@ def test_a_judge_that_raises_fails_its_questions_and_a_dead_judge_stops_the_run(
 
 def test_judgments_are_saved_and_loaded_with_the_pool(pool, tmp_path):
     judgments = pool.relabel(ARHN(ScriptedJudge(), candidates=4, cache_folder=tmp_path / "cache"), show_progress=False)
-    before = pool.select(NaiveTopK(), num_negatives=2, sampling="sampled", sample_from=2, seed=3, show_progress=False)
+    before = pool.select(
+        NaiveTopK(),
+        num_negatives=2,
+        output_format="n-tuple",
+        sampling="sampled",
+        sample_from=2,
+        seed=3,
+        show_progress=False,
+    )
     pool.save(tmp_path / "pool")
     meta = json.loads((tmp_path / "pool" / "pool.json").read_text())
     assert meta["format_version"] == 4 and meta["judgments"]["mode"] == "both"
@@ -266,9 +284,19 @@ def test_judgments_are_saved_and_loaded_with_the_pool(pool, tmp_path):
     assert labels_by_text(loaded, loaded.judgments) == labels_by_text(pool, judgments)
     assert loaded.judgments.statistics.by_mode == COUNTS
     assert loaded.judgments.snippet.to_pylist() == judgments.snippet.to_pylist()
-    after = loaded.select(NaiveTopK(), num_negatives=2, sampling="sampled", sample_from=2, seed=3, show_progress=False)
+    after = loaded.select(
+        NaiveTopK(),
+        num_negatives=2,
+        output_format="n-tuple",
+        sampling="sampled",
+        sample_from=2,
+        seed=3,
+        show_progress=False,
+    )
     assert after.to_list() == before.to_list()
-    assert pool.take_rows(np.array([0, 2])).select(NaiveTopK(), num_negatives=2, show_progress=False)["negative_1"] == [
+    assert pool.take_rows(np.array([0, 2])).select(
+        NaiveTopK(), num_negatives=2, output_format="n-tuple", show_progress=False
+    )["negative_1"] == [
         "c1",
         "c1",
     ]
@@ -326,11 +354,11 @@ def test_judgments_apply_to_another_teacher_of_the_pool(pool, tmp_path):
     other = replace(hand, name="other", candidates=cand, scores=hand.scores.copy())
     pool.teachers["other"] = other
     pool.relabel(ARHN(ScriptedJudge(), candidates=4, teacher="hand", cache_folder=tmp_path), show_progress=False)
-    ds = pool.select(NaiveTopK(), num_negatives=2, teacher="other", show_progress=False)
+    ds = pool.select(NaiveTopK(), num_negatives=2, output_format="n-tuple", teacher="other", show_progress=False)
     # q0 under "other": c4 c3 c2 c1 c0 -> c3 filtered, c2 and c0 relabeled -> c4, c1
     # q1: c0 c6 c5 c1 -> c0 filtered, c5 relabeled -> c6, c1; q2: c3 c7 c2 (failed: kept) -> c3, c7
     assert negatives(ds) == [["c4", "c1"], ["c4", "c1"], ["c6", "c1"], ["c3", "c7"]]
-    rows = pool.select(NaiveTopK(), num_negatives=2, teacher="other", relabeled_output="rows", output_scores=True,
-                       show_progress=False)  # fmt: skip
+    rows = pool.select(NaiveTopK(), num_negatives=2, output_format="n-tuple", teacher="other", relabeled_output="rows",
+                       output_scores=True, show_progress=False)  # fmt: skip
     scores = {r["positive"]: r["scores"][0] for r in rows.to_list()[4:]}
     assert scores == pytest.approx({"c0": 0.5, "c2": 0.7, "c5": 0.6})  # "other"'s scores at their places there
