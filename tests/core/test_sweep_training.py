@@ -178,8 +178,9 @@ def test_a_training_sweep_on_the_embedded_set(default_pool, minilm, tmp_path, mo
 
     def sweep():
         return default_pool.sweep(
-            ["naive-topk"], [1, 3], score="train", student=minilm, cache_folder=cache, show_progress=False, **TINY
-        )
+            ["naive-topk"], [1, 3], score="train", student=minilm, cache_folder=cache, show_progress=False,
+            output_format="n-tuple", **TINY,
+        )  # fmt: skip
 
     result = sweep()
     assert _parameter_sum(minilm) == before  # each run trains a copy
