@@ -94,9 +94,9 @@ def test_a_dataset_corpus_is_never_read_whole(on_disk, teacher, monkeypatch):
 
 def test_the_map_miner_takes_an_iterable_dataset(on_disk):
     corpus, pairs, _ = on_disk
-    miner = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2)
+    miner = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, output_format="n-tuple")
     streamed = pairs.to_iterable_dataset(num_shards=2).map(miner, batched=True, batch_size=4)
     mined = list(streamed)
     assert len(mined) == len(pairs)
-    again = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2)
+    again = HardNegativeMiner("bm25", corpus=corpus, num_negatives=2, output_format="n-tuple")
     assert mined == pairs.map(again, batched=True, batch_size=4).to_list()

@@ -67,7 +67,9 @@ def test_a_row_left_without_candidates_by_the_copy_is_filled_with_another_docume
     # depth 1: q0's one candidate is its copy (.95), kept out; the row is filled from q0's reserve (mouse, bird,
     # "dogs run", in a random order): never with the copy
     shallow = CandidatePool.build(PAIRS, MatrixTeacher(TABLE), corpus=CORPUS, depth=1, show_progress=False)
-    res = shallow.select(NaiveTopK(), num_negatives=1, show_progress=False, return_statistics=True)
+    res = shallow.select(
+        NaiveTopK(), num_negatives=1, output_format="n-tuple", show_progress=False, return_statistics=True
+    )
     assert res.dataset["negative_1"][0] in {"a mouse", "a bird", "dogs run"}
     assert res.dataset["negative_1"][1] == "a mouse"
     assert (res.statistics.removed_duplicate_positive, res.statistics.rows_filled) == (1, 1)

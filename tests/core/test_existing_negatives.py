@@ -67,7 +67,8 @@ def test_keep_puts_them_first_unfiltered(tmp_path):
     pool = CandidatePool.load(tmp_path / "pool")  # what the pool kept is saved with it
     assert built.statistics.existing_negatives_kept == pool.statistics.existing_negatives_kept == 2
     # Naive Top-K: q0 keeps "n new", then its best mined d1 (.8); q1 keeps d3, then d1 (.5)
-    res = pool.select(NaiveTopK(), num_negatives=2, output_scores=True, show_progress=False, return_statistics=True)
+    res = pool.select(NaiveTopK(), num_negatives=2, output_format="n-tuple", output_scores=True, show_progress=False,
+                      return_statistics=True)  # fmt: skip
     assert [[r["negative_1"], r["negative_2"]] for r in res.dataset] == [["n new", "d1"], ["d3", "d1"]]
     assert res.dataset["scores"][0] == pytest.approx([0.9, 0.2, 0.8])
     assert (res.statistics.negatives_existing, res.statistics.negatives_selected) == (2, 2)

@@ -16,8 +16,8 @@ def test_percpos_with_a_rank_window_and_a_score_band_counts_each_rule():
     # row2: d3 out of the window; d5 .6 > max .55; d7 .4 < min .45; short -> reserve d6 .6 (> max .55, though within
     #       the method's .855) is passed over, d4 .5 fills the row.
     res = hand_pool(random_scores=(0.1, -np.inf, 0.6, 0.5)).select(
-        TopKPercPos(0.95), num_negatives=1, range_min=1, range_max=3, max_score=0.55, min_score=0.45,
-        seed=0, show_progress=False, return_statistics=True,
+        TopKPercPos(0.95), num_negatives=1, output_format="n-tuple", range_min=1, range_max=3, max_score=0.55,
+        min_score=0.45, seed=0, show_progress=False, return_statistics=True,
     )  # fmt: skip
     st = res.statistics
     assert negatives(res.dataset, 1) == [["d5"], ["d5"], ["d4"]]
@@ -29,9 +29,10 @@ def test_percpos_with_a_rank_window_and_a_score_band_counts_each_rule():
 
 def test_without_the_new_rules_nothing_changes():
     # the method alone (test_selection's first case): .75 * pos keeps row0 d5, d6; row1 d6; row2 d5, d7
-    plain = hand_pool().select(TopKPercPos(0.75), num_negatives=2, seed=0, show_progress=False)
+    plain = hand_pool().select(TopKPercPos(0.75), num_negatives=2, output_format="n-tuple", seed=0, show_progress=False)
     ruled = hand_pool().select(
-        TopKPercPos(0.75), num_negatives=2, seed=0, show_progress=False, range_min=0, range_max=None, max_score=None
+        TopKPercPos(0.75), num_negatives=2, output_format="n-tuple", seed=0, show_progress=False, range_min=0,
+        range_max=None, max_score=None,
     )
     assert negatives(plain) == negatives(ruled) == [["d5", "d6"], ["d6", "d7"], ["d5", "d7"]]
 

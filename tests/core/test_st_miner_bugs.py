@@ -36,7 +36,7 @@ def test_3872_an_anchor_with_several_positives_still_gets_depth_negatives():
     pool = CandidatePool.build(pairs, teacher, corpus=["p1", "p2", "p3", "d1", "d2", "d3"], depth=2,
                                show_progress=False)  # fmt: skip
     assert teacher.calls[0][1] == 5  # searched depth + max_positives deep
-    ds = pool.select(NaiveTopK(), num_negatives=2, show_progress=False)
+    ds = pool.select(NaiveTopK(), num_negatives=2, output_format="n-tuple", show_progress=False)
     assert [[r["negative_1"], r["negative_2"]] for r in ds] == [["d1", "d2"]] * 3
 
 
@@ -64,6 +64,7 @@ def test_3903_more_negatives_than_the_window_holds_is_refused_before_any_work():
     ds = mine_hard_negatives(
         Dataset.from_dict({"anchor": ["q"], "positive": ["p"]}),
         MatrixTeacher({"q": {"p": 0.9, "a": 0.5, "b": 0.4, "c": 0.3}}),
-        corpus=["p", "a", "b", "c"], num_negatives=2, range_min=1, range_max=3, depth=3, show_progress=False,
+        corpus=["p", "a", "b", "c"], num_negatives=2, range_min=1, range_max=3, depth=3, output_format="n-tuple",
+        show_progress=False,
     )  # fmt: skip
     assert [ds[0]["negative_1"], ds[0]["negative_2"]] == ["b", "c"]
