@@ -388,7 +388,8 @@ def part_pool(size: dict[str, Any], device: str) -> dict[str, Any]:
     )
     out["sweep"] = {"configurations": len(sweep.rows), "seconds": round(sweep_s, 1)}
     selected, select_s = timed(
-        lambda: pool.select(method="topk-percpos:0.95", num_negatives=4, show_progress=False), device
+        lambda: pool.select(method="topk-percpos:0.95", num_negatives=4, output_format="n-tuple", show_progress=False),
+        device,
     )
     out["select_one_seconds"] = round(select_s, 2)
     try:
