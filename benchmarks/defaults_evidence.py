@@ -198,6 +198,8 @@ class Context:
         self.data = Path(args.data)
         self.args = args
         self.pairs, self.corpus = load_pairs(self.data, split="train")
+        # sentence-transformers takes the corpus as a list of texts; load_pairs gives {id: text} when ids are known
+        self.corpus_texts = list(self.corpus.values()) if isinstance(self.corpus, dict) else list(self.corpus)
         self.beir = load_beir(self.data, args.eval_split)
         self._teachers: dict = {}
         self._pools: dict = {}
@@ -271,7 +273,7 @@ def st_cache_files(ctx: Context, st_cache: Path) -> None:
 
     teacher = ctx.teacher("minilm")
     anchors, positives = list(ctx.pairs["anchor"]), list(ctx.pairs["positive"])
-    st_corpus = list(dict.fromkeys(ctx.corpus + positives))
+    st_corpus = list(dict.fromkeys(ctx.corpus_texts + positives))
     st_queries = list(dict.fromkeys(anchors))
     name = teacher.model.model_card_data.base_model or ""
     qf = st_cache / f"query_embeddings_{M._st_hash(name, None, None, st_queries)}.npy"
@@ -306,7 +308,7 @@ def mine(ctx: Context, name: str) -> tuple:
         ds = mine_hard_negatives(
             ctx.pairs,
             ctx.teacher("minilm").model,
-            corpus=ctx.corpus,
+            corpus=ctx.corpus_texts,
             cache_folder=str(st_cache),
             verbose=False,
             **spec["st_kwargs"],
@@ -462,6 +464,34 @@ def command_run(args) -> None:
     Q.log("done")
 
 
+# ------------------------------------------------------------------------------------------------ same negatives
+def command_same_sets(args) -> dict:
+    """Whether two sets hold the same (anchor, positive, negative) rows: by default st-hardneg's default (Naive top-3
+    triplets) against sentence-transformers' defaults, both mined from the same cached MiniLM embeddings. Rows are
+    compared as multisets (the order of rows is not the point); written to results/same_sets_<dataset>.json."""
+    from collections import Counter
+
+    a_name, b_name = args.sets.split(",") if args.sets else ("naive-k3-triplet", "st-default")
+    ctx = Context(args)
+    a, b = (mine(ctx, n)[0] for n in (a_name, b_name))
+    rows = {n: Counter(zip(*(ds[c] for c in ds.column_names[:3]))) for n, ds in ((a_name, a), (b_name, b))}
+    common = sum((rows[a_name] & rows[b_name]).values())
+    out = {
+        "dataset": args.name,
+        "generated": now(),
+        "sets": [a_name, b_name],
+        "columns": {a_name: a.column_names, b_name: b.column_names},
+        "rows": {a_name: len(a), b_name: len(b)},
+        "rows_in_both": common,
+        "only_in": {n: sum((rows[n] - rows[m]).values()) for n, m in ((a_name, b_name), (b_name, a_name))},
+    }
+    diff = (rows[a_name] - rows[b_name]) + (rows[b_name] - rows[a_name])
+    out["anchors_with_a_difference"] = len({r[0] for r in diff})
+    (RESULTS / f"same_sets_{args.name}.json").write_text(json.dumps(out, indent=2))
+    print(json.dumps(out, indent=2))
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ earlier runs
 def command_import(args) -> None:
     """SciFact runs of benchmarks/short_rows_and_sweep_scifact.py that are exactly these sets (same protocol)."""
@@ -577,11 +607,11 @@ def command_tables(args) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("command", choices=("run", "import", "tables", "plan"))
+    p.add_argument("command", choices=("run", "import", "tables", "plan", "same-sets"))
     p.add_argument("--name", default="scifact", help="dataset name (results folder)")
     p.add_argument("--data", default=str(Q.DATA), help="BEIR folder with qrels/train.tsv and the eval split")
     p.add_argument("--eval-split", default="dev")
-    p.add_argument("--sets", help=f"comma-separated, of: {', '.join(SETS)}")
+    p.add_argument("--sets", help=f"comma-separated, of: {', '.join(SETS)} (same-sets: two of them)")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--seed-major", action="store_true", help="every set's seed 0 first, then seed 1, ...")
     p.add_argument("--threads", type=int, default=1, help="torch threads for training and evaluation")
@@ -600,6 +630,8 @@ def main() -> None:
         command_import(args)
     elif args.command == "tables":
         command_tables(args)
+    elif args.command == "same-sets":
+        command_same_sets(args)
     else:
         for name, seed in plan(args):
             print(name, seed)
