@@ -11,6 +11,8 @@ seeds both sets have: mean difference, 95% paired-bootstrap interval (10,000 res
 Training sets (each trained with seeds 0, 1, 2; selection seed 0; MiniLM teacher unless named):
   st-default           sentence-transformers' mine_hard_negatives() defaults (Naive top-3, triplets), mined by
                        sentence-transformers itself from the same cached MiniLM embeddings
+  no-hard-negatives    the (anchor, positive) pairs alone (in-batch negatives only): is it the hard negatives or the
+                       fine-tuning itself that moves the student
   ours-default         st-hardneg's defaults: TopK-PercPos 95%, 4 negatives, n-tuple, short rows filled
   naive-k3-triplet     st-hardneg Naive Top-K, 3 negatives, triplets (candidate default)
   percpos-k3-triplet   st-hardneg TopK-PercPos 95%, 3 negatives, triplets (candidate default)
@@ -77,6 +79,7 @@ PERCPOS = "topk-percpos:0.95"
 #: teachers: the pool's teachers (the selection's teacher/ensemble pick among them). train: knobs of the training.
 SETS: dict[str, dict] = {
     "st-default": {"kind": "st", "st_kwargs": {}, "teachers": ("minilm",)},
+    "no-hard-negatives": {"kind": "pairs", "teachers": ()},
     "ours-default": {
         "kind": "ours",
         "teachers": ("minilm",),
@@ -152,7 +155,8 @@ SETS: dict[str, dict] = {
 }
 LABELS = {
     "st-default": "sentence-transformers `mine_hard_negatives` defaults (Naive top-3, triplets)",
-    "ours-default": "st-hardneg defaults (TopK-PercPos 95%, 4 negatives, n-tuple, fill)",
+    "no-hard-negatives": "the (anchor, positive) pairs alone: in-batch negatives only",
+    "ours-default": "st-hardneg's former defaults (TopK-PercPos 95%, 4 negatives, n-tuple, fill)",
     "naive-k3-triplet": "st-hardneg Naive Top-K, 3 negatives, triplets",
     "percpos-k3-triplet": "st-hardneg TopK-PercPos 95%, 3 negatives, triplets",
     "mpnet-naive-k3-triplet": "all-mpnet-base-v2 teacher, Naive Top-K, 3 negatives, triplets",
@@ -295,6 +299,9 @@ def st_cache_files(ctx: Context, st_cache: Path) -> None:
 
 def mine(ctx: Context, name: str) -> tuple:
     spec = SETS[name]
+    if spec["kind"] == "pairs":
+        pairs = ctx.pairs.select_columns(["anchor", "positive"])  # not the id columns: the trainer reads every column
+        return pairs, {"rows_out": len(pairs), "rows_in": len(ctx.pairs), "columns": pairs.column_names}
     if spec["kind"] == "st":
         import random
 
@@ -584,6 +591,10 @@ def command_tables(args) -> dict:
         ("mpnet-naive-k3-triplet", "naive-k3-triplet", "teacher: all-mpnet-base-v2 vs all-MiniLM-L6-v2"),
         ("mpnet-naive-k3-triplet", "mpnet-percpos-k3-triplet", "method with the mpnet teacher (Naive vs PercPos)"),
         ("ens-naive-k3-triplet", "naive-k3-triplet", "teacher: ensemble vs all-MiniLM-L6-v2"),
+        ("mpnet-naive-k3-triplet", "st-default", "teacher: all-mpnet-base-v2 vs sentence-transformers' defaults"),
+        ("st-default", "no-hard-negatives", "hard negatives (sentence-transformers' defaults) vs in-batch only"),
+        ("percpos-k3-triplet", "no-hard-negatives", "hard negatives (PercPos 95% triplets) vs in-batch only"),
+        ("ours-default", "no-hard-negatives", "hard negatives (PercPos 95% 4-negative n-tuples) vs in-batch only"),
     ]
     out["pairs"] = {}
     lines += ["", "| comparison | a - b: mean diff [95% CI], Wilcoxon p (seeds) |", "|---|---|"]
@@ -605,12 +616,56 @@ def command_tables(args) -> dict:
     return out
 
 
+def command_across(args) -> dict:
+    """Each set against sentence-transformers' defaults on every dataset that has both (``--names a,b``): per dataset
+    the paired difference (per-query NDCG@10 averaged over the common seeds), then both datasets at equal weight: the
+    mean of the per-dataset mean differences, with a 95% interval from a bootstrap that resamples queries within each
+    dataset (10,000 resamples, seed 0). Written to results/defaults_evidence_across.json."""
+    names = args.names.split(",")
+    runs = {n: load_runs(n) for n in names}
+    ref = "st-default"
+    out: dict = {"generated": now(), "datasets": names, "reference": ref, "sets": {}}
+    lines = [
+        "| training set | "
+        + " | ".join(f"{n}: diff [95% CI] (seeds)" for n in names)
+        + " | equal-weight mean [95% CI] |",
+        "|---|" + "---|" * (len(names) + 1),
+    ]
+    rng = np.random.default_rng(0)
+    for name in SETS:
+        if name == ref or not all(name in runs[n] and ref in runs[n] for n in names):
+            continue
+        diffs, cells, entry = [], [], {}
+        for n in names:
+            common = [s for s in SEEDS if s in runs[n][name] and s in runs[n][ref]]
+            if not common:
+                break
+            d = seed_avg(runs[n], name, common) - seed_avg(runs[n], ref, common)
+            t = Q.paired_tests(seed_avg(runs[n], name, common), seed_avg(runs[n], ref, common))
+            entry[n] = {"seeds": common, **t}
+            diffs.append(d)
+            ci = t["bootstrap_ci95"]
+            cells.append(f"{t['mean_diff']:+.4f} [{ci[0]:+.4f}, {ci[1]:+.4f}] ({common})")
+        if len(diffs) != len(names):
+            continue
+        boots = np.mean([d[rng.integers(0, len(d), size=(10000, len(d)))].mean(axis=1) for d in diffs], axis=0)
+        mean = float(np.mean([d.mean() for d in diffs]))
+        ci = [float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))]
+        entry["equal_weight"] = {"mean_diff": mean, "bootstrap_ci95": ci}
+        out["sets"][name] = entry
+        lines.append(f"| {LABELS[name]} | " + " | ".join(cells) + f" | {mean:+.4f} [{ci[0]:+.4f}, {ci[1]:+.4f}] |")
+    (RESULTS / "defaults_evidence_across.json").write_text(json.dumps(out, indent=2))
+    print("\n".join(lines))
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("command", choices=("run", "import", "tables", "plan", "same-sets"))
+    p.add_argument("command", choices=("run", "import", "tables", "plan", "same-sets", "across"))
     p.add_argument("--name", default="scifact", help="dataset name (results folder)")
     p.add_argument("--data", default=str(Q.DATA), help="BEIR folder with qrels/train.tsv and the eval split")
     p.add_argument("--eval-split", default="dev")
+    p.add_argument("--names", default="scifact,cranfield", help="across: the datasets, comma-separated")
     p.add_argument("--sets", help=f"comma-separated, of: {', '.join(SETS)} (same-sets: two of them)")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--seed-major", action="store_true", help="every set's seed 0 first, then seed 1, ...")
@@ -632,6 +687,8 @@ def main() -> None:
         command_tables(args)
     elif args.command == "same-sets":
         command_same_sets(args)
+    elif args.command == "across":
+        command_across(args)
     else:
         for name, seed in plan(args):
             print(name, seed)

@@ -148,11 +148,13 @@ def command_run(args) -> None:
             show_progress=False,
         )
         row = dict(sweep.rows[0])
+        sweep.context.get("training", {}).get("settings", {}).pop("cache_folder", None)  # a path of this machine
         record = {
             "configuration": conf["name"],
             "format": conf["format"],
             "row": {k: (v if not isinstance(v, np.generic) else v.item()) for k, v in row.items()},
             "training": {k: v for k, v in sweep.context.get("training", {}).items() if k != "per_seed"},
+            "cache": "benchmarks/cache/sweep_proxy",
             "seconds": time.perf_counter() - t,
             "loadavg_start": load,
             "loadavg_end": os.getloadavg()[0],
