@@ -146,6 +146,11 @@ SETS: dict[str, dict] = {
         "select": {"method": PERCPOS, "num_negatives": 3, "on_short": "fill", "output_format": "triplet"},
         "train": {"max_steps_like": "percpos-k3-ntuple"},
     },
+    "percpos-k3-triplet-keep": {
+        "kind": "ours",
+        "teachers": ("minilm",),
+        "select": {"method": PERCPOS, "num_negatives": 3, "on_short": "keep", "output_format": "triplet"},
+    },
     "percpos-k3-triplet-defsampler": {
         "kind": "ours",
         "teachers": ("minilm",),
@@ -166,6 +171,7 @@ LABELS = {
     "percpos-k3-ntuple-3ep": "TopK-PercPos 95%, 3 negatives, n-tuple, 3 epochs",
     "percpos-k3-triplet-capped": "TopK-PercPos 95%, 3 negatives, triplets capped at the 1-epoch n-tuples' steps",
     "percpos-k3-triplet-defsampler": "TopK-PercPos 95%, 3 negatives, triplets, default batch sampler",
+    "percpos-k3-triplet-keep": "TopK-PercPos 95%, 3 negatives, triplets, short rows kept short (on_short='keep')",
 }
 #: run order when --sets is not given: what decides the default first, then item 1, seed 0 of each before seeds 1-2
 DEFAULT_ORDER = (
@@ -588,6 +594,7 @@ def command_tables(args) -> dict:
         ("percpos-k3-triplet", "percpos-k3-triplet-defsampler", "NO_DUPLICATES vs the default batch sampler"),
         ("naive-k3-triplet", "percpos-k3-triplet", "method at equal layout and steps (Naive vs PercPos 95%)"),
         ("percpos-k3-ntuple", "ours-default", "3 vs 4 negatives (n-tuples, 1 epoch)"),
+        ("percpos-k3-triplet", "percpos-k3-triplet-keep", "short rows filled vs kept short (PercPos 95% triplets)"),
         ("mpnet-naive-k3-triplet", "naive-k3-triplet", "teacher: all-mpnet-base-v2 vs all-MiniLM-L6-v2"),
         ("mpnet-naive-k3-triplet", "mpnet-percpos-k3-triplet", "method with the mpnet teacher (Naive vs PercPos)"),
         ("ens-naive-k3-triplet", "naive-k3-triplet", "teacher: ensemble vs all-MiniLM-L6-v2"),

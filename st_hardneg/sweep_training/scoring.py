@@ -122,6 +122,14 @@ def score_by_training(
         sets[label] = remove_heldout(dataset, heldout.anchors, anchor_column)
         if sets[label][1]:
             logger.info("%s: %d rows of held-out anchors removed before training", label, sets[label][1])
+    if len(sets) > 1 and len(settings.seeds) == 1:
+        logger.warning(
+            "Scoring %d configurations with one training seed: a short run's score moves between seeds by as much as "
+            "configurations differ (on SciFact a one-seed run of 20-100 steps did not rank 17 configurations as full "
+            "training did; benchmarks/REPORT.md, section 8). Pass seeds=(0, 1, 2) and trust only gaps larger than the "
+            "spread between seeds (ndcg@10_per_seed).",
+            len(sets),
+        )
     if student is None:
         raise ValueError("score by training needs a student: a SentenceTransformer or its name or path")
     start = time.perf_counter()

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from st_hardneg.settings.base import Settings, check_choice, check_int, option
 
-__all__ = ["ACTIVATIONS", "BACKENDS", "DTYPES", "CrossEncoderSettings", "DenseSettings", "check_backend", "parse_devices"]
+__all__ = [
+    "ACTIVATIONS",
+    "BACKENDS",
+    "DTYPES",
+    "CrossEncoderSettings",
+    "DenseSettings",
+    "check_backend",
+    "parse_devices",
+]
 
 #: Search backends: exact chunked search (torch), or faiss (GPU when visible / CPU only / GPU or fail).
 BACKENDS: tuple[str, ...] = ("exact", "faiss", "faiss-cpu", "faiss-gpu")

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from st_hardneg.cli.mine import build_parser
-from st_hardneg.teachers.settings import DenseSettings
 from st_hardneg.teachers import DenseTeacher
 from st_hardneg.teachers.search import exact_topk
+from st_hardneg.teachers.settings import DenseSettings
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 TEXTS = ["Statins lower LDL cholesterol.", "The Eiffel Tower is in Paris.", "Aspirin thins the blood."]

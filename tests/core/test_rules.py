@@ -31,8 +31,14 @@ def test_without_the_new_rules_nothing_changes():
     # the method alone (test_selection's first case): .75 * pos keeps row0 d5, d6; row1 d6; row2 d5, d7
     plain = hand_pool().select(TopKPercPos(0.75), num_negatives=2, output_format="n-tuple", seed=0, show_progress=False)
     ruled = hand_pool().select(
-        TopKPercPos(0.75), num_negatives=2, output_format="n-tuple", seed=0, show_progress=False, range_min=0,
-        range_max=None, max_score=None,
+        TopKPercPos(0.75),
+        num_negatives=2,
+        output_format="n-tuple",
+        seed=0,
+        show_progress=False,
+        range_min=0,
+        range_max=None,
+        max_score=None,
     )
     assert negatives(plain) == negatives(ruled) == [["d5", "d6"], ["d6", "d7"], ["d5", "d7"]]
 

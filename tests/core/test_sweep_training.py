@@ -87,6 +87,27 @@ def test_rows_of_held_out_anchors_are_removed_and_counted():
         remove_heldout(data, {"a"}, anchor_column="query")
 
 
+def test_one_training_seed_for_several_configurations_is_warned_about_before_any_model_loads(caplog):
+    from datasets import Dataset
+
+    heldout = heldout_set(["q1", "q2", "q3"], [[0], [1], [2]], ["d1", "d2", "d3"], 1, seed=0)
+    sets = {
+        name: Dataset.from_dict({"anchor": ["q1", "q2", "q3"], "positive": ["d1", "d2", "d3"], "negative": neg})
+        for name, neg in (("a", ["d2", "d3", "d1"]), ("b", ["d3", "d1", "d2"]))
+    }
+    with caplog.at_level("WARNING", logger=scoring_module.__name__):
+        with pytest.raises(ValueError, match="needs a student"):  # no model is loaded: the warning comes first
+            scoring_module.score_by_training(sets, None, heldout, seeds=(0,))
+    assert "2 configurations with one training seed" in caplog.text and "seeds=(0, 1, 2)" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger=scoring_module.__name__):
+        with pytest.raises(ValueError, match="needs a student"):
+            scoring_module.score_by_training(sets, None, heldout, seeds=(0, 1))  # two seeds: no warning
+        with pytest.raises(ValueError, match="needs a student"):
+            scoring_module.score_by_training({"a": sets["a"]}, None, heldout, seeds=(0,))  # one set: nothing to rank
+    assert "one training seed" not in caplog.text
+
+
 # ------------------------------------------------------------------------------- arguments, before any model loads
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),

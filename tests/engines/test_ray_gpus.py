@@ -10,8 +10,8 @@ import pytest
 
 from st_hardneg.cli.mine import build_parser
 from st_hardneg.engines import ray as ray_engine
-from st_hardneg.engines.shards import Task
 from st_hardneg.engines.settings import EngineSettings
+from st_hardneg.engines.shards import Task
 
 pytest.importorskip("ray", reason='pip install "st-hardneg[ray]"')
 
