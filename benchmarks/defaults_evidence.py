@@ -277,30 +277,13 @@ class Context:
 
 
 def st_cache_files(ctx: Context, st_cache: Path) -> None:
-    """sentence-transformers' embedding cache files written from st-hardneg's (same model, same normalisation), so
-    sentence-transformers mines from the very embeddings st-hardneg's pool was built from."""
+    """sentence-transformers' embedding cache written from st-hardneg's (mining_speed.write_st_cache)."""
     import mining_speed as M
 
-    teacher = ctx.teacher("minilm")
-    anchors, positives = list(ctx.pairs["anchor"]), list(ctx.pairs["positive"])
-    st_corpus = list(dict.fromkeys(ctx.corpus_texts + positives))
-    st_queries = list(dict.fromkeys(anchors))
-    name = teacher.model.model_card_data.base_model or ""
-    qf = st_cache / f"query_embeddings_{M._st_hash(name, None, None, st_queries)}.npy"
-    cf = st_cache / f"corpus_embeddings_{M._st_hash(name, None, None, st_corpus)}.npy"
-    if qf.exists() and cf.exists():
-        return
-    st_cache.mkdir(parents=True, exist_ok=True)
-    pool = ctx.pool(("minilm",))
-    pool_corpus, pool_queries = pool.corpus.to_pylist(), pool.query_texts
-    emb_c = teacher.cached(pool_corpus, "document")
-    emb_q = teacher.cached(pool_queries, "query")
-    if emb_c is None or emb_q is None:
-        raise SystemExit("the MiniLM embeddings of the pool are not in benchmarks/cache/emb")
-    pos_c = {t: i for i, t in enumerate(pool_corpus)}
-    pos_q = {t: i for i, t in enumerate(pool_queries)}
-    np.save(cf, np.asarray(emb_c)[[pos_c[x] for x in st_corpus]])
-    np.save(qf, np.asarray(emb_q)[[pos_q[x] for x in st_queries]])
+    pairs = ctx.pairs
+    M.write_st_cache(
+        ctx.teacher("minilm"), ctx.pool(("minilm",)), ctx.corpus_texts, pairs["anchor"], pairs["positive"], st_cache
+    )
 
 
 def mine(ctx: Context, name: str) -> tuple:

@@ -154,6 +154,31 @@ def _st_hash(model_name, prompt, prompt_name, texts) -> str:
     return hashlib.sha256(repr((model_name, prompt, prompt_name, texts)).encode(), usedforsecurity=False).hexdigest()
 
 
+def write_st_cache(teacher, pool, corpus: list, anchors: list, positives: list, folder: Path) -> None:
+    """sentence-transformers' embedding cache files for ``mine_hard_negatives(pairs, corpus=corpus)``, written from
+    st-hardneg's cached embeddings of ``pool`` (same model, same normalisation), so sentence-transformers mines from the
+    very embeddings the pool was built from. Nothing is written when both files exist."""
+    import numpy as np
+
+    st_corpus = list(dict.fromkeys(list(corpus) + list(positives)))
+    st_queries = list(dict.fromkeys(anchors))
+    name = teacher.model.model_card_data.base_model or ""
+    qf = folder / f"query_embeddings_{_st_hash(name, None, None, st_queries)}.npy"
+    cf = folder / f"corpus_embeddings_{_st_hash(name, None, None, st_corpus)}.npy"
+    if qf.exists() and cf.exists():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    pool_corpus, pool_queries = pool.corpus.to_pylist(), pool.query_texts
+    emb_c = teacher.cached(pool_corpus, "document")
+    emb_q = teacher.cached(pool_queries, "query")
+    if emb_c is None or emb_q is None:
+        raise SystemExit("the teacher's embeddings of the pool are not in its cache folder")
+    pos_c = {t: i for i, t in enumerate(pool_corpus)}
+    pos_q = {t: i for i, t in enumerate(pool_queries)}
+    np.save(cf, np.asarray(emb_c)[[pos_c[x] for x in st_corpus]])
+    np.save(qf, np.asarray(emb_q)[[pos_q[x] for x in st_queries]])
+
+
 def phase_st_prefill() -> dict:
     """Writes ST's embedding cache files from st-hardneg's cache (same model, same normalisation), so that ST is
     timed with a warm cache too instead of encoding SciFact a second time (~10+ minutes on this machine)."""

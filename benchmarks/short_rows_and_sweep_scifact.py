@@ -376,29 +376,11 @@ def mine_ours(ctx: Context, run: dict) -> tuple:
 
 
 def st_cache_files(ctx: Context) -> None:
-    """sentence-transformers' embedding cache, written from st-hardneg's (same model, same normalisation), so ST
-    does not encode SciFact again."""
+    """sentence-transformers' embedding cache, written from st-hardneg's (mining_speed.write_st_cache), so ST does not
+    encode SciFact again."""
     import mining_speed as M
 
-    teacher = ctx.teacher
-    anchors, positives = list(ctx.pairs["anchor"]), list(ctx.pairs["positive"])
-    st_corpus = list(dict.fromkeys(ctx.corpus + positives))
-    st_queries = list(dict.fromkeys(anchors))
-    name = teacher.model.model_card_data.base_model or ""
-    qf = ST_CACHE / f"query_embeddings_{M._st_hash(name, None, None, st_queries)}.npy"
-    cf = ST_CACHE / f"corpus_embeddings_{M._st_hash(name, None, None, st_corpus)}.npy"
-    if qf.exists() and cf.exists():
-        return
-    ST_CACHE.mkdir(parents=True, exist_ok=True)
-    pool_corpus, pool_queries = ctx.pool.corpus.to_pylist(), ctx.pool.query_texts
-    emb_c = teacher.cached(pool_corpus, "document")
-    emb_q = teacher.cached(pool_queries, "query")
-    if emb_c is None or emb_q is None:
-        raise SystemExit("the MiniLM embeddings of the pool are not in benchmarks/cache/emb")
-    pos_c = {t: i for i, t in enumerate(pool_corpus)}
-    pos_q = {t: i for i, t in enumerate(pool_queries)}
-    np.save(cf, np.asarray(emb_c)[[pos_c[x] for x in st_corpus]])
-    np.save(qf, np.asarray(emb_q)[[pos_q[x] for x in st_queries]])
+    M.write_st_cache(ctx.teacher, ctx.pool, ctx.corpus, ctx.pairs["anchor"], ctx.pairs["positive"], ST_CACHE)
 
 
 def mine_st(ctx: Context, run: dict) -> tuple:
