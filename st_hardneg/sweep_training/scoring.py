@@ -126,8 +126,8 @@ def score_by_training(
         logger.warning(
             "Scoring %d configurations with one training seed: a short run's score moves between seeds by as much as "
             "configurations differ (on SciFact a one-seed run of 20-100 steps did not rank 17 configurations as full "
-            "training did; benchmarks/REPORT.md, section 8). Pass seeds=(0, 1, 2) and trust only gaps larger than the "
-            "spread between seeds (ndcg@10_per_seed).",
+            "training did; benchmarks/REPORT.md, section 8). Pass seeds=(0, 1, 2) (--train-seeds 0,1,2) and trust only "
+            "gaps larger than the spread between seeds (ndcg@10_per_seed).",
             len(sets),
         )
     if student is None:
