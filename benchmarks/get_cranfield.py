@@ -53,8 +53,16 @@ Rows = list[dict[str, str]]
 Qrels = dict[str, list[tuple[str, str, int]]]
 
 
-def read_sources(source: Path) -> dict[str, str]:
-    """Reads the three files from a (bare) git directory's HEAD or from anywhere under a plain folder."""
+def read_sources(
+    source: Path,
+    files: tuple[str, ...] = FILES,
+    checked_sha256: dict[str, str] = CHECKED_SHA256,
+    fetch_source: str = FETCH_SOURCE,
+) -> dict[str, str]:
+    """Reads ``files`` from a (bare) git directory's HEAD or from anywhere under a plain folder.
+
+    Carriage returns are removed; a file whose SHA-256 differs from ``checked_sha256`` gets a warning.
+    """
     is_git = (source / "HEAD").is_file() and (source / "objects").is_dir()
     if is_git:
         listing = subprocess.run(
@@ -66,7 +74,7 @@ def read_sources(source: Path) -> dict[str, str]:
     else:
         listing = [str(path.relative_to(source)) for path in source.rglob("*") if path.is_file()]
     texts: dict[str, str] = {}
-    for name in FILES:
+    for name in files:
         matches = sorted((p for p in listing if Path(p).name == name), key=lambda p: (p.count("/"), p))
         if not matches:
             raise SystemExit(f"{name} not found in {source}")
@@ -77,8 +85,8 @@ def read_sources(source: Path) -> dict[str, str]:
         else:
             raw = (source / matches[0]).read_bytes()
         texts[name] = raw.decode("utf-8").replace("\r", "")
-        if hashlib.sha256(texts[name].encode("utf-8")).hexdigest() != CHECKED_SHA256[name]:
-            print(f"warning: {matches[0]} differs from the checked copy ({FETCH_SOURCE})", file=sys.stderr)
+        if hashlib.sha256(texts[name].encode("utf-8")).hexdigest() != checked_sha256[name]:
+            print(f"warning: {matches[0]} differs from the checked copy ({fetch_source})", file=sys.stderr)
     return texts
 
 
@@ -98,9 +106,9 @@ def parse_records(text: str, fields: str) -> list[tuple[str, dict[str, str]]]:
     return [(rid, {k: " ".join(" ".join(v).split()) for k, v in parts.items()}) for rid, parts in records]
 
 
-def split_of(query_id: str) -> str:
+def split_of(query_id: str, collection: str = "cranfield") -> str:
     """The deterministic split of a query: dev for about a third of the ids, else train."""
-    digest = hashlib.sha256(f"cranfield:{query_id}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{collection}:{query_id}".encode()).hexdigest()
     return "dev" if int(digest[:8], 16) % 3 == 0 else "train"
 
 
