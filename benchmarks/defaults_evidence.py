@@ -610,7 +610,7 @@ def command_across(args) -> dict:
     """Each set against sentence-transformers' defaults on every dataset that has both (``--names a,b``): per dataset
     the paired difference (per-query NDCG@10 averaged over the common seeds), then both datasets at equal weight: the
     mean of the per-dataset mean differences, with a 95% interval from a bootstrap that resamples queries within each
-    dataset (10,000 resamples, seed 0). Written to results/defaults_evidence_across.json."""
+    dataset (10,000 resamples, seed 0). Written to results/defaults_evidence_across_<names joined by +>.json."""
     names = args.names.split(",")
     runs = {n: load_runs(n) for n in names}
     ref = "st-default"
@@ -644,8 +644,71 @@ def command_across(args) -> dict:
         entry["equal_weight"] = {"mean_diff": mean, "bootstrap_ci95": ci}
         out["sets"][name] = entry
         lines.append(f"| {LABELS[name]} | " + " | ".join(cells) + f" | {mean:+.4f} [{ci[0]:+.4f}, {ci[1]:+.4f}] |")
-    (RESULTS / "defaults_evidence_across.json").write_text(json.dumps(out, indent=2))
+    # method="auto" (st-hardneg's default): on each dataset, the trained set of the method it chooses there
+    chosen = auto_sets(names, data_dirs(args, names), runs)
+    out["auto"] = chosen
+    diffs, cells = [], []
+    for n in names:
+        name, per_anchor = chosen[n]["set"], chosen[n]["positives_per_anchor"]
+        if name == ref:  # the same rows as sentence-transformers' defaults (same-sets): no difference
+            diffs.append(np.zeros(len(seed_avg(runs[n], ref, sorted(runs[n][ref])))))
+            cells.append(f"{per_anchor:.2f} positives per anchor: `{name}`, +0")
+            continue
+        common = [s for s in SEEDS if s in runs[n][name] and s in runs[n][ref]]
+        t = Q.paired_tests(seed_avg(runs[n], name, common), seed_avg(runs[n], ref, common))
+        chosen[n]["vs_st_default"] = {"seeds": common, **t}
+        diffs.append(seed_avg(runs[n], name, common) - seed_avg(runs[n], ref, common))
+        ci = t["bootstrap_ci95"]
+        cells.append(
+            f"{per_anchor:.2f} positives per anchor: `{name}`, {t['mean_diff']:+.4f} [{ci[0]:+.4f}, {ci[1]:+.4f}] "
+            f"({common})"
+        )
+    boots = np.mean([d[rng.integers(0, len(d), size=(10000, len(d)))].mean(axis=1) for d in diffs], axis=0)
+    mean = float(np.mean([d.mean() for d in diffs]))
+    ci = [float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))]
+    out["auto_equal_weight"] = {"mean_diff": mean, "bootstrap_ci95": ci}
+    lines.append(
+        '| `method="auto"` (st-hardneg\'s default): the set of the method it chooses | '
+        + " | ".join(cells)
+        + f" | {mean:+.4f} [{ci[0]:+.4f}, {ci[1]:+.4f}] |"
+    )
+    (RESULTS / f"defaults_evidence_across_{'+'.join(names)}.json").write_text(json.dumps(out, indent=2))
     print("\n".join(lines))
+    return out
+
+
+def data_dirs(args, names: list[str]) -> dict[str, Path]:
+    """Each dataset's BEIR folder: ``--datas`` (comma-separated, in ``--names`` order), else SciFact's ``--data``
+    default and ``benchmarks/cache/data/<name>`` for the others (where get_cranfield.py and get_cisi.py write)."""
+    if args.datas:
+        dirs = [Path(d) for d in args.datas.split(",")]
+        if len(dirs) != len(names):
+            raise SystemExit(f"--datas gives {len(dirs)} folders for {len(names)} datasets")
+        return dict(zip(names, dirs))
+    return {n: Path(Q.DATA) if n == "scifact" else CACHE / "data" / n for n in names}
+
+
+def auto_sets(names: list[str], dirs: dict[str, Path], runs: dict) -> dict[str, dict]:
+    """Which trained set ``method="auto"`` gives on each dataset: st-hardneg's own choice
+    (:class:`st_hardneg.filters.methods.Auto`) from the train pairs' distinct positives per anchor. TopK-PercPos 95%
+    with the triplets' default ``on_short="keep"`` is ``percpos-k3-triplet-keep``; Naive Top-K is
+    ``naive-k3-triplet`` where it was trained, else ``st-default`` (the same rows: ``same-sets``)."""
+    from st_hardneg.data import load_pairs
+    from st_hardneg.filters.methods import Auto, NaiveTopK
+
+    out = {}
+    for n in names:
+        pairs, _ = load_pairs(dirs[n], split="train")
+        positives: dict[str, set[str]] = {}
+        for anchor, positive in zip(pairs["anchor"], pairs["positive"]):
+            positives.setdefault(anchor, set()).add(positive)
+        per_anchor = sum(len(p) for p in positives.values()) / len(positives)
+        method = Auto().choose(per_anchor)
+        if method == NaiveTopK():
+            name = "naive-k3-triplet" if "naive-k3-triplet" in runs[n] else "st-default"
+        else:
+            name = "percpos-k3-triplet-keep"
+        out[n] = {"positives_per_anchor": per_anchor, "method": method.spec, "set": name}
     return out
 
 
@@ -655,7 +718,8 @@ def main() -> None:
     p.add_argument("--name", default="scifact", help="dataset name (results folder)")
     p.add_argument("--data", default=str(Q.DATA), help="BEIR folder with qrels/train.tsv and the eval split")
     p.add_argument("--eval-split", default="dev")
-    p.add_argument("--names", default="scifact,cranfield", help="across: the datasets, comma-separated")
+    p.add_argument("--names", default="scifact,cranfield,cisi", help="across: the datasets, comma-separated")
+    p.add_argument("--datas", help="across: their BEIR folders, comma-separated (default: see data_dirs)")
     p.add_argument("--sets", help=f"comma-separated, of: {', '.join(SETS)} (same-sets: two of them)")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--seed-major", action="store_true", help="every set's seed 0 first, then seed 1, ...")
