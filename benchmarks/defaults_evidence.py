@@ -406,6 +406,29 @@ def execute(ctx: Context, name: str, seed: int, args) -> None:
     tmp.replace(path)
 
 
+def command_not_fine_tuned(args) -> dict:
+    """all-MiniLM-L6-v2 before any fine-tuning on the dataset's eval split (the scale the trained figures sit on);
+    written to results/defaults_evidence/<name>_not_fine_tuned.json (refuses to replace it)."""
+    from st_hardneg.teachers import load_sentence_transformer
+
+    path = OUT / f"{args.name}_not_fine_tuned.json"
+    if path.exists():
+        raise SystemExit(f"{path} exists; remove it to measure again")
+    ctx = Context(args)
+    qids, ndcg, _ = Q.evaluate(load_sentence_transformer(Q.MODEL), ctx.beir, args.max_seq_length)
+    out = {
+        "dataset": args.name,
+        "set": "not-fine-tuned",
+        "ndcg@10": float(ndcg.mean()),
+        "queries": len(qids),
+        "max_seq_length": args.max_seq_length,
+        "perquery": {q: float(v) for q, v in zip(qids, ndcg)},
+    }
+    path.write_text(json.dumps(out, indent=1))
+    print(f"{args.name}: all-MiniLM-L6-v2 before fine-tuning, NDCG@10 {out['ndcg@10']:.4f} over {len(qids)} queries")
+    return out
+
+
 def protocol(args) -> dict:
     import sentence_transformers
     import torch
@@ -714,7 +737,7 @@ def auto_sets(names: list[str], dirs: dict[str, Path], runs: dict) -> dict[str, 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("command", choices=("run", "import", "tables", "plan", "same-sets", "across"))
+    p.add_argument("command", choices=("run", "import", "tables", "plan", "same-sets", "across", "not-fine-tuned"))
     p.add_argument("--name", default="scifact", help="dataset name (results folder)")
     p.add_argument("--data", default=str(Q.DATA), help="BEIR folder with qrels/train.tsv and the eval split")
     p.add_argument("--eval-split", default="dev")
@@ -743,6 +766,8 @@ def main() -> None:
         command_same_sets(args)
     elif args.command == "across":
         command_across(args)
+    elif args.command == "not-fine-tuned":
+        command_not_fine_tuned(args)
     else:
         for name, seed in plan(args):
             print(name, seed)
