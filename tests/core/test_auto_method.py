@@ -133,3 +133,17 @@ def test_a_named_method_is_used_as_given(several):
     )
     assert result.settings.method == NaiveTopK() and "method_choice" not in result.context
     assert HardNegativeMiner("bm25", corpus, positives=pairs, method="naive-topk").method_choice is None
+
+
+def test_ensembles_and_teacher_agreement_resolve_auto_too(several):
+    from st_hardneg import BM25Teacher, RandomTeacher
+
+    pairs, corpus = several
+    pool = CandidatePool.build(
+        pairs, [BM25Teacher(), RandomTeacher(seed=5)], corpus=corpus, depth=20, seed=3, show_progress=False
+    )
+    chosen = pool.select(ensemble="intra_sample", show_progress=False, return_statistics=True)
+    named = pool.select(ensemble="intra_sample", method="topk-percpos:0.95", show_progress=False)
+    assert chosen.settings.method == TopKPercPos(0.95) and chosen.dataset.to_list() == named.to_list()
+    assert chosen.context["method_choice"]["positives_per_anchor"] == 3.0
+    assert pool.agreement(method="auto").method == "topk-percpos:0.95"
