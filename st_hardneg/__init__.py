@@ -25,6 +25,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "TopKAbs": "st_hardneg.filters.methods",
         "TopKMarginPos": "st_hardneg.filters.methods",
         "TopKPercPos": "st_hardneg.filters.methods",
+        "Auto": "st_hardneg.filters.methods",
         "get_method": "st_hardneg.filters.methods",
         "Sampler": "st_hardneg.sampling.samplers",
         "DenseTeacher": "st_hardneg.teachers.dense",

@@ -27,7 +27,7 @@ from typing import Any, Literal, overload
 from st_hardneg.build.pool import build_pool, pool_from_layout
 from st_hardneg.engines.settings import EngineSettings
 from st_hardneg.ensembles.agreement import TeacherAgreement, teacher_agreement
-from st_hardneg.filters.methods import TopKPercPos
+from st_hardneg.filters.methods import TopKPercPos, resolve_auto
 from st_hardneg.hub.pool_repo import load_pool_from_hub, push_pool_to_hub
 from st_hardneg.pool.inputs import FixedCorpus, PairLayout
 from st_hardneg.pool.settings import PoolSettings
@@ -312,6 +312,7 @@ class CandidatePool(PoolStore):
         for name in names:
             self.teacher_candidates(name)
         settings.check_depth(self.depth)
+        settings = settings.replace(method=resolve_auto(settings.method, self.positives_indptr)[0])
         return teacher_agreement(
             [self.teachers[n] for n in names],
             self.row_query,

@@ -64,10 +64,11 @@ def mine_hard_negatives(
 ) -> Any:
     """Mine hard negatives for (anchor, positive) pairs with one of NV-Retriever's methods.
 
-    The defaults are sentence-transformers' ``mine_hard_negatives`` defaults: Naive Top-K, 3 negatives, triplets,
-    top sampling, which give the negatives ``sentence_transformers.util.mine_hard_negatives`` gives (on SciFact and a
-    held-out split they trained a better student than TopK-PercPos 95% n-tuples; benchmarks/REPORT.md). The
-    positive-aware methods (``method=TopKPercPos(0.95)``, the paper's best) are options.
+    The defaults are sentence-transformers' ``mine_hard_negatives`` defaults (3 negatives, triplets, top sampling)
+    with ``method="auto"``: with fewer than 2 distinct positives per anchor on average that is Naive Top-K, and the
+    negatives are those ``sentence_transformers.util.mine_hard_negatives`` gives; with more, TopK-PercPos 95%
+    (NV-Retriever Eq. 2), which trained the better student on such data (benchmarks/REPORT.md section 8). Name a
+    method to choose yourself (``method="naive-topk"``, ``method=TopKPercPos(0.95)``).
 
     Equivalent to ``CandidatePool.build(...).select(...)``; build the pool yourself to try several configurations
     without encoding again. Every setting, column and text is checked before the teacher loads or encodes anything.

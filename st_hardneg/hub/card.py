@@ -257,6 +257,16 @@ def _contents_row(part: HubPart, config: MiningRecord | None) -> dict[str, Any]:
     }
 
 
+def _method_choice(choice: Mapping[str, Any] | None) -> str:
+    """What ``method="auto"`` chose the method from, for the card's "Mining method" row ("" when a method was given)."""
+    if not choice:
+        return ""
+    return (
+        f' (chosen by `method="{choice["requested"]}"` from the pairs\' {choice["positives_per_anchor"]:.2f} '
+        "distinct positives per anchor)"
+    )
+
+
 def _train_note(part: HubPart, several: bool) -> str:
     if several:
         return "The other configurations load the same way: `load_dataset(repo_id, config_name, split=...)`."
@@ -297,7 +307,7 @@ def _mined_section(part: HubPart, c: MiningRecord) -> dict[str, Any]:
             if ps.existing_negatives == "keep"
             else []
         ),
-        ("Mining method", s.method.describe()),
+        ("Mining method", s.method.describe() + _method_choice(part.selection.context.get("method_choice"))),
         (
             "Positive score compared against",
             "the row's own positive" if s.positive_score == "row" else "the lowest score among the anchor's positives",

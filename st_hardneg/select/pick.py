@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from st_hardneg.filters.methods import resolve_auto
 from st_hardneg.formatting.formatters import Selected
 from st_hardneg.pool.candidates import CandidateExtension, TeacherCandidates
 from st_hardneg.pool.inputs import csr_matrix_rows
@@ -30,7 +31,7 @@ class Picked(NamedTuple):
 
     selected: Selected
     statistics: SelectionStatistics
-    settings: SelectionSettings  # teacher and relabel_mode resolved
+    settings: SelectionSettings  # teacher, relabel_mode and method (auto) resolved
     teacher: TeacherCandidates
     extension: CandidateExtension | None  # the deeper candidates known after it (None: nothing searched)
 
@@ -56,7 +57,8 @@ def pick(
     depth = tc.depth
     settings.check_depth(depth, len(pool.corpus))
     relabel_mode = resolve_relabel_mode(pool.judgments, settings.relabel_mode)
-    settings = settings.replace(teacher=tc.name, relabel_mode=relabel_mode)
+    method, _ = resolve_auto(settings.method, pool.positives_indptr)
+    settings = settings.replace(teacher=tc.name, relabel_mode=relabel_mode, method=method)
     row_query, row_positive, row_keys = pool.row_query, pool.row_positive, pool.row_keys(settings.seed)
     positive_scores = row_positive_scores(tc, pool.row_query, settings.positive_score)
     own_scores = None  # each row's own positive score: the teacher's, unless relabeled rows are added

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from st_hardneg.ensembles.base import EnsembleInput
 from st_hardneg.ensembles.strategies import select_ensemble
+from st_hardneg.filters.methods import resolve_auto
 from st_hardneg.formatting.formatters import format_dataset
 from st_hardneg.pool.candidates import CandidateExtension
 from st_hardneg.pool.statistics import SelectionStatistics
@@ -50,7 +51,8 @@ class Selection(_SelectionFields):
         dataset: the mined :class:`datasets.Dataset`.
         statistics: what the selection kept, removed, filled and dropped.
         settings: the :class:`~st_hardneg.settings.SelectionSettings` used (``teacher`` and ``on_short`` resolved).
-        context: what the settings ran on: the teacher's configuration and the pool's depth and fingerprints.
+        context: what the settings ran on: the teacher's configuration and the pool's depth and fingerprints;
+            ``method_choice``: what ``method="auto"`` chose, from how many positives per anchor.
         deepened: ``{teacher: CandidateExtension}``, the deeper candidates ``on_short="deepen"`` found (empty when
             nothing was searched). The pool does not keep them unless you ask: ``pool.keep_deepened(selection)``.
     """
@@ -83,6 +85,11 @@ def select(pool: PoolStore, settings: SelectionSettings, *, chunk_size: int, sho
     found come back in :attr:`Selection.deepened`."""
     names = selection_teachers(pool, settings)
     check_ids(pool, settings.output_ids)  # before any search
+    requested = settings.method
+    method, per_anchor = resolve_auto(requested, pool.positives_indptr)
+    if per_anchor is not None:
+        logger.info("method=%r: %.2f distinct positives per anchor -> %s", requested.spec, per_anchor, method.spec)
+        settings = settings.replace(method=method)
     members = [pool.teachers[name] for name in names]
     depth = members[0].depth
     if settings.ensemble is None:
@@ -188,6 +195,12 @@ def select(pool: PoolStore, settings: SelectionSettings, *, chunk_size: int, sho
             "source": pool.config.get("source"),  # where the pairs came from (set by the command, or by you)
         },
     }
+    if per_anchor is not None:  # what method="auto" chose, and from what
+        context["method_choice"] = {
+            "requested": requested.spec,
+            "positives_per_anchor": round(per_anchor, 4),
+            "chosen": method.spec,
+        }
     if settings.relabel_mode is not None:  # the judge, its prompts, ARHN's settings, the mode, the judging counts
         j = pool.judgments
         context["relabel"] = {**j.config, "mode": settings.relabel_mode, "statistics": j.statistics.to_dict()}

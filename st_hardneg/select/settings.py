@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from st_hardneg.filters.methods import MiningMethod, NaiveTopK, TopKAbs, get_method
+from st_hardneg.filters.methods import Auto, MiningMethod, TopKAbs, get_method
 from st_hardneg.sampling.samplers import SAMPLINGS, WEIGHTINGS, Sampler
 from st_hardneg.settings.base import DEFAULT_SEED, Settings, check_choice, check_float, check_int, option
 
@@ -38,9 +38,11 @@ RELABELED_OUTPUTS: tuple[str, ...] = ("exclude", "rows", "list")
 class SelectionSettings(Settings):
     """How :meth:`~st_hardneg.pool.CandidatePool.select` picks negatives.
 
-    The defaults are sentence-transformers' ``mine_hard_negatives`` defaults: Naive Top-K, 3 negatives, triplets,
-    top sampling (on SciFact and on a held-out split they trained a better student than TopK-PercPos 95% n-tuples;
-    benchmarks/REPORT.md). The positive-aware methods are options (``method="topk-percpos:0.95"``).
+    The defaults are sentence-transformers' ``mine_hard_negatives`` defaults (3 negatives, triplets, top sampling)
+    with ``method="auto"``: Naive Top-K, sentence-transformers' method, when the anchors have fewer than 2 distinct
+    positives on average, else TopK-PercPos 95% (:class:`~st_hardneg.filters.methods.Auto`). On SciFact (1.1
+    positives per anchor) Naive Top-K trained the better student; on Cranfield (7.2) TopK-PercPos 95% did
+    (benchmarks/REPORT.md section 8). Any method can be named (``method="naive-topk"``, ``"topk-percpos:0.95"``).
 
     ``method`` accepts a mining method object, its command-line string (``"topk-percpos:0.95"``) or its dict.
     ``on_short=None`` resolves to ``"fill"`` for n-tuple output and ``"keep"`` otherwise. ``teacher`` takes one
@@ -49,7 +51,7 @@ class SelectionSettings(Settings):
     Examples:
         >>> d = SelectionSettings()
         >>> d.method, d.num_negatives, d.output_format, d.sampling, d.on_short
-        (NaiveTopK(), 3, 'triplet', 'top', 'keep')
+        (Auto(min_positives=2.0), 3, 'triplet', 'top', 'keep')
         >>> s = SelectionSettings(method="topk-marginpos:0.1", num_negatives=2, output_format="triplet")
         >>> s.method, s.on_short
         (TopKMarginPos(margin=0.1), 'keep')
@@ -62,9 +64,10 @@ class SelectionSettings(Settings):
     """
 
     method: MiningMethod = option(
-        NaiveTopK(),
+        Auto(),
         "mining method (NV-Retriever section 3.1): naive-topk, topk-shifted:N, topk-abs:MAX, topk-marginpos:MARGIN, "
-        "topk-percpos:PERCENTAGE",
+        "topk-percpos:PERCENTAGE; or auto[:MIN_POSITIVES]: naive-topk when the anchors have fewer than "
+        "MIN_POSITIVES (2) distinct positives on average, else topk-percpos:0.95",
         parse=get_method,
         metavar="NAME[:VALUE]",
     )

@@ -245,7 +245,7 @@ def test_help_lists_every_setting_with_its_default(capsys):
         for f in fields(cls):
             flag = "--" + (f.metadata.get("cli_name") or f.name.replace("_", "-"))
             assert flag in text, flag
-    assert "(default: naive-topk)" in text and "(default: 3)" in text and "(default: 100)" in text
+    assert "(default: auto:2)" in text and "(default: 3)" in text and "(default: 100)" in text
     assert "(default: 'triplet')" in text
     assert "(default: 42)" in text and "(default: 'exact')" in text and "--cross-encoder NAME" in text
 
