@@ -44,7 +44,7 @@ miner = HardNegativeMiner(
     model,
     corpus=corpus,
     positives=pairs,  # positives=pairs: any batch size gives the same rows
-    method=TopKPercPos(0.95),  # NV-Retriever's best; the default is Naive Top-K, as in sentence-transformers
+    method=TopKPercPos(0.95),  # NV-Retriever's best; the default, "auto", is Naive Top-K on this data
     num_negatives=3,
     output_format="n-tuple",  # one row per pair, as map(batched=True) without remove_columns needs
     sampling="top1_sampled",

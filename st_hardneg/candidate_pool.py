@@ -284,7 +284,7 @@ class CandidatePool(PoolStore):
         and every pair of teachers, and its mean (NV-Retriever Appendix A, Tables 6-8: top-4 negatives).
 
         Each teacher's negatives are those it selects alone with the selection settings; without ``settings`` or
-        ``method``, with the paper's TopK-PercPos 95% (footnote 11; not the selection default, Naive Top-K);
+        ``method``, with the paper's TopK-PercPos 95% (footnote 11; not the selection default, ``auto``);
         ``method="naive-topk"`` compares the raw top-``k`` candidates. No encoding.
 
         Args:
