@@ -608,6 +608,11 @@ def command_tables(args) -> dict:
         ("st-default", "no-hard-negatives", "hard negatives (sentence-transformers' defaults) vs in-batch only"),
         ("percpos-k3-triplet", "no-hard-negatives", "hard negatives (PercPos 95% triplets) vs in-batch only"),
         ("ours-default", "no-hard-negatives", "hard negatives (PercPos 95% 4-negative n-tuples) vs in-batch only"),
+        (
+            "percpos-k3-triplet-keep",
+            "no-hard-negatives",
+            "hard negatives (PercPos 95% triplets kept short) vs in-batch",
+        ),
     ]
     out["pairs"] = {}
     lines += ["", "| comparison | a - b: mean diff [95% CI], Wilcoxon p (seeds) |", "|---|---|"]
