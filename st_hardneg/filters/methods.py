@@ -209,8 +209,9 @@ class Auto(MiningMethod):
     than ``min_positives`` distinct positives on average, else TopK-PercPos 95% (Eq. 2, the paper's best, Table 3).
     With several relevant documents per query a teacher's top candidates are likely relevant too (false negatives),
     which the positive-aware methods keep out; with one they cost hard negatives. Measured in benchmarks/REPORT.md
-    section 8 (SciFact, 1.13 positives per anchor: Naive trained the better student; Cranfield, 7.2: PercPos 95%).
-    The threshold 2 is not fitted: any value between 1.13 and 7.2 chooses the same there.
+    section 8 (SciFact, 1.13 positives per anchor: Naive trained the better student; Cranfield, 7.2, and CISI, 42,
+    where the rule was tested after it was written down: PercPos 95%). The threshold 2 is not fitted: any value
+    between 1.13 and 7.2 chooses the same there.
 
     The choice is made against a pool (:func:`resolve_auto`); a selection records the method chosen.
     """

@@ -41,8 +41,8 @@ class SelectionSettings(Settings):
     The defaults are sentence-transformers' ``mine_hard_negatives`` defaults (3 negatives, triplets, top sampling)
     with ``method="auto"``: Naive Top-K, sentence-transformers' method, when the anchors have fewer than 2 distinct
     positives on average, else TopK-PercPos 95% (:class:`~st_hardneg.filters.methods.Auto`). On SciFact (1.1
-    positives per anchor) Naive Top-K trained the better student; on Cranfield (7.2) TopK-PercPos 95% did
-    (benchmarks/REPORT.md section 8). Any method can be named (``method="naive-topk"``, ``"topk-percpos:0.95"``).
+    positives per anchor) Naive Top-K trained the better student; on Cranfield (7.2) and CISI (42) TopK-PercPos 95%
+    did (benchmarks/REPORT.md section 8). Any method can be named (``method="naive-topk"``, ``"topk-percpos:0.95"``).
 
     ``method`` accepts a mining method object, its command-line string (``"topk-percpos:0.95"``) or its dict.
     ``on_short=None`` resolves to ``"fill"`` for n-tuple output and ``"keep"`` otherwise. ``teacher`` takes one

@@ -1,6 +1,8 @@
-"""The defaults are sentence-transformers' ``mine_hard_negatives`` defaults on every entry point: Naive Top-K, 3
-negatives, triplets, top sampling (benchmarks/REPORT.md: they trained the better student). With those defaults,
-``st_hardneg.mine_hard_negatives`` gives the negatives ``sentence_transformers.util.mine_hard_negatives`` gives."""
+"""On pairs with about one positive per anchor (the embedded set: 63 pairs, 56 anchors) the defaults are
+sentence-transformers' ``mine_hard_negatives`` defaults on every entry point: ``method="auto"`` resolves to Naive
+Top-K; 3 negatives, triplets, top sampling (benchmarks/REPORT.md section 8: they trained the better student on such
+data). With those defaults, ``st_hardneg.mine_hard_negatives`` gives the negatives
+``sentence_transformers.util.mine_hard_negatives`` gives. Several positives per anchor: tests/core/test_auto_method.py."""
 
 from __future__ import annotations
 
