@@ -182,11 +182,17 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[st
 
     MinedDatasetCard.from_selection(result, pool, source=source, card=card).save(card_path)
     s = result.statistics
+    choice = result.context.get("method_choice")
+    chosen = (
+        f", chosen by {choice['requested']} from {choice['positives_per_anchor']:.2f} positives per anchor"
+        if choice
+        else ""
+    )
     print(
         f"Mined {s.examples_out} examples from {s.rows_in} pairs ({s.rows_dropped} dropped, "
         + (f"{s.rows_deepened} searched deeper, " if s.rows_deepened else "")
         + f"{s.rows_filled} filled, "
-        f"{s.removed_by_method} candidates removed by {result.settings.method.spec}) -> {out}\n"
+        f"{s.removed_by_method} candidates removed by {result.settings.method.spec}{chosen}) -> {out}\n"
         f"Statistics and configuration: {report_path}; dataset card: {card_path}"
     )
     if hub is not None:

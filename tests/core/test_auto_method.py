@@ -78,7 +78,7 @@ def test_one_positive_per_anchor_gives_naive_topk_and_says_so(single):
     assert result.dataset.to_list() == named.to_list()
 
 
-def test_several_positives_per_anchor_give_topk_percpos_on_every_entry_point(several, tmp_path):
+def test_several_positives_per_anchor_give_topk_percpos_on_every_entry_point(several, tmp_path, capsys):
     pairs, corpus = several
     assert distinct_positives_per_anchor(pairs) == 3.0
     named = mine_hard_negatives(pairs, "bm25", corpus=corpus, method="topk-percpos:0.95", show_progress=False)
@@ -118,7 +118,9 @@ def test_several_positives_per_anchor_give_topk_percpos_on_every_entry_point(sev
     docs = tmp_path / "docs.txt"
     docs.write_text("\n".join(corpus))
     out = tmp_path / "mined"
-    assert main(["--quiet", str(path), "--corpus", str(docs), "--teacher", "bm25", "--output", str(out)]) == 0
+    assert main([str(path), "--corpus", str(docs), "--teacher", "bm25", "--output", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "removed by topk-percpos:0.95, chosen by auto:2 from 3.00 positives per anchor)" in printed
     report = json.loads((out / "mining.json").read_text())
     assert report["selection"]["settings"]["method"] == {"name": "topk-percpos", "percentage": 0.95}
     assert report["selection"]["method_choice"]["chosen"] == "topk-percpos:0.95"

@@ -2,7 +2,8 @@
 sentence-transformers' ``mine_hard_negatives`` defaults on every entry point: ``method="auto"`` resolves to Naive
 Top-K; 3 negatives, triplets, top sampling (benchmarks/REPORT.md section 8: they trained the better student on such
 data). With those defaults, ``st_hardneg.mine_hard_negatives`` gives the negatives
-``sentence_transformers.util.mine_hard_negatives`` gives. Several positives per anchor: tests/core/test_auto_method.py."""
+``sentence_transformers.util.mine_hard_negatives`` gives. Several positives per anchor:
+tests/core/test_auto_method.py."""
 
 from __future__ import annotations
 
