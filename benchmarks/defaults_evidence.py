@@ -722,15 +722,14 @@ def auto_sets(names: list[str], dirs: dict[str, Path], runs: dict) -> dict[str, 
     with the triplets' default ``on_short="keep"`` is ``percpos-k3-triplet-keep``; Naive Top-K is
     ``naive-k3-triplet`` where it was trained, else ``st-default`` (the same rows: ``same-sets``)."""
     from st_hardneg.data import load_pairs
-    from st_hardneg.filters.methods import Auto, NaiveTopK
+    from st_hardneg.filters.methods import Auto, NaiveTopK, positives_per_anchor
+    from st_hardneg.pool.inputs import build_layout, read_corpus, read_pairs
 
     out = {}
     for n in names:
-        pairs, _ = load_pairs(dirs[n], split="train")
-        positives: dict[str, set[str]] = {}
-        for anchor, positive in zip(pairs["anchor"], pairs["positive"]):
-            positives.setdefault(anchor, set()).add(positive)
-        per_anchor = sum(len(p) for p in positives.values()) / len(positives)
+        pairs, corpus = load_pairs(dirs[n], split="train")
+        _, _, anchors, positives = read_pairs(pairs)
+        per_anchor = positives_per_anchor(build_layout(anchors, positives, read_corpus(corpus)).positives_indptr)
         method = Auto().choose(per_anchor)
         if method == NaiveTopK():
             name = "naive-k3-triplet" if "naive-k3-triplet" in runs[n] else "st-default"

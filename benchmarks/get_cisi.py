@@ -27,11 +27,10 @@ Usage (fetch the source first with the fetch source string ``github:Shakiba-Alip
 
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 
-from get_cranfield import Qrels, Rows, read_sources, split_of, write
+from get_cranfield import Qrels, Rows, convert_command, split_of
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "cache" / "data" / "cisi"
@@ -89,22 +88,8 @@ def convert(texts: dict[str, str]) -> tuple[Rows, Rows, Qrels]:
 
 
 def main() -> None:
-    """Parses the options, converts and writes, and prints the counts."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--source",
-        type=Path,
-        required=True,
-        help=f"the fetched mirror git directory of {FETCH_SOURCE} (or any copy), or a folder "
-        f"holding {', '.join(FILES)}",
-    )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
-    args = parser.parse_args()
-    docs, queries, qrels = convert(read_sources(args.source, FILES, CHECKED_SHA256, FETCH_SOURCE))
-    write(args.out, docs, queries, qrels)
-    print(f"wrote {args.out}: {len(docs)} documents, {len(queries)} queries")
-    for split, rows in qrels.items():
-        print(f"  {split}: {len({q for q, _, _ in rows})} queries, {len(rows)} qrels")
+    """Converts CISI (:func:`get_cranfield.convert_command` with this module's files and checksums)."""
+    convert_command(__doc__, FILES, CHECKED_SHA256, FETCH_SOURCE, DEFAULT_OUT, convert)
 
 
 if __name__ == "__main__":

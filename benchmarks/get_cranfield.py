@@ -37,6 +37,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -158,23 +159,36 @@ def write(out: Path, docs: Rows, queries: Rows, qrels: Qrels) -> None:
     os.rename(tmp, out)
 
 
-def main() -> None:
-    """Parses the options, converts and writes, and prints the counts."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def convert_command(
+    doc: str,
+    files: tuple[str, ...],
+    checked_sha256: dict[str, str],
+    fetch_source: str,
+    default_out: Path,
+    convert_texts: Callable[[dict[str, str]], tuple[Rows, Rows, Qrels]],
+) -> None:
+    """The command line of a collection's converter: parses ``--source``/``--out``, reads and checks ``files``,
+    converts them with ``convert_texts``, writes the BEIR folder and prints the counts."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument(
         "--source",
         type=Path,
         required=True,
-        help=f"the fetched mirror git directory of {FETCH_SOURCE} (or any copy), or a folder "
-        f"holding {', '.join(FILES)}",
+        help=f"the fetched mirror git directory of {fetch_source} (or any copy), or a folder "
+        f"holding {', '.join(files)}",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
+    parser.add_argument("--out", type=Path, default=default_out, help=f"output folder (default: {default_out})")
     args = parser.parse_args()
-    docs, queries, qrels = convert(read_sources(args.source))
+    docs, queries, qrels = convert_texts(read_sources(args.source, files, checked_sha256, fetch_source))
     write(args.out, docs, queries, qrels)
     print(f"wrote {args.out}: {len(docs)} documents, {len(queries)} queries")
     for split, rows in qrels.items():
         print(f"  {split}: {len({q for q, _, _ in rows})} queries, {len(rows)} qrels")
+
+
+def main() -> None:
+    """Converts Cranfield (:func:`convert_command` with this module's files and checksums)."""
+    convert_command(__doc__, FILES, CHECKED_SHA256, FETCH_SOURCE, DEFAULT_OUT, convert)
 
 
 if __name__ == "__main__":

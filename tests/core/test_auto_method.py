@@ -40,7 +40,7 @@ def several():
         first_positive.setdefault(anchor, positive)
     rows = {"anchor": [], "positive": []}
     for i, anchor in enumerate(anchors):
-        extra = [p for p in (corpus[(7 * i + 3) % len(corpus)], corpus[(7 * i + 5) % len(corpus)])]
+        extra = [corpus[(7 * i + 3) % len(corpus)], corpus[(7 * i + 5) % len(corpus)]]
         for positive in [first_positive[anchor], *extra]:
             rows["anchor"].append(anchor)
             rows["positive"].append(positive)
